@@ -1,0 +1,512 @@
+"""Read WARC records back: all of a file in order, or one by its pointer, checking digests.
+
+Files are record-compressed (one gzip member per record), so every record has an exact offset
+and length, and one record can be read with a ranged read and nothing else. Reading goes
+member by member through ISA-L's inflate rather than through warcio: it gives the pointer of
+each member directly, needs no second pass for offsets, and lets ``verify_file`` step over a
+damaged member and go on with the next one instead of stopping there.
+
+Usage::
+
+    for record in iter_records(path):
+        if record.rec_type == "response":
+            print(record.pointer, record.http_status, len(record.payload))
+
+    record = read_record(path, pointer.offset, pointer.length)   # digests verified
+    check = verify_file(path)                                    # every record, all problems
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import cached_property
+from pathlib import Path
+from typing import IO
+
+from isal import isal_zlib
+
+from archiver.errors import CaptureError, RecordDigestMismatch
+from archiver.model import WarcPointer
+
+__all__ = ["ReadRecord", "FileProblem", "FileCheck", "iter_records", "read_record", "verify_file"]
+
+_CHUNK_BYTES = 1 << 16
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+_HTTP_RECORD_TYPES = frozenset({"request", "response", "revisit"})
+_RESTORE = "restore the file from the store copy, then run `sangrah verify`"
+
+
+def _decode_line(line: bytes) -> str:
+    # As warcio does: UTF-8 first (what WARC/1.1 and our writer use), else ISO-8859-1.
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        return line.decode("iso-8859-1")
+
+
+def _parse_fields(lines: list[bytes]) -> tuple[tuple[str, str], ...]:
+    """``Name: value`` lines, continuation lines folded in, values stripped of outer spaces."""
+    fields: list[tuple[str, str]] = []
+    for raw in lines:
+        line = _decode_line(raw)
+        if line[:1] in (" ", "\t") and fields:
+            name, value = fields[-1]
+            fields[-1] = (name, value + " " + line.strip())
+            continue
+        name, colon, value = line.partition(":")
+        if colon:
+            fields.append((name.rstrip(" \t"), value.strip(" \t")))
+    return tuple(fields)
+
+
+def _get(fields: tuple[tuple[str, str], ...], name: str) -> str | None:
+    lname = name.lower()
+    for key, value in fields:
+        if key.lower() == lname:
+            return value
+    return None
+
+
+def _parse_date(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+
+
+def _digest_matches(expected: str, data: bytes) -> bool | None:
+    """Does ``data`` hash to ``algo:value``? None when the algorithm or encoding is unknown.
+
+    The value may be base32 (what we and warcio write), base16 or base64: WARC allows any.
+    """
+    algo, _, value = expected.strip().partition(":")
+    try:
+        hasher = hashlib.new(algo.strip().lower().replace("-", ""))
+    except ValueError:
+        return None
+    hasher.update(data)
+    actual = hasher.digest()
+    value = value.strip()
+    candidates: list[bytes] = []
+    for decode in (
+        lambda v: base64.b32decode(v.upper() + "=" * (-len(v) % 8)),
+        bytes.fromhex,
+        lambda v: base64.b64decode(v + "=" * (-len(v) % 4), altchars=b"-_" if ("-" in v or "_" in v) else None),
+    ):
+        try:
+            candidates.append(decode(value.rstrip("=")))
+        except (binascii.Error, ValueError):
+            continue
+    if not any(len(c) == len(actual) for c in candidates):
+        return None
+    return actual in candidates
+
+
+@dataclass(frozen=True)
+class ReadRecord:
+    """One record read from a WARC file.
+
+    ``headers`` are the WARC fields in file order; ``block`` is the whole record block. For
+    request and response records with an http(s) target, ``http_line``, ``http_headers`` and
+    ``http_status`` come from the HTTP head and ``payload`` is the entity body after it; for
+    other records ``payload`` is the block. These are worked out on first use.
+    """
+
+    pointer: WarcPointer
+    rec_type: str
+    record_id: str
+    headers: tuple[tuple[str, str], ...]
+    target_uri: str | None
+    date: datetime | None
+    block: bytes = field(repr=False)
+
+    def header(self, name: str) -> str | None:
+        """The first WARC field called ``name`` (any case), or None."""
+        return _get(self.headers, name)
+
+    @property
+    def is_http(self) -> bool:
+        uri = self.target_uri or ""
+        return self.rec_type in _HTTP_RECORD_TYPES and uri.startswith(("http:", "https:"))
+
+    @cached_property
+    def _http(self) -> tuple[str | None, tuple[tuple[str, str], ...], int]:
+        if not self.is_http or not self.block:
+            return None, (), 0
+        end = self.block.find(b"\r\n\r\n")
+        head_end, payload_start = (len(self.block), len(self.block)) if end == -1 else (end, end + 4)
+        lines = self.block[:head_end].split(b"\r\n")
+        return _decode_line(lines[0]).strip(), _parse_fields(lines[1:]), payload_start
+
+    @property
+    def http_line(self) -> str | None:
+        """The HTTP request line or status line, as stored."""
+        return self._http[0]
+
+    @property
+    def http_headers(self) -> tuple[tuple[str, str], ...]:
+        return self._http[1]
+
+    @property
+    def http_status(self) -> int | None:
+        """The HTTP status code of a response record."""
+        line = self._http[0]
+        if self.rec_type == "request" or not line:
+            return None
+        parts = line.split(" ", 2)
+        return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+
+    def http_header(self, name: str) -> str | None:
+        return _get(self.http_headers, name)
+
+    @cached_property
+    def payload(self) -> bytes:
+        start = self._http[2]
+        return self.block[start:] if start else self.block
+
+    def digest_problems(self) -> list[str]:
+        """What does not match the record's WARC-Block-Digest and WARC-Payload-Digest."""
+        problems: list[str] = []
+        checks = [("WARC-Block-Digest", self.header("WARC-Block-Digest"), self.block, "block")]
+        # A revisit's payload lives in another record; its digest cannot be checked here.
+        if self.rec_type != "revisit":
+            checks.append(("WARC-Payload-Digest", self.header("WARC-Payload-Digest"), self.payload, "payload"))
+        for name, expected, data, what in checks:
+            if not expected:
+                continue
+            verdict = _digest_matches(expected, data)
+            if verdict is None:
+                problems.append(f"{name} {expected!r} uses an algorithm or encoding that cannot be checked")
+            elif not verdict:
+                actual = "sha256:" + base64.b32encode(hashlib.sha256(data).digest()).decode("ascii")
+                problems.append(
+                    f"the {what} of {self.rec_type} record {self.record_id} does not match its {name} "
+                    f"(recorded {expected}, stored bytes hash to {actual})"
+                )
+        return problems
+
+
+@dataclass(frozen=True, slots=True)
+class FileProblem:
+    offset: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class FileCheck:
+    """What ``verify_file`` found: counts, the file's SHA-256 and every problem, in file order."""
+
+    file: str
+    size_bytes: int
+    record_count: int
+    digests_checked: int
+    sha256: str
+    problems: tuple[FileProblem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _parse_member(data: bytes, pointer: WarcPointer) -> tuple[ReadRecord, str | None]:
+    """The record in one decompressed member, and a note if the member holds more or less."""
+    head_end = data.find(b"\r\n\r\n")
+    if not data.startswith(b"WARC/") or head_end == -1:
+        raise CaptureError(
+            f"{pointer.file} at offset {pointer.offset}: the gzip member there does not hold a WARC "
+            f"record (it starts {data[:24]!r}). The pointer is wrong or the file is damaged; "
+            f"check the pointer in the catalog, or {_RESTORE}.",
+            warc_file=pointer.file,
+            offset=pointer.offset,
+        )
+    lines = data[:head_end].split(b"\r\n")
+    headers = _parse_fields(lines[1:])
+    length_text = _get(headers, "Content-Length") or ""
+    if not length_text.strip().isdigit():
+        raise CaptureError(
+            f"{pointer.file} at offset {pointer.offset}: the WARC record has no valid Content-Length "
+            f"({length_text!r}); {_RESTORE}.",
+            warc_file=pointer.file,
+            offset=pointer.offset,
+        )
+    start = head_end + 4
+    end = start + int(length_text)
+    note = None
+    if end > len(data):
+        note = f"the record is {end - len(data)} bytes shorter than its Content-Length"
+    elif data[end:] != b"\r\n\r\n":
+        rest = data[end:]
+        note = (
+            "the record is not followed by the blank lines that end it"
+            if not rest.startswith(b"\r\n\r\n")
+            else f"{len(rest) - 4} bytes follow the record inside its gzip member"
+        )
+    record = ReadRecord(
+        pointer=pointer,
+        rec_type=_get(headers, "WARC-Type") or "",
+        record_id=_get(headers, "WARC-Record-ID") or "",
+        headers=headers,
+        target_uri=_get(headers, "WARC-Target-URI"),
+        date=_parse_date(_get(headers, "WARC-Date")),
+        block=data[start:end],
+    )
+    return record, note
+
+
+class _MemberReader:
+    """Reads a record-compressed file one gzip member at a time, hashing every byte once."""
+
+    def __init__(self, fh: IO[bytes], name: str) -> None:
+        self.fh = fh
+        self.name = name
+        self.buf = b""
+        self.pos = 0  # file offset of buf[0]
+        self.sha256 = hashlib.sha256()
+        self.hashed_to = 0
+
+    def _read_chunk(self) -> bytes:
+        at = self.pos + len(self.buf)
+        self.fh.seek(at)
+        chunk = self.fh.read(_CHUNK_BYTES)
+        end = at + len(chunk)
+        # Reading only ever goes forward or back over bytes already hashed, so this leaves no gap.
+        if end > self.hashed_to:
+            self.sha256.update(chunk[self.hashed_to - at :])
+            self.hashed_to = end
+        return chunk
+
+    def seek(self, offset: int) -> None:
+        self.buf = b""
+        self.pos = offset
+
+    def next_member(self) -> tuple[int, int, bytes] | None:
+        """(offset, length, decompressed bytes) of the next member, or None at the end."""
+        if len(self.buf) < len(_GZIP_MAGIC):
+            self.buf += self._read_chunk()
+            if not self.buf:
+                return None
+        start = self.pos
+        if not self.buf.startswith(_GZIP_MAGIC):
+            raise CaptureError(
+                f"{self.name} at offset {start}: no gzip member starts there (found {self.buf[:8]!r}). "
+                f"The file is damaged or is not a record-compressed WARC; {_RESTORE}.",
+                warc_file=self.name,
+                offset=start,
+            )
+        inflater = isal_zlib.decompressobj(31)
+        parts: list[bytes] = []
+        consumed = 0
+        while True:
+            try:
+                parts.append(inflater.decompress(self.buf))
+            except isal_zlib.error as exc:
+                raise CaptureError(
+                    f"{self.name} at offset {start}: the gzip member there is corrupt ({exc}). The file "
+                    f"changed after it was written; {_RESTORE}.",
+                    warc_file=self.name,
+                    offset=start,
+                ) from exc
+            if inflater.eof:
+                rest = inflater.unused_data
+                consumed += len(self.buf) - len(rest)
+                self.buf = rest
+                self.pos = start + consumed
+                return start, consumed, b"".join(parts)
+            consumed += len(self.buf)
+            self.pos = start + consumed
+            self.buf = b""
+            self.buf = self._read_chunk()
+            if not self.buf:
+                raise CaptureError(
+                    f"{self.name} at offset {start}: the file ends {consumed} bytes into this record's "
+                    f"gzip member, which is cut short. The file was truncated (an interrupted copy or a "
+                    f"full disk); {_RESTORE}.",
+                    warc_file=self.name,
+                    offset=start,
+                )
+
+    def resync(self, after: int) -> tuple[int, int, bytes] | None:
+        """The first readable member holding a WARC record that starts after ``after``."""
+        candidate = after + 1
+        while (found := self._find_magic(candidate)) is not None:
+            self.seek(found)
+            try:
+                member = self.next_member()
+            except CaptureError:
+                member = None
+            if member is not None and member[2].startswith(b"WARC/"):
+                return member
+            candidate = found + 1
+        return None
+
+    def _find_magic(self, start: int) -> int | None:
+        # Scan chunk by chunk, keeping only the last bytes of each, so memory stays bounded
+        # however long the damaged stretch is.
+        pos, tail = start, b""
+        while True:
+            self.seek(pos)
+            chunk = self._read_chunk()
+            if not chunk:
+                return None
+            window = tail + chunk
+            hit = window.find(_GZIP_MAGIC)
+            if hit != -1:
+                return pos - len(tail) + hit
+            tail = window[-(len(_GZIP_MAGIC) - 1) :]
+            pos += len(chunk)
+
+
+def _open(path: Path) -> IO[bytes]:
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise CaptureError(
+            f"{path.name}: cannot open {path} ({exc.strerror or exc}). Fetch the file from the store "
+            "(its name is in the catalog), then try again.",
+            warc_file=path.name,
+        ) from exc
+
+
+def iter_records(path: Path, *, check_digests: bool = False) -> Iterator[ReadRecord]:
+    """Every record of a WARC file in order, each with its pointer, streaming.
+
+    Raises ``CaptureError`` at the first damaged member (``verify_file`` goes on past it), and
+    with ``check_digests`` ``RecordDigestMismatch`` at the first record whose digests fail.
+    """
+    path = Path(path)
+    with _open(path) as fh:
+        members = _MemberReader(fh, path.name)
+        while (member := members.next_member()) is not None:
+            offset, length, data = member
+            record, _ = _parse_member(data, WarcPointer(path.name, offset, length))
+            if check_digests:
+                _raise_on_digest_problems(record)
+            yield record
+
+
+def _raise_on_digest_problems(record: ReadRecord) -> None:
+    problems = record.digest_problems()
+    if problems:
+        p = record.pointer
+        raise RecordDigestMismatch(
+            f"{p.file} at offset {p.offset}: {'; '.join(problems)}. The record was altered after "
+            f"capture; do not use it as evidence until you {_RESTORE}.",
+            warc_file=p.file,
+            offset=p.offset,
+        )
+
+
+def read_record(path: Path, offset: int, length: int) -> ReadRecord:
+    """The record at ``offset`` (``length`` bytes of gzip member), its digests verified.
+
+    Reads only those bytes. Raises ``RecordDigestMismatch`` when a digest fails and
+    ``CaptureError`` when the bytes there are not one whole, readable record.
+    """
+    path = Path(path)
+    name = path.name
+    if offset < 0 or length <= 0:
+        raise CaptureError(
+            f"{name}: ({offset}, {length}) is not a record pointer; offsets start at 0 and lengths at 1.",
+            warc_file=name,
+            offset=offset,
+        )
+    with _open(path) as fh:
+        fh.seek(offset)
+        raw = fh.read(length)
+    if len(raw) < length:
+        raise CaptureError(
+            f"{name} at offset {offset}: the file ends at byte {offset + len(raw)}, {length - len(raw)} "
+            f"bytes before the end of this record. The file is cut short; {_RESTORE}.",
+            warc_file=name,
+            offset=offset,
+        )
+    inflater = isal_zlib.decompressobj(31)
+    try:
+        data = inflater.decompress(raw)
+    except isal_zlib.error as exc:
+        raise CaptureError(
+            f"{name} at offset {offset}: the {length} bytes there are not a readable gzip member "
+            f"({exc}). Either the pointer is wrong or the file changed after it was written; check the "
+            f"pointer in the catalog, or {_RESTORE}.",
+            warc_file=name,
+            offset=offset,
+        ) from exc
+    if not inflater.eof or inflater.unused_data:
+        where = "ends inside" if not inflater.eof else "runs past the end of"
+        raise CaptureError(
+            f"{name} at offset {offset}: a length of {length} {where} the gzip member there, so the "
+            f"pointer does not match the file. Check the pointer in the catalog, or {_RESTORE}.",
+            warc_file=name,
+            offset=offset,
+        )
+    record, note = _parse_member(data, WarcPointer(name, offset, length))
+    if note:
+        raise CaptureError(
+            f"{name} at offset {offset}: {note}; {_RESTORE}.",
+            warc_file=name,
+            offset=offset,
+        )
+    _raise_on_digest_problems(record)
+    return record
+
+
+def verify_file(path: Path) -> FileCheck:
+    """Re-read every record, check its digests, and report every problem found.
+
+    Does not stop at the first problem: after a damaged gzip member it looks for the next
+    member that holds a WARC record and goes on from there.
+    """
+    path = Path(path)
+    name = path.name
+    problems: list[FileProblem] = []
+    record_count = 0
+    digests_checked = 0
+    with _open(path) as fh:
+        members = _MemberReader(fh, name)
+        member: tuple[int, int, bytes] | None
+        while True:
+            try:
+                member = members.next_member()
+            except CaptureError as exc:
+                start = exc.offset or 0
+                member = members.resync(start)
+                resumed = f"; reading resumed at offset {member[0]}" if member else ""
+                problems.append(FileProblem(start, exc.message + resumed))
+            if member is None:
+                break
+            offset, length, data = member
+            try:
+                record, note = _parse_member(data, WarcPointer(name, offset, length))
+            except CaptureError as exc:
+                problems.append(FileProblem(offset, exc.message))
+                continue
+            record_count += 1
+            if note:
+                problems.append(FileProblem(offset, f"{name} at offset {offset}: {note}"))
+            if record.header("WARC-Block-Digest") or record.header("WARC-Payload-Digest"):
+                digests_checked += 1
+            for message in record.digest_problems():
+                problems.append(FileProblem(offset, f"{name} at offset {offset}: {message}"))
+        size = fh.seek(0, 2)
+        if members.hashed_to < size:
+            fh.seek(members.hashed_to)
+            while chunk := fh.read(_CHUNK_BYTES):
+                members.sha256.update(chunk)
+    if record_count == 0 and not problems:
+        problems.append(FileProblem(0, f"{name}: the file holds no records; {_RESTORE}."))
+    return FileCheck(
+        file=name,
+        size_bytes=size,
+        record_count=record_count,
+        digests_checked=digests_checked,
+        sha256=members.sha256.hexdigest(),
+        problems=tuple(problems),
+    )

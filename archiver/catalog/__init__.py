@@ -1,0 +1,336 @@
+"""The relational state beside the WARC files: accounts, runs, cursors, manifest, audit log.
+
+SQLite by default, PostgreSQL in production; the same Alembic migrations build both. Every
+write that must agree with a published WARC file (its manifest row and the cursors it
+advances) happens in one transaction (``record_warc``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, delete, event, insert, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from archiver.catalog import tables as t
+from archiver.errors import CatalogError
+
+__all__ = ["Catalog", "AccountRow", "WarcRow"]
+
+log = logging.getLogger(__name__)
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRow:
+    key: str
+    platform: str
+    native_id: str
+    handle: str | None
+    display_name: str | None
+    base_url: str | None
+    credential_env: str | None
+    active: bool
+    added_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WarcRow:
+    name: str
+    store_key: str
+    size_bytes: int
+    sha256: str
+    record_count: int
+    first_at: datetime | None
+    last_at: datetime | None
+    harvest_id: str
+    status: str
+    published_at: datetime | None
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite hands timezone-aware columns back naive; they were stored in UTC
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+class Catalog:
+    """The catalog at a SQLAlchemy URL (``sqlite:///path`` or ``postgresql+psycopg://...``)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            self.engine: Engine = create_engine(url, future=True)
+        except (SQLAlchemyError, ImportError, ValueError) as exc:
+            raise CatalogError(f"cannot open the catalog at {_safe(url)}: {exc}. Check catalog_url in the config.") from exc
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision (idempotent)."""
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(_MIGRATIONS))
+        try:
+            with self.engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        except SQLAlchemyError as exc:
+            raise CatalogError(f"cannot migrate the catalog at {_safe(self.url)}: {exc}") from exc
+
+    # -- accounts -----------------------------------------------------------------------------
+    def add_account(
+        self,
+        *,
+        platform: str,
+        native_id: str,
+        handle: str | None = None,
+        display_name: str | None = None,
+        base_url: str | None = None,
+        credential_env: str | None = None,
+        replace: bool = False,
+    ) -> AccountRow:
+        key = f"{platform}:{native_id}"
+        values = dict(
+            key=key,
+            platform=platform,
+            native_id=native_id,
+            handle=handle,
+            display_name=display_name,
+            base_url=base_url,
+            credential_env=credential_env,
+            active=True,
+        )
+        with self.engine.begin() as conn:
+            existing = conn.execute(select(t.accounts.c.key).where(t.accounts.c.key == key)).first()
+            if existing and not replace:
+                raise CatalogError(f"account {key} is already registered. Use --replace to change its settings.")
+            if existing:
+                conn.execute(update(t.accounts).where(t.accounts.c.key == key).values(**values))
+            else:
+                conn.execute(insert(t.accounts).values(**values, added_at=_now()))
+        account = self.get_account(key)
+        assert account is not None
+        return account
+
+    def get_account(self, key: str) -> AccountRow | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.accounts).where(t.accounts.c.key == key)).mappings().first()
+        return _account(row) if row else None
+
+    def list_accounts(self, *, active_only: bool = False) -> list[AccountRow]:
+        query = select(t.accounts).order_by(t.accounts.c.platform, t.accounts.c.key)
+        if active_only:
+            query = query.where(t.accounts.c.active.is_(True))
+        with self.engine.connect() as conn:
+            return [_account(r) for r in conn.execute(query).mappings()]
+
+    # -- harvest runs -------------------------------------------------------------------------
+    def start_run(self, harvest_id: str, *, operator: str, host: str, software: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(t.harvest_runs).values(
+                    harvest_id=harvest_id, started_at=_now(), status="running", operator=operator, host=host, software=software
+                )
+            )
+
+    def finish_run(self, harvest_id: str, *, status: str, summary: Mapping[str, Any]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(t.harvest_runs)
+                .where(t.harvest_runs.c.harvest_id == harvest_id)
+                .values(finished_at=_now(), status=status, summary=dict(summary))
+            )
+
+    def get_run(self, harvest_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.harvest_runs).where(t.harvest_runs.c.harvest_id == harvest_id)).mappings().first()
+        return dict(row) if row else None
+
+    # -- cursors ------------------------------------------------------------------------------
+    def get_cursor(self, account_key: str, endpoint: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(t.cursors.c.state).where(t.cursors.c.account_key == account_key, t.cursors.c.endpoint == endpoint)
+            ).first()
+        return dict(row[0]) if row else None
+
+    def cursors_for(self, account_key: str) -> dict[str, dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.cursors.c.endpoint, t.cursors.c.state).where(t.cursors.c.account_key == account_key))
+            return {endpoint: dict(state) for endpoint, state in rows}
+
+    # -- the WARC manifest ------------------------------------------------------------------
+    def record_warc(
+        self,
+        *,
+        name: str,
+        store_key: str,
+        size_bytes: int,
+        sha256: str,
+        record_count: int,
+        first_at: datetime | None,
+        last_at: datetime | None,
+        harvest_id: str,
+        cursor_updates: Mapping[tuple[str, str], Mapping[str, Any] | None] = {},
+    ) -> None:
+        """Enter a closed, hashed WARC as ``pending`` and advance the cursors it holds, atomically.
+
+        A ``None`` state removes that cursor row.
+        """
+        now = _now()
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(t.warc_files).values(
+                        name=name,
+                        store_key=store_key,
+                        size_bytes=size_bytes,
+                        sha256=sha256,
+                        record_count=record_count,
+                        first_at=first_at,
+                        last_at=last_at,
+                        harvest_id=harvest_id,
+                        status="pending",
+                        recorded_at=now,
+                    )
+                )
+                self._write_cursors(conn, cursor_updates, harvest_id, now)
+        except IntegrityError as exc:
+            raise CatalogError(f"the manifest already lists a WARC named {name}: {exc.orig}") from exc
+
+    def mark_published(self, name: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(t.warc_files).where(t.warc_files.c.name == name).values(status="published", published_at=_now()))
+
+    def write_cursors(self, updates: Mapping[tuple[str, str], Mapping[str, Any] | None], harvest_id: str) -> None:
+        """Advance cursors with no WARC attached (a walk that captured nothing new)."""
+        with self.engine.begin() as conn:
+            self._write_cursors(conn, updates, harvest_id, _now())
+
+    def _write_cursors(self, conn: Any, updates: Mapping[tuple[str, str], Mapping[str, Any] | None], harvest_id: str, now: datetime) -> None:
+        for (account_key, endpoint), state in updates.items():
+            conn.execute(delete(t.cursors).where(t.cursors.c.account_key == account_key, t.cursors.c.endpoint == endpoint))
+            if state is not None:
+                conn.execute(
+                    insert(t.cursors).values(
+                        account_key=account_key, endpoint=endpoint, state=dict(state), harvest_id=harvest_id, updated_at=now
+                    )
+                )
+
+    def get_warc(self, name: str) -> WarcRow | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.warc_files).where(t.warc_files.c.name == name)).mappings().first()
+        return _warc(row) if row else None
+
+    def iter_warcs(self, *, status: str | None = None) -> Iterator[WarcRow]:
+        query = select(t.warc_files).order_by(t.warc_files.c.name)
+        if status:
+            query = query.where(t.warc_files.c.status == status)
+        with self.engine.connect() as conn:
+            rows = [_warc(r) for r in conn.execute(query).mappings()]
+        yield from rows
+
+    # -- coverage -----------------------------------------------------------------------------
+    def record_coverage(
+        self,
+        *,
+        harvest_id: str,
+        account_key: str,
+        endpoint: str,
+        window_start: datetime | None,
+        window_end: datetime,
+        statement: Mapping[str, Any],
+    ) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                delete(t.coverage).where(
+                    t.coverage.c.harvest_id == harvest_id, t.coverage.c.account_key == account_key, t.coverage.c.endpoint == endpoint
+                )
+            )
+            conn.execute(
+                insert(t.coverage).values(
+                    harvest_id=harvest_id,
+                    account_key=account_key,
+                    endpoint=endpoint,
+                    window_start=window_start,
+                    window_end=window_end,
+                    statement=dict(statement),
+                )
+            )
+
+    def coverage_for(self, harvest_id: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.coverage).where(t.coverage.c.harvest_id == harvest_id).order_by(t.coverage.c.id)).mappings()
+            return [dict(r) for r in rows]
+
+    # -- the audit log ------------------------------------------------------------------------
+    def audit(self, *, actor: str, action: str, target: str | None, outcome: str, details: Mapping[str, Any] | None = None) -> None:
+        """Append one entry: who did what to what, and how it ended. Entries are never changed."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(t.audit_log).values(at=_now(), actor=actor, action=action, target=target, outcome=outcome, details=dict(details or {}))
+            )
+
+    def audit_entries(self, *, action: str | None = None) -> list[dict[str, Any]]:
+        query = select(t.audit_log).order_by(t.audit_log.c.id)
+        if action:
+            query = query.where(t.audit_log.c.action == action)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def _account(row: Mapping[str, Any]) -> AccountRow:
+    return AccountRow(**{**row, "added_at": _aware(row["added_at"])})
+
+
+def _warc(row: Mapping[str, Any]) -> WarcRow:
+    return WarcRow(
+        name=row["name"],
+        store_key=row["store_key"],
+        size_bytes=row["size_bytes"],
+        sha256=row["sha256"],
+        record_count=row["record_count"],
+        first_at=_aware(row["first_at"]),
+        last_at=_aware(row["last_at"]),
+        harvest_id=row["harvest_id"],
+        status=row["status"],
+        published_at=_aware(row["published_at"]),
+    )
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparseable URL is shown as a placeholder, never echoed with a secret
+        return "<unparseable catalog URL>"
+
+

@@ -1,0 +1,106 @@
+"""The catalog's tables (SQLAlchemy 2 Core), shared by the code and the migrations."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("key", String(300), primary_key=True),  # platform:native_id
+    Column("platform", String(20), nullable=False),
+    Column("native_id", String(255), nullable=False),
+    Column("handle", String(255)),
+    Column("display_name", String(255)),
+    Column("base_url", String(500)),  # overrides the platform's (a Mastodon instance, the samples)
+    Column("credential_env", String(100)),  # the NAME of the variable holding the credential
+    Column("active", Boolean, nullable=False, default=True),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+)
+
+harvest_runs = Table(
+    "harvest_runs",
+    metadata,
+    Column("harvest_id", String(64), primary_key=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("status", String(20), nullable=False),  # running, succeeded, failed, partial
+    Column("operator", String(255), nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("software", String(100), nullable=False),
+    Column("summary", JSON),
+)
+
+cursors = Table(
+    "cursors",
+    metadata,
+    Column("account_key", String(300), ForeignKey("accounts.key"), primary_key=True),
+    Column("endpoint", String(100), primary_key=True),
+    Column("state", JSON, nullable=False),
+    Column("harvest_id", String(64)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+warc_files = Table(
+    "warc_files",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("store_key", String(500), nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("record_count", Integer, nullable=False),
+    Column("first_at", DateTime(timezone=True)),
+    Column("last_at", DateTime(timezone=True)),
+    Column("harvest_id", String(64), nullable=False),
+    Column("status", String(20), nullable=False),  # pending (hashed, not yet in the store), published
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("published_at", DateTime(timezone=True)),
+)
+
+coverage = Table(
+    "coverage",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("harvest_id", String(64), nullable=False),
+    Column("account_key", String(300), nullable=False),
+    Column("endpoint", String(100), nullable=False),
+    Column("window_start", DateTime(timezone=True)),
+    Column("window_end", DateTime(timezone=True), nullable=False),
+    Column("statement", JSON, nullable=False),
+    Column("warc_file", String(255)),
+    UniqueConstraint("harvest_id", "account_key", "endpoint", name="uq_coverage_window"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(255), nullable=False),
+    Column("action", String(100), nullable=False),
+    Column("target", Text),
+    Column("outcome", String(20), nullable=False),
+    Column("details", JSON),
+)

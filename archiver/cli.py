@@ -1,0 +1,369 @@
+"""The command line: ``sangrah``. Thin: it parses input, calls ``pipeline``, renders results.
+
+Data goes to stdout; messages and progress go to stderr. Exit 0 means done, 1 means the work
+failed (an account failed, or verify found a mismatch; a summary is printed first), 2 means a
+usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+import orjson
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from archiver import __version__
+from archiver.config import Config, load_config, provide_secret
+from archiver.errors import ArchiverError, ConfigError
+from archiver.harvest import Coverage
+from archiver.model import PLATFORMS
+from archiver.platforms import AccountRef
+
+__all__ = ["main", "cli"]
+
+IST = ZoneInfo("Asia/Kolkata")
+log = logging.getLogger("archiver")
+
+
+class _KeyValueFormatter(logging.Formatter):
+    """``2026-11-25 19:02:11 IST INFO fetched account=x:1 ...``: readable on a terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        when = datetime.fromtimestamp(record.created, IST).strftime("%Y-%m-%d %H:%M:%S IST")
+        return f"{when} {record.levelname} {record.getMessage()}"
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING if quiet or verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_KeyValueFormatter())
+    root = logging.getLogger("archiver")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("httpx", "httpcore", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _err_console() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def _out_console() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def _errors_as_click() -> Iterator[None]:
+    """Every ``ArchiverError`` becomes a click error in this one place."""
+    try:
+        yield
+    except ConfigError as exc:
+        raise click.UsageError(exc.message) from exc
+    except ArchiverError as exc:
+        raise click.ClickException(exc.message) from exc
+
+
+def _load(ctx: click.Context, data_dir: Path | None = None) -> Config:
+    with _errors_as_click():
+        overrides: dict[str, Any] = {"data_dir": str(data_dir)} if data_dir else {}
+        return load_config(ctx.obj["config_path"], overrides=overrides)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="sangrah")
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), envvar="SANGRAH_CONFIG", help="YAML configuration file (default: built-in defaults). Env: SANGRAH_CONFIG.")
+@click.option("-v", "--verbose", count=True, help="Log each page fetched (-v) or more (-vv) to stderr.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress display; warnings and errors only.")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None, verbose: int, quiet: bool) -> None:
+    """Sangrah: an evidence-grade archive of a department's social media conversations.
+
+    Example: sangrah demo
+    """
+    ctx.ensure_object(dict)
+    ctx.obj.update(config_path=config_path, quiet=quiet)
+    _setup_logging(verbose, quiet)
+
+
+# -- accounts ----------------------------------------------------------------------------------
+@cli.group()
+def accounts() -> None:
+    """Register the platform accounts to harvest.
+
+    Example: sangrah accounts list
+    """
+
+
+@accounts.command("add")
+@click.argument("platform", type=click.Choice(PLATFORMS))
+@click.argument("native_id")
+@click.option("--handle", help="The account's handle, for messages and the WARC metadata.")
+@click.option("--name", "display_name", help="The account's display name.")
+@click.option("--base-url", help="API base URL, e.g. a Mastodon instance (default: the platform's).")
+@click.option("--credential-env", help="Environment variable holding this account's credential (default: the platform's, see docs/platforms.md).")
+@click.option("--replace", is_flag=True, help="Change the settings of an account already registered.")
+@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), help="Data directory (overrides the config).")
+@click.pass_context
+def accounts_add(ctx: click.Context, platform: str, native_id: str, handle: str | None, display_name: str | None, base_url: str | None, credential_env: str | None, replace: bool, data_dir: Path | None) -> None:
+    """Register an account by its platform and native id.
+
+    Example: sangrah accounts add x 1350000000000000001 --handle JalShaktiDept
+    """
+    from archiver.pipeline import open_catalog
+
+    config = _load(ctx, data_dir)
+    with _errors_as_click():
+        catalog = open_catalog(config)
+        try:
+            row = catalog.add_account(platform=platform, native_id=native_id, handle=handle, display_name=display_name, base_url=base_url, credential_env=credential_env, replace=replace)
+            catalog.audit(actor=config.operator_name, action="account_add", target=row.key, outcome="ok", details={"replace": replace, "base_url": base_url, "credential_env": credential_env})
+        finally:
+            catalog.close()
+    env = row.credential_env or config.platforms[platform].credential_env
+    click.echo(f"registered {row.key}" + (f" (@{row.handle})" if row.handle else "") + f"; its credential is read from {env}", err=True)
+
+
+@accounts.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
+@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), help="Data directory (overrides the config).")
+@click.pass_context
+def accounts_list(ctx: click.Context, as_json: bool, data_dir: Path | None) -> None:
+    """List the registered accounts.
+
+    Example: sangrah accounts list --json
+    """
+    from archiver.pipeline import open_catalog
+
+    config = _load(ctx, data_dir)
+    with _errors_as_click():
+        catalog = open_catalog(config)
+        try:
+            rows = catalog.list_accounts()
+        finally:
+            catalog.close()
+    if as_json:
+        for row in rows:
+            click.echo(orjson.dumps({"key": row.key, "platform": row.platform, "handle": row.handle, "base_url": row.base_url, "credential_env": row.credential_env, "active": row.active}).decode())
+        return
+    table = Table("account", "handle", "credential from", "API base", "added (IST)")
+    for row in rows:
+        table.add_row(row.key, row.handle or "", row.credential_env or config.platforms[row.platform].credential_env, row.base_url or "(platform default)", row.added_at.astimezone(IST).strftime("%Y-%m-%d %H:%M"))
+    _out_console().print(table)
+
+
+# -- harvest -----------------------------------------------------------------------------------
+@cli.command()
+@click.option("--account", "account_keys", multiple=True, metavar="PLATFORM:ID", help="Harvest only this account (repeatable). Default: every active account.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run's report as JSON.")
+@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), help="Data directory (overrides the config).")
+@click.pass_context
+def harvest(ctx: click.Context, account_keys: tuple[str, ...], as_json: bool, data_dir: Path | None) -> None:
+    """Capture accounts' posts and replies into WARC files and publish them.
+
+    Each account resumes from its cursor; an interrupted harvest resumes from the last
+    published page. Exits 1 if any account failed (after a summary).
+
+    Example: sangrah harvest --account x:1350000000000000001
+    """
+    config = _load(ctx, data_dir)
+    report = _run_harvest(config, list(account_keys) or None, quiet=ctx.obj["quiet"])
+    _print_report(report, as_json)
+    if report.failed:
+        raise SystemExit(1)
+
+
+def _run_harvest(config: Config, keys: list[str] | None, *, quiet: bool) -> Any:
+    from archiver import pipeline
+
+    console = _err_console()
+    show = not quiet and console.is_terminal
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=False, disable=not show) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(account: AccountRef, endpoint: str, coverage: Coverage, oldest: datetime | None) -> None:
+            back_to = f" · back to {oldest.astimezone(IST):%Y-%m-%d}" if oldest else ""
+            text = f"{account.label()} {endpoint}: {coverage.posts_captured} posts · {coverage.replies_captured} replies · {coverage.media_captured} media{back_to}"
+            if account.key not in tasks:
+                tasks[account.key] = bar.add_task(text, total=None)
+            bar.update(tasks[account.key], description=text)
+
+        with _errors_as_click():
+            return pipeline.harvest(config, account_keys=keys, progress=progress)
+
+
+def _print_report(report: Any, as_json: bool) -> None:
+    if as_json:
+        click.echo(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode())
+    else:
+        out = _out_console()
+        for note in report.recovered:
+            out.print(f"recovered: {note}")
+        table = Table("account", "status", "posts", "replies", "media", "requests", "gaps", title=f"Harvest {report.harvest_id}")
+        for item in report.accounts:
+            cov = item.coverage
+            table.add_row(
+                item.account.label(),
+                item.status + (" (resumed)" if item.resumed else ""),
+                str(cov.posts_captured),
+                f"{cov.replies_captured} of {cov.replies_reported} reported",
+                f"{cov.media_captured}/{cov.media_expected}" + (f" +{cov.videos_by_reference} videos by URL" if cov.videos_by_reference else ""),
+                str(cov.requests),
+                ", ".join(sorted({g.cause for g in cov.gaps})) or "none",
+            )
+        out.print(table)
+        files = Table("WARC file", "size", "records", "SHA-256", title="Published")
+        for closed in report.published:
+            files.add_row(closed.name, f"{closed.size_bytes:,} B", str(closed.record_count), closed.sha256[:16] + "…")
+        out.print(files)
+    for item in report.failed:
+        click.echo(f"error: {item.error.message if item.error else 'failed'}", err=True)
+    if report.failed:
+        click.echo(f"{len(report.failed)} of {len(report.accounts)} accounts failed; the others were captured and published.", err=True)
+
+
+# -- account exports ---------------------------------------------------------------------------
+@cli.command("import")
+@click.argument("kind", type=click.Choice(["x-archive", "facebook-export"]))
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--account", "account_key", required=True, metavar="PLATFORM:ID", help="The registered account the export belongs to.")
+@click.option("--again", is_flag=True, help="Import an export that was imported before (stores a second copy).")
+@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), help="Data directory (overrides the config).")
+@click.pass_context
+def import_(ctx: click.Context, kind: str, path: Path, account_key: str, again: bool, data_dir: Path | None) -> None:
+    """Archive an account export: an X archive zip or a Facebook "Download your information" zip.
+
+    Each member file holding posts is checked, then stored unchanged as a WARC resource record,
+    with a metadata record naming the export, its SHA-256 and date range.
+
+    Example: sangrah import x-archive twitter-2026.zip --account x:1350000000000000001
+    """
+    from archiver import pipeline
+
+    config = _load(ctx, data_dir)
+    with _errors_as_click():
+        report = pipeline.import_export(config, kind=kind, path=path, account_key=account_key, again=again)
+    span = f"{report.earliest.astimezone(IST):%Y-%m-%d} to {report.latest.astimezone(IST):%Y-%m-%d}" if report.earliest and report.latest else "no dated posts"
+    click.echo(f"imported {report.posts} posts ({span}) from {len(report.members)} file(s) of {report.source} into {', '.join(w.name for w in report.published)}")
+
+
+# -- verify ------------------------------------------------------------------------------------
+@cli.command()
+@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), help="Data directory (overrides the config).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+def verify(ctx: click.Context, data_dir: Path | None, as_json: bool) -> None:
+    """Re-hash every published WARC against the manifest and re-read every record.
+
+    Exits 1 on any mismatch, after listing each problem.
+
+    Example: sangrah verify
+    """
+    from archiver import pipeline
+
+    config = _load(ctx, data_dir)
+    with _errors_as_click():
+        report = pipeline.verify(config)
+    if as_json:
+        click.echo(orjson.dumps({"ok": report.ok, "files": report.checked, "records": report.records, "problems": report.problems}).decode())
+    else:
+        for problem in report.problems:
+            click.echo(f"MISMATCH {problem}")
+        click.echo(f"checked {report.checked} WARC files, {report.records} records: " + ("all match the manifest" if report.ok else f"{len(report.problems)} problem(s)"))
+    if not report.ok:
+        raise SystemExit(1)
+
+
+# -- the sample platforms and the demo -----------------------------------------------------------
+@cli.group()
+def samples() -> None:
+    """The sample platforms: generated conversations in each platform's API shape.
+
+    Example: sangrah samples serve --port 8765
+    """
+
+
+@samples.command("serve")
+@click.option("--port", type=int, default=8765, show_default=True, help="Port on 127.0.0.1.")
+@click.option("--seed", type=int, default=7, show_default=True, help="Seed of the generated world.")
+@click.option("--posts", type=click.IntRange(min=1), default=200, show_default=True, help="Posts per account.")
+@click.option("--night", type=click.IntRange(min=0), default=0, show_default=True, help="Later nights add posts, edits and deletions.")
+@click.option("--throttle-every", type=click.IntRange(min=0), default=0, show_default=True, help="Answer every Nth call with a 429 (0: never).")
+def samples_serve(port: int, seed: int, posts: int, night: int, throttle_every: int) -> None:
+    """Serve the sample platforms in the foreground until interrupted.
+
+    Example: sangrah samples serve --port 8765 --posts 1000
+    """
+    from archiver.samples.server import SampleServer, serve_forever
+    from archiver.samples.world import World
+
+    def ready(server: SampleServer) -> None:
+        click.echo(f"sample platforms at {server.url}/<platform> for {', '.join(PLATFORMS)}", err=True)
+        for platform in PLATFORMS:
+            account = server.world.account(platform)
+            click.echo(f"  {platform}: account {account.native_id} (@{account.handle}); credential {server.world.token(platform)}", err=True)
+
+    serve_forever(World(seed=seed, posts_per_account=posts, epoch=night), port=port, throttle_every=throttle_every, on_ready=ready)
+
+
+@cli.command()
+@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), default=Path("sangrah-data"), show_default=True, help="Where the demo archive goes.")
+@click.option("--posts", type=click.IntRange(min=1), default=200, show_default=True, help="Posts per sample account (six accounts).")
+@click.option("--seed", type=int, default=7, show_default=True, help="Seed of the generated world.")
+@click.option("--night", type=click.IntRange(min=0), default=0, show_default=True, help="Harvest the world as it is on a later night (new posts, edits, deletions).")
+@click.option("--json", "as_json", is_flag=True, help="Print the harvest report as JSON.")
+@click.pass_context
+def demo(ctx: click.Context, data_dir: Path, posts: int, seed: int, night: int, as_json: bool) -> None:
+    """Harvest six sample accounts into a local archive, with no network and no credentials.
+
+    Starts the sample platforms on localhost, registers one department account on each of the
+    six platforms, harvests them into DATA_DIR (WARC files, SQLite catalog) and prints what was
+    captured and where. Run it again with --night 1 to see an incremental harvest.
+
+    Example: sangrah demo --posts 200
+    """
+    from archiver.pipeline import open_catalog
+    from archiver.samples.server import SampleServer
+    from archiver.samples.world import World
+
+    config = _load(ctx, data_dir)
+    world = World(seed=seed, posts_per_account=posts, epoch=night)
+    with SampleServer(world, throttle_every=97) as server:
+        with _errors_as_click():
+            catalog = open_catalog(config)
+            try:
+                for platform in PLATFORMS:
+                    account = world.account(platform)
+                    variable = f"SANGRAH_SAMPLE_{platform.upper()}_TOKEN"
+                    provide_secret(variable, world.token(platform))
+                    catalog.add_account(platform=platform, native_id=account.native_id, handle=account.handle, display_name=account.display_name, base_url=server.base_url(platform), credential_env=variable, replace=True)
+            finally:
+                catalog.close()
+        click.echo(f"sample platforms at {server.url}; harvesting six accounts into {config.data_dir}/", err=True)
+        report = _run_harvest(config, None, quiet=ctx.obj["quiet"])
+    _print_report(report, as_json)
+    if not as_json:
+        store = config.store_dir.resolve()
+        click.echo(f"\nWARC files are in {store}/warcs/ ; catalog: {config.resolved_catalog_url}")
+        if report.published:
+            click.echo(f"check one with: warcio check {store}/warcs/{report.published[0].name}")
+        click.echo("verify them all with: sangrah verify --data-dir " + str(config.data_dir))
+    if report.failed:
+        raise SystemExit(1)
+
+
+def main() -> None:
+    cli(obj={})
+
+
+if __name__ == "__main__":
+    main()

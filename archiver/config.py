@@ -1,0 +1,189 @@
+"""The one validated configuration object.
+
+Loaded once at the entry point (CLI or DAG) from a YAML file, validated with pydantic, and passed
+down. The file names the environment variables that hold credentials; it never holds them, and
+this is the only module that reads ``os.environ``. Every setting is declared once here, with its
+default and help; ``schemas/config.schema.json`` is generated from this module.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from archiver.errors import ConfigError
+from archiver.model import PLATFORMS
+
+__all__ = ["Config", "HarvestSettings", "PlatformSettings", "load_config", "provide_secret", "DEFAULT_CREDENTIAL_ENV"]
+
+#: the variable each platform's credential is read from unless the config names another
+DEFAULT_CREDENTIAL_ENV = {
+    "x": "SANGRAH_X_BEARER_TOKEN",
+    "facebook": "SANGRAH_FACEBOOK_ACCESS_TOKEN",
+    "instagram": "SANGRAH_INSTAGRAM_ACCESS_TOKEN",
+    "youtube": "SANGRAH_YOUTUBE_API_KEY",
+    "mastodon": "SANGRAH_MASTODON_ACCESS_TOKEN",
+    "bluesky": "SANGRAH_BLUESKY_ACCESS_JWT",
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PlatformSettings(_Strict):
+    base_url: str | None = Field(None, description="API base URL; empty means the platform's public API.")
+    credential_env: str = Field(..., description="Name of the environment variable that holds the credential.")
+
+
+class HarvestSettings(_Strict):
+    max_file_bytes: int = Field(256 * 1024 * 1024, ge=64 * 1024, description="A WARC file is closed and published once it reaches this size.")
+    revisit_days: int = Field(7, ge=0, description="Posts this recent are captured again each run, with their replies, to catch edits, deletions and late replies.")
+    timeout_seconds: float = Field(30.0, gt=0, description="Time-out of one HTTP call.")
+    max_retries: int = Field(5, ge=0, description="Retries of one call after a 429, a 5xx, a time-out or a reset.")
+    backoff_base_seconds: float = Field(1.0, ge=0, description="First back-off delay; it doubles each retry, with jitter.")
+    max_sleep_seconds: float = Field(900.0, ge=0, description="Longest single wait for a rate limit or back-off.")
+    fetch_images: bool = Field(True, description="Download image attachments into the WARC.")
+    video_max_bytes: int = Field(0, ge=0, description="Download videos up to this size; 0 records videos by URL and metadata only.")
+
+
+def _default_platforms() -> dict[str, PlatformSettings]:
+    return {name: PlatformSettings(credential_env=env) for name, env in DEFAULT_CREDENTIAL_ENV.items()}
+
+
+class Config(_Strict):
+    data_dir: Path = Field(Path("sangrah-data"), description="Local directory for the store, staging area and SQLite catalog.")
+    catalog_url: str | None = Field(None, description="SQLAlchemy URL of the catalog; empty means SQLite in data_dir.")
+    operator: str | None = Field(None, description="Who runs harvests, written into each WARC's warcinfo; empty means the login name.")
+    harvest: HarvestSettings = Field(default_factory=HarvestSettings)  # type: ignore[arg-type]
+    platforms: dict[str, PlatformSettings] = Field(default_factory=_default_platforms)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_platforms(cls, data: Any) -> Any:
+        # a file that configures one platform keeps the defaults of the others
+        if isinstance(data, dict) and isinstance(data.get("platforms"), dict):
+            merged: dict[str, Any] = {name: {"credential_env": env} for name, env in DEFAULT_CREDENTIAL_ENV.items()}
+            for name, value in data["platforms"].items():
+                merged[name] = {**merged.get(name, {}), **(value or {})}
+            data = {**data, "platforms": merged}
+        return data
+
+    @model_validator(mode="after")
+    def _known_platforms(self) -> Config:
+        unknown = sorted(set(self.platforms) - set(PLATFORMS))
+        if unknown:
+            raise ValueError(f"unknown platform(s) {', '.join(unknown)}; known: {', '.join(PLATFORMS)}")
+        return self
+
+    # -- derived values -----------------------------------------------------------------------
+    @property
+    def resolved_catalog_url(self) -> str:
+        return self.catalog_url or f"sqlite:///{(self.data_dir / 'catalog.sqlite').resolve()}"
+
+    @property
+    def store_dir(self) -> Path:
+        return self.data_dir / "store"
+
+    @property
+    def staging_dir(self) -> Path:
+        return self.data_dir / "staging"
+
+    @property
+    def operator_name(self) -> str:
+        if self.operator:
+            return self.operator
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return "unknown-operator"
+
+    @property
+    def host_name(self) -> str:
+        return socket.gethostname()
+
+    def secret(self, variable: str) -> str | None:
+        """The value of the credential variable ``variable``, or None when it is not set."""
+        value = _PROVIDED_SECRETS.get(variable) or os.environ.get(variable)
+        return value or None
+
+
+#: credentials handed over in-process (the demo gives the sample platforms' test tokens this way)
+_PROVIDED_SECRETS: dict[str, str] = {}
+
+
+def provide_secret(variable: str, value: str) -> None:
+    """Make ``value`` the credential of ``variable`` for this process, as if it were exported."""
+    _PROVIDED_SECRETS[variable] = value
+
+
+def load_config(path: Path | None = None, *, overrides: Mapping[str, Any] | None = None) -> Config:
+    """Read and validate the YAML file at ``path`` (defaults alone when None).
+
+    Every problem is reported at once, each with its place in the file, what was expected, the
+    value found and a hint.
+    """
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read the config file {path}: {exc.strerror}. Give an existing file with --config.") from exc
+        try:
+            loaded = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: the top level must be a mapping of settings, not {type(loaded).__name__}.")
+        data = loaded or {}
+    if overrides:
+        data = {**data, **overrides}
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, path)) from exc
+
+
+def _describe(exc: ValidationError, path: Path | None) -> str:
+    where = str(path) if path else "the configuration"
+    lines = [f"{where} has {exc.error_count()} problem(s):"]
+    for error in exc.errors():
+        location = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        value = error.get("input")
+        shown = repr(value) if not isinstance(value, dict) else "a mapping"
+        hint = _HINTS.get(error["type"], "see docs/configuration.md for every setting")
+        lines.append(f"  - {location}: {error['msg']} (found {shown}); {hint}")
+    return "\n".join(lines)
+
+
+_HINTS = {
+    "extra_forbidden": "this setting does not exist; check its spelling against docs/configuration.md",
+    "int_parsing": "write a whole number, without quotes or units",
+    "float_parsing": "write a number of seconds",
+    "bool_parsing": "write true or false",
+    "greater_than_equal": "use a larger value",
+    "greater_than": "use a larger value",
+    "missing": "add this setting",
+}
+
+
+def config_json_schema() -> dict[str, Any]:
+    schema = Config.model_json_schema()
+    schema["$id"] = "https://sangrah.example/schemas/config.schema.json"
+    schema["title"] = "Sangrah configuration"
+    return schema
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    json.dump(config_json_schema(), sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")

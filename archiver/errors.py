@@ -1,0 +1,154 @@
+"""The one exception tree of Sangrah.
+
+Every error a user can meet is an ``ArchiverError``. Its message says what went wrong, where,
+and the next step; its fields (``account``, ``url``, ``warc_file``, ``offset``) let the CLI and
+logs render it without parsing text. Foreign exceptions (httpx, SQLAlchemy, OS errors) are
+wrapped once, at the boundary, with ``raise ... from exc``.
+
+    ArchiverError
+    ├── ConfigError
+    ├── PlatformError                 (account, url, status)
+    │   ├── AuthError                 401/403: credential missing, expired or not permitted
+    │   ├── AccountGone               404 on the account itself
+    │   ├── RateLimited               429 beyond the retry budget
+    │   ├── PlatformUnavailable       5xx, timeouts, resets beyond the retry budget
+    │   └── PageParseError            the body is not the page the platform documents
+    ├── CaptureError                  (warc_file, offset)
+    │   └── RecordDigestMismatch
+    ├── StoreError                    (key)
+    ├── CatalogError
+    ├── SearchError
+    └── HoldActive
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ArchiverError",
+    "ConfigError",
+    "PlatformError",
+    "AuthError",
+    "AccountGone",
+    "RateLimited",
+    "PlatformUnavailable",
+    "PageParseError",
+    "CaptureError",
+    "RecordDigestMismatch",
+    "StoreError",
+    "CatalogError",
+    "SearchError",
+    "HoldActive",
+]
+
+
+class ArchiverError(Exception):
+    """Base of every error Sangrah raises on purpose."""
+
+    #: short machine-readable kind, used in JSON output and the audit log
+    kind = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_dict(self) -> dict[str, object]:
+        fields = {k: v for k, v in vars(self).items() if k != "message" and v is not None}
+        return {"error": self.kind, "message": self.message, **fields}
+
+
+class ConfigError(ArchiverError):
+    kind = "config"
+
+
+class PlatformError(ArchiverError):
+    kind = "platform"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        account: str | None = None,
+        url: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.account = account
+        self.url = url
+        self.status = status
+
+
+class AuthError(PlatformError):
+    kind = "auth"
+
+
+class AccountGone(PlatformError):
+    kind = "account_gone"
+
+
+class RateLimited(PlatformError):
+    kind = "rate_limited"
+
+
+class PlatformUnavailable(PlatformError):
+    kind = "unavailable"
+
+
+class PageParseError(PlatformError):
+    """A response body that is not the page the platform documents.
+
+    Parsers raise only this; ``excerpt`` holds at most a short start of the body, never the whole.
+    """
+
+    kind = "page_parse"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        account: str | None = None,
+        url: str | None = None,
+        status: int | None = None,
+        excerpt: str | None = None,
+    ) -> None:
+        super().__init__(message, account=account, url=url, status=status)
+        self.excerpt = excerpt
+
+
+class CaptureError(ArchiverError):
+    kind = "capture"
+
+    def __init__(self, message: str, *, warc_file: str | None = None, offset: int | None = None) -> None:
+        super().__init__(message)
+        self.warc_file = warc_file
+        self.offset = offset
+
+
+class RecordDigestMismatch(CaptureError):
+    kind = "digest_mismatch"
+
+
+class StoreError(ArchiverError):
+    kind = "store"
+
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+class CatalogError(ArchiverError):
+    kind = "catalog"
+
+
+class SearchError(ArchiverError):
+    kind = "search"
+
+
+class HoldActive(ArchiverError):
+    kind = "hold_active"
+
+
+def excerpt(body: bytes, limit: int = 120) -> str:
+    """A short, printable start of a response body for an error message."""
+    text = body[:limit].decode("utf-8", "replace")
+    text = " ".join(text.split())
+    return text + ("…" if len(body) > limit else "")

@@ -1,0 +1,469 @@
+"""The harvest loop: walk one account's API calls, capture each exchange, parse, follow on.
+
+A walk is depth first over a stack of ``ApiRequest``: each response is written to the WARC,
+parsed into a ``Page``, and its follow-ups are taken before the listing's next page. After
+every page the walk's state (the stack, the newest post seen, the counts) is noted as the
+account's pending cursor; it is committed only together with the manifest row of the WARC
+file that holds the page (``pipeline``), so a killed harvest resumes from the last published
+page and loses nothing.
+
+Each account's window ends with a ``metadata`` record: account, endpoints, window, cursor before
+and after, counts, and the coverage statement — what the platform said exists, what was
+captured, and every gap with its cause — so that an RTI reply can say how complete the
+archive is.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from archiver.capture.writer import Exchange, WarcWriter
+from archiver.errors import (
+    AccountGone,
+    ArchiverError,
+    AuthError,
+    PageParseError,
+    PlatformError,
+    PlatformUnavailable,
+    RateLimited,
+    excerpt,
+)
+from archiver.http import PlatformClient, Response
+from archiver.model import ApiRequest, Page, Post
+from archiver.platforms import AccountRef, PlatformModule
+
+__all__ = ["WALK", "AccountHarvest", "Coverage", "ExchangeRecorder", "Gap", "harvest_account"]
+
+log = logging.getLogger(__name__)
+
+#: the cursor row that holds an unfinished walk (its stack) for resumption
+WALK = "_walk"
+_REPLY_KINDS = frozenset({"reply", "comment"})
+
+
+@dataclass(slots=True)
+class Gap:
+    """Something the archive does not hold for this window, and why."""
+
+    cause: str  #: rate_limit, permission, platform_error, not_found, page_limit, parse_error, size_cap
+    endpoint: str
+    target: str
+    detail: str
+    status: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"cause": self.cause, "endpoint": self.endpoint, "target": self.target, "status": self.status, "detail": self.detail}
+
+
+@dataclass(slots=True)
+class Coverage:
+    """What was expected and what was captured for one account and window."""
+
+    listed_total: int | None = None  #: what the platform says the listing holds, when it says
+    posts_captured: int = 0  #: the account's own items from its listings
+    replies_reported: int = 0  #: replies the platform reported on those items
+    replies_captured: int = 0  #: replies and comments captured from threads
+    media_expected: int = 0
+    media_captured: int = 0
+    videos_by_reference: int = 0
+    requests: int = 0
+    pages: int = 0
+    gaps: list[Gap] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "listed_total": self.listed_total,
+            "posts_captured": self.posts_captured,
+            "replies_reported": self.replies_reported,
+            "replies_captured": self.replies_captured,
+            "media_expected": self.media_expected,
+            "media_captured": self.media_captured,
+            "videos_by_reference": self.videos_by_reference,
+            "requests": self.requests,
+            "pages": self.pages,
+            "complete": not self.gaps,
+            "gaps": [g.to_json() for g in self.gaps],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Coverage:
+        gaps = [Gap(g["cause"], g["endpoint"], g["target"], g["detail"], g.get("status")) for g in data.get("gaps", [])]
+        fields = {k: data[k] for k in cls.__dataclass_fields__ if k in data and k != "gaps"}
+        return cls(**fields, gaps=gaps)
+
+
+@dataclass(slots=True)
+class AccountHarvest:
+    """The outcome of one account's walk in one run."""
+
+    account: AccountRef
+    status: str = "running"  #: ok, failed
+    error: ArchiverError | None = None
+    coverage: Coverage = field(default_factory=Coverage)
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    resumed: bool = False
+
+
+ProgressFn = Callable[[AccountRef, str, Coverage, datetime | None], None]
+
+
+def harvest_account(
+    *,
+    module: PlatformModule,
+    account: AccountRef,
+    client: PlatformClient,
+    media_client: PlatformClient,
+    recorder: ExchangeRecorder,
+    cursors: dict[str, dict[str, Any]],
+    note_cursors: Callable[[dict[str, dict[str, Any] | None]], None],
+    now: datetime,
+    revisit_days: int,
+    fetch_images: bool,
+    video_max_bytes: int,
+    credential_env: str,
+    harvest_id: str,
+    progress: ProgressFn | None = None,
+) -> AccountHarvest:
+    """Walk one account to the end (or to its first fatal error) and write its window's metadata."""
+    walk = _Walk.start(module, account, cursors, now, revisit_days)
+    result = AccountHarvest(account=account, coverage=walk.coverage, window_start=walk.window_start, window_end=now, resumed=walk.resumed)
+    cursor_before = {k: v for k, v in cursors.items() if k != WALK}
+    seen_media: set[str] = set()
+    try:
+        while walk.stack:
+            request = walk.stack.pop()
+            if request.endpoint == "media":
+                _capture_media(request, media_client, recorder, walk, video_max_bytes, seen_media)
+            else:
+                _capture_page(request, module, account, client, walk, fetch_images, video_max_bytes, credential_env)
+            note_cursors({WALK: walk.to_json()})
+            if progress:
+                progress(account, request.endpoint, walk.coverage, walk.oldest_at)
+        result.status = "ok"
+        done: dict[str, dict[str, Any] | None] = {WALK: None}
+        for endpoint, marker in walk.markers.items():
+            previous = cursors.get(endpoint) or {}
+            done[endpoint] = _newer_marker(previous, marker)
+        note_cursors(done)
+    except ArchiverError as exc:
+        result.status = "failed"
+        result.error = exc
+        walk.coverage.gaps.append(_gap_for(exc, walk.current))
+        log.error("account failed account=%s error=%s", account.key, exc.message)
+    cursor_after = {WALK: walk.to_json()} if result.status != "ok" else {k: v for k, v in _merge(cursors, walk.markers).items() if k != WALK}
+    recorder.writer.write_metadata(
+        uri=f"urn:sangrah:harvest:{harvest_id}:{account.key}",
+        created_at=datetime.now(timezone.utc),
+        fields={
+            "type": "harvest-window",
+            "harvest_id": harvest_id,
+            "account": account.key,
+            "handle": account.handle,
+            "platform": account.platform,
+            "endpoints": sorted(walk.endpoints_seen),
+            "window": {
+                "start": walk.window_start.isoformat() if walk.window_start else None,
+                "end": now.isoformat(),
+                "revisit_days": revisit_days,
+                "resumed": walk.resumed,
+            },
+            "cursor_before": cursor_before,
+            "cursor_after": cursor_after,
+            "status": result.status,
+            "error": result.error.to_dict() if result.error else None,
+            "coverage": walk.coverage.to_json(),
+        },
+    )
+    return result
+
+
+# -- one call --------------------------------------------------------------------------------------
+def _capture_page(
+    request: ApiRequest,
+    module: PlatformModule,
+    account: AccountRef,
+    client: PlatformClient,
+    walk: _Walk,
+    fetch_images: bool,
+    video_max_bytes: int,
+    credential_env: str,
+) -> None:
+    walk.current = request
+    try:
+        response = client.fetch(request)
+    except PlatformUnavailable as exc:
+        if walk.is_listing(request) or walk.is_first(request):
+            raise
+        walk.coverage.gaps.append(Gap("platform_error", request.endpoint, request.target, exc.message))
+        return
+    walk.coverage.requests += 1
+    walk.endpoints_seen.add(request.endpoint)
+    if response.status != 200:
+        _handle_status(response, account, walk, credential_env)
+        return
+    try:
+        page = module.parse_page(request, response.body, response.headers)
+    except PageParseError as exc:
+        exc.account = account.key
+        raise
+    walk.coverage.pages += 1
+    walk.accept(request, page, fetch_images, video_max_bytes)
+
+
+def _handle_status(response: Response, account: AccountRef, walk: _Walk, credential_env: str) -> None:
+    request, status = response.request, response.status
+    where = f"{account.label()}: {status} from GET {request.path}"
+    if status in (401, 403) or (status == 400 and _looks_like_auth(response.body)):
+        raise AuthError(
+            f"{where}; the credential in {credential_env} was refused ({excerpt(response.body, 100)}). "
+            f"Renew it, export it as {credential_env}, then run: sangrah harvest --account {account.key}",
+            account=account.key,
+            url=request.path,
+            status=status,
+        )
+    if status == 404 and walk.is_first(request):
+        raise AccountGone(
+            f"{where}: the account no longer exists or was renamed. Check it on the platform, then "
+            f"update it with: sangrah accounts add {account.platform} NEW_ID --replace",
+            account=account.key,
+            url=request.path,
+            status=status,
+        )
+    if status == 404:
+        # a post removed since it was listed: its thread is gone, which is itself a finding
+        walk.coverage.gaps.append(Gap("not_found", request.endpoint, request.target, "the platform answered 404 (deleted or hidden)", status))
+        return
+    if walk.is_listing(request) or walk.is_first(request):
+        raise PlatformUnavailable(
+            f"{where} after retries ({excerpt(response.body, 100)}). The walk stops here and resumes "
+            f"from this page next time: sangrah harvest --account {account.key}",
+            account=account.key,
+            url=request.path,
+            status=status,
+        )
+    walk.coverage.gaps.append(Gap("platform_error", request.endpoint, request.target, excerpt(response.body, 100), status))
+
+
+def _capture_media(
+    request: ApiRequest,
+    client: PlatformClient,
+    recorder: ExchangeRecorder,
+    walk: _Walk,
+    video_max_bytes: int,
+    seen: set[str],
+) -> None:
+    walk.current = request
+    if request.path in seen:
+        walk.coverage.media_captured += 1
+        return
+    seen.add(request.path)
+    is_video = dict(request.params).get("kind") == "video"
+    recorder.media_post = request.target
+    try:
+        response = client.fetch(
+            ApiRequest(request.endpoint, request.path, (), request.target),
+            authenticated=False,
+            max_bytes=video_max_bytes if is_video else None,
+        )
+    except (PlatformUnavailable, RateLimited) as exc:
+        walk.coverage.gaps.append(Gap("platform_error", "media", request.target, exc.message))
+        return
+    finally:
+        recorder.media_post = None
+    walk.coverage.requests += 1
+    if response.too_large:
+        walk.coverage.gaps.append(Gap("size_cap", "media", request.target, f"{request.path} is larger than video_max_bytes={video_max_bytes}; recorded by URL only"))
+    elif response.status == 200:
+        walk.coverage.media_captured += 1
+    else:
+        walk.coverage.gaps.append(Gap("platform_error", "media", request.target, f"{response.status} for {response.url}", response.status))
+
+
+def _looks_like_auth(body: bytes) -> bool:
+    head = body[:2000]
+    return any(marker in head for marker in (b"OAuthException", b"API key not valid", b"invalid_token", b"AuthenticationRequired", b"ExpiredToken"))
+
+
+def _gap_for(exc: ArchiverError, request: ApiRequest | None) -> Gap:
+    endpoint = request.endpoint if request else ""
+    target = request.target if request else ""
+    status = getattr(exc, "status", None)
+    if isinstance(exc, RateLimited):
+        cause = "rate_limit"
+    elif isinstance(exc, AuthError):
+        cause = "permission"
+    elif isinstance(exc, AccountGone):
+        cause = "not_found"
+    elif isinstance(exc, PageParseError):
+        cause = "parse_error"
+    elif isinstance(exc, PlatformError):
+        cause = "platform_error"
+    else:
+        cause = "capture_error"
+    return Gap(cause, endpoint, target, exc.message, status)
+
+
+def _newer_marker(previous: dict[str, Any], marker: dict[str, Any]) -> dict[str, Any]:
+    if previous.get("newest_at") and (not marker.get("newest_at") or previous["newest_at"] > marker["newest_at"]):
+        return previous
+    return marker
+
+
+def _merge(cursors: dict[str, dict[str, Any]], markers: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    merged = dict(cursors)
+    for endpoint, marker in markers.items():
+        merged[endpoint] = _newer_marker(cursors.get(endpoint) or {}, marker)
+    return merged
+
+
+# -- the walk's state ----------------------------------------------------------------------------
+@dataclass(slots=True)
+class _Walk:
+    module: PlatformModule
+    account: AccountRef
+    stack: list[ApiRequest]
+    first: list[ApiRequest]
+    stop_before: dict[str, str]  #: per listing endpoint: stop paging below this instant (ISO)
+    markers: dict[str, dict[str, Any]]  #: per listing endpoint: the newest post this walk saw
+    coverage: Coverage
+    window_start: datetime | None
+    resumed: bool
+    endpoints_seen: set[str] = field(default_factory=set)
+    oldest_at: datetime | None = None
+    current: ApiRequest | None = None
+
+    @classmethod
+    def start(cls, module: PlatformModule, account: AccountRef, cursors: dict[str, dict[str, Any]], now: datetime, revisit_days: int) -> _Walk:
+        first = module.first_requests(account)
+        saved = cursors.get(WALK)
+        if saved:
+            return cls(
+                module=module,
+                account=account,
+                stack=[ApiRequest.from_json(r) for r in saved["stack"]],
+                first=first,
+                stop_before=dict(saved.get("stop_before", {})),
+                markers=dict(saved.get("markers", {})),
+                coverage=Coverage.from_json(saved.get("coverage", {})),
+                window_start=datetime.fromisoformat(saved["window_start"]) if saved.get("window_start") else None,
+                resumed=True,
+            )
+        revisit_from = now - timedelta(days=revisit_days)
+        stop_before: dict[str, str] = {}
+        for endpoint in module.LISTING_ENDPOINTS:
+            newest = (cursors.get(endpoint) or {}).get("newest_at")
+            if newest:
+                stop_before[endpoint] = min(datetime.fromisoformat(newest), revisit_from).isoformat()
+        window_start = min((datetime.fromisoformat(v) for v in stop_before.values()), default=None)
+        return cls(
+            module=module,
+            account=account,
+            stack=list(reversed(first)),
+            first=first,
+            stop_before=stop_before,
+            markers={},
+            coverage=Coverage(),
+            window_start=window_start,
+            resumed=False,
+        )
+
+    def is_listing(self, request: ApiRequest) -> bool:
+        return request.endpoint in self.module.LISTING_ENDPOINTS
+
+    def is_first(self, request: ApiRequest) -> bool:
+        return request in self.first
+
+    def accept(self, request: ApiRequest, page: Page, fetch_images: bool, video_max_bytes: int) -> None:
+        listing = self.is_listing(request)
+        follow_ups = list(page.follow_ups)
+        next_request = page.next
+        posts = list(page.posts)
+        if listing:
+            if page.total_count is not None and self.coverage.listed_total is None:
+                self.coverage.listed_total = page.total_count
+            cutoff = self.stop_before.get(request.endpoint)
+            if cutoff is not None:
+                limit = datetime.fromisoformat(cutoff)
+                old = {p.record_id.native_id for p in posts if p.created_at is not None and p.created_at < limit}
+                if old:
+                    next_request = None  # everything below is already archived and outside the revisit window
+                    posts = [p for p in posts if p.record_id.native_id not in old]
+                    follow_ups = [f for f in follow_ups if not set(f.target.split(",")) <= old]
+            self._mark(request.endpoint, posts)
+            self.coverage.posts_captured += len(posts)
+            self.coverage.replies_reported += sum(p.reply_count or 0 for p in posts if p.kind != "repost")
+            if page.limit_note and next_request is None:
+                self.coverage.gaps.append(Gap("page_limit", request.endpoint, request.target, page.limit_note))
+        else:
+            self.coverage.replies_captured += sum(1 for p in posts if p.parent_id is not None)
+        for gone_id, reason in page.missing:
+            self.coverage.gaps.append(Gap("not_found", request.endpoint, gone_id, reason))
+        media = _media_requests(posts, fetch_images, video_max_bytes, self.coverage)
+        # the stack is last-in first-out: push what comes last first
+        if next_request is not None:
+            self.stack.append(next_request)
+        self.stack.extend(reversed(follow_ups))
+        self.stack.extend(reversed(media))
+
+    def _mark(self, endpoint: str, posts: list[Post]) -> None:
+        dated = [p for p in posts if p.created_at is not None]
+        if not dated:
+            return
+        newest = max(dated, key=lambda p: p.created_at)  # type: ignore[arg-type, return-value]
+        oldest = min(p.created_at for p in dated)  # type: ignore[type-var]
+        self.oldest_at = oldest if self.oldest_at is None else min(self.oldest_at, oldest)
+        current = self.markers.get(endpoint)
+        assert newest.created_at is not None
+        if current is None or current["newest_at"] < newest.created_at.isoformat():
+            self.markers[endpoint] = {"newest_at": newest.created_at.isoformat(), "newest_id": newest.record_id.native_id}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stack": [r.to_json() for r in self.stack],
+            "stop_before": self.stop_before,
+            "markers": self.markers,
+            "coverage": self.coverage.to_json(),
+            "window_start": self.window_start.isoformat() if self.window_start else None,
+        }
+
+
+def _media_requests(posts: list[Post], fetch_images: bool, video_max_bytes: int, coverage: Coverage) -> list[ApiRequest]:
+    out: list[ApiRequest] = []
+    for post in posts:
+        for item in post.media:
+            if not item.url:
+                continue
+            if item.kind in ("image", "gif") and fetch_images:
+                coverage.media_expected += 1
+                out.append(ApiRequest("media", item.url, (("kind", "image"),), str(post.record_id)))
+            elif item.kind == "video":
+                if video_max_bytes > 0:
+                    coverage.media_expected += 1
+                    out.append(ApiRequest("media", item.url, (("kind", "video"),), str(post.record_id)))
+                else:
+                    coverage.videos_by_reference += 1
+    return out
+
+
+class ExchangeRecorder:
+    """The HTTP clients' exchange hook: write each exchange, and link a media file to its post."""
+
+    def __init__(self, writer: WarcWriter) -> None:
+        self.writer = writer
+        #: set while a media file is fetched: the record id of the post it belongs to
+        self.media_post: str | None = None
+
+    def __call__(self, exchange: Exchange) -> None:
+        records = self.writer.write_exchange(exchange)
+        if self.media_post:
+            self.writer.write_metadata(
+                uri=f"urn:sangrah:media-of:{self.media_post}",
+                created_at=exchange.started_at,
+                fields={"type": "media-link", "post": self.media_post, "media_url": exchange.url},
+                refers_to=records.response.record_id,
+            )

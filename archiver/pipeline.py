@@ -1,0 +1,469 @@
+"""The pipeline's steps, each idempotent, used by the CLI and (later) the Airflow DAGs.
+
+``harvest`` captures the configured accounts into WARC files and publishes them;
+``verify`` re-hashes every published WARC against the manifest and re-reads every record.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from archiver import SOFTWARE
+from archiver.capture.reader import verify_file
+from archiver.capture.writer import OPEN_SUFFIX, ClosedWarc, WarcWriter
+from archiver.catalog import AccountRow, Catalog
+from archiver.config import Config
+from archiver.errors import ArchiverError, AuthError, CatalogError
+from archiver.harvest import AccountHarvest, ExchangeRecorder, ProgressFn, harvest_account
+from archiver.http import PlatformClient, RetryPolicy
+from archiver.platforms import AccountRef, get_platform
+from archiver.storage import LocalStore
+
+__all__ = ["HarvestReport", "VerifyReport", "open_catalog", "harvest", "verify", "recover_staging", "WARC_PREFIX"]
+
+log = logging.getLogger(__name__)
+
+#: store keys of WARC files start with this
+WARC_PREFIX = "warcs/"
+
+
+@dataclass(slots=True)
+class HarvestReport:
+    harvest_id: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    accounts: list[AccountHarvest] = field(default_factory=list)
+    published: list[ClosedWarc] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[AccountHarvest]:
+        return [a for a in self.accounts if a.status != "ok"]
+
+    @property
+    def status(self) -> str:
+        if not self.failed:
+            return "succeeded"
+        return "failed" if len(self.failed) == len(self.accounts) else "partial"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "harvest_id": self.harvest_id,
+            "status": self.status,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "accounts": [
+                {
+                    "account": a.account.key,
+                    "handle": a.account.handle,
+                    "status": a.status,
+                    "resumed": a.resumed,
+                    "error": a.error.to_dict() if a.error else None,
+                    "coverage": a.coverage.to_json(),
+                }
+                for a in self.accounts
+            ],
+            "warc_files": [
+                {"name": w.name, "size_bytes": w.size_bytes, "sha256": w.sha256, "records": w.record_count} for w in self.published
+            ],
+            "recovered": self.recovered,
+        }
+
+
+def open_catalog(config: Config) -> Catalog:
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    catalog = Catalog(config.resolved_catalog_url)
+    catalog.migrate()
+    return catalog
+
+
+def _store(config: Config) -> LocalStore:
+    config.store_dir.mkdir(parents=True, exist_ok=True)
+    return LocalStore(config.store_dir)
+
+
+class _Publisher:
+    """Called by the writer for each closed file: manifest + cursors, then the store."""
+
+    def __init__(self, catalog: Catalog, store: LocalStore, harvest_id: str, operator: str) -> None:
+        self.catalog = catalog
+        self.store = store
+        self.harvest_id = harvest_id
+        self.operator = operator
+        self.pending: dict[tuple[str, str], dict[str, Any] | None] = {}
+        self.published: list[ClosedWarc] = []
+
+    def note(self, account_key: str, updates: dict[str, dict[str, Any] | None]) -> None:
+        for endpoint, state in updates.items():
+            self.pending[(account_key, endpoint)] = state
+
+    def __call__(self, closed: ClosedWarc) -> None:
+        updates, self.pending = self.pending, {}
+        key = WARC_PREFIX + closed.name
+        self.catalog.record_warc(
+            name=closed.name,
+            store_key=key,
+            size_bytes=closed.size_bytes,
+            sha256=closed.sha256,
+            record_count=closed.record_count,
+            first_at=closed.first_at,
+            last_at=closed.last_at,
+            harvest_id=self.harvest_id,
+            cursor_updates=updates,
+        )
+        self.store.put_file(closed.path, key, sha256=closed.sha256)
+        self.catalog.mark_published(closed.name)
+        closed.path.unlink()
+        self.published.append(closed)
+        self.catalog.audit(
+            actor=self.operator,
+            action="publish_warc",
+            target=closed.name,
+            outcome="ok",
+            details={"sha256": closed.sha256, "size_bytes": closed.size_bytes, "records": closed.record_count, "harvest_id": self.harvest_id},
+        )
+        log.info("published warc_file=%s bytes=%d records=%d", closed.name, closed.size_bytes, closed.record_count)
+
+    def flush_without_file(self) -> None:
+        """Commit cursor moves that no WARC holds (nothing was written since the last file)."""
+        if self.pending:
+            self.catalog.write_cursors(self.pending, self.harvest_id)
+            self.pending = {}
+
+
+def recover_staging(config: Config, catalog: Catalog, store: LocalStore, *, operator: str) -> list[str]:
+    """Finish or discard what a killed harvest left in the staging directory.
+
+    A closed file the manifest lists as pending is published (its hash is checked first); a file
+    still open, or closed but never entered in the manifest, is discarded: its cursors never
+    moved, so the next harvest fetches the same pages again.
+    """
+    staging = config.staging_dir
+    if not staging.exists():
+        return []
+    notes: list[str] = []
+    for path in sorted(staging.iterdir()):
+        if path.name.startswith("."):
+            continue
+        name = path.name
+        row = catalog.get_warc(name) if not name.endswith(OPEN_SUFFIX) else None
+        if row is not None and row.status == "pending":
+            store.put_file(path, row.store_key, sha256=row.sha256)
+            catalog.mark_published(name)
+            path.unlink()
+            notes.append(f"published {name}, closed by an interrupted harvest")
+            catalog.audit(actor=operator, action="recover_publish", target=name, outcome="ok", details={"sha256": row.sha256})
+        else:
+            path.unlink()
+            notes.append(f"discarded {name}, left unfinished by an interrupted harvest (its pages will be fetched again)")
+            catalog.audit(actor=operator, action="recover_discard", target=name, outcome="ok", details={})
+        log.warning("recovery %s", notes[-1])
+    return notes
+
+
+def harvest(
+    config: Config,
+    *,
+    account_keys: Sequence[str] | None = None,
+    progress: ProgressFn | None = None,
+    now: datetime | None = None,
+) -> HarvestReport:
+    """Capture the given accounts (all active ones when None) and publish their WARC files."""
+    catalog = open_catalog(config)
+    store = _store(config)
+    operator = config.operator_name
+    accounts = _select_accounts(catalog, account_keys)
+    recovered = recover_staging(config, catalog, store, operator=operator)
+    started = datetime.now(timezone.utc)
+    harvest_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+    report = HarvestReport(harvest_id=harvest_id, started_at=started, recovered=recovered)
+    catalog.start_run(harvest_id, operator=operator, host=config.host_name, software=SOFTWARE)
+    catalog.audit(actor=operator, action="harvest_start", target=harvest_id, outcome="ok", details={"accounts": [a.key for a in accounts]})
+    publisher = _Publisher(catalog, store, harvest_id, operator)
+    config.staging_dir.mkdir(parents=True, exist_ok=True)
+    writer = WarcWriter(
+        config.staging_dir,
+        prefix="sangrah",
+        max_file_bytes=config.harvest.max_file_bytes,
+        warcinfo={"operator": operator, "hostname": config.host_name, "harvest-id": harvest_id, "isPartOf": "sangrah"},
+        on_close=publisher,
+    )
+    policy = RetryPolicy(
+        max_retries=config.harvest.max_retries,
+        backoff_base_seconds=config.harvest.backoff_base_seconds,
+        max_sleep_seconds=config.harvest.max_sleep_seconds,
+        timeout_seconds=config.harvest.timeout_seconds,
+    )
+    recorder = ExchangeRecorder(writer)
+    try:
+        for row in accounts:
+            report.accounts.append(_harvest_one(config, catalog, publisher, recorder, policy, row, harvest_id, now or started, progress))
+    finally:
+        writer.close()
+        publisher.flush_without_file()
+        report.finished_at = datetime.now(timezone.utc)
+        report.published = publisher.published
+        catalog.finish_run(harvest_id, status=report.status, summary=report.to_json())
+        catalog.audit(
+            actor=operator,
+            action="harvest_finish",
+            target=harvest_id,
+            outcome=report.status,
+            details={"failed": [a.account.key for a in report.failed], "warc_files": [w.name for w in report.published]},
+        )
+        catalog.close()
+    return report
+
+
+def _select_accounts(catalog: Catalog, keys: Sequence[str] | None) -> list[AccountRow]:
+    if not keys:
+        return catalog.list_accounts(active_only=True)
+    out = []
+    for key in keys:
+        row = catalog.get_account(key)
+        if row is None:
+            raise CatalogError(f"no account {key} is registered. See them with `sangrah accounts list`; add one with `sangrah accounts add`.")
+        out.append(row)
+    return out
+
+
+def _harvest_one(
+    config: Config,
+    catalog: Catalog,
+    publisher: _Publisher,
+    recorder: ExchangeRecorder,
+    policy: RetryPolicy,
+    row: AccountRow,
+    harvest_id: str,
+    now: datetime,
+    progress: ProgressFn | None,
+) -> AccountHarvest:
+    module = get_platform(row.platform)
+    account = AccountRef(row.platform, row.native_id, row.handle)
+    settings = config.platforms[row.platform]
+    credential_env = row.credential_env or settings.credential_env
+    credential = config.secret(credential_env)
+    if credential is None:
+        error = AuthError(
+            f"{account.label()}: no credential; the variable {credential_env} is not set. "
+            f"Export it (see docs/platforms.md for how to get one), then run: sangrah harvest --account {account.key}",
+            account=account.key,
+        )
+        catalog.audit(actor=config.operator_name, action="harvest_account", target=account.key, outcome="failed", details=error.to_dict())
+        return AccountHarvest(account=account, status="failed", error=error)
+    base_url = row.base_url or settings.base_url or module.DEFAULT_BASE_URL
+    label = account.label()
+    client = PlatformClient(platform=row.platform, base_url=base_url, auth=module.AUTH, credential=credential, account_label=label, on_exchange=recorder, policy=policy)
+    media_client = PlatformClient(platform=row.platform, base_url=base_url, auth=module.AUTH, credential=None, account_label=label, on_exchange=recorder, policy=policy)
+    try:
+        result = harvest_account(
+            module=module,
+            account=account,
+            client=client,
+            media_client=media_client,
+            recorder=recorder,
+            cursors=catalog.cursors_for(account.key),
+            note_cursors=lambda updates: publisher.note(account.key, updates),
+            now=now,
+            revisit_days=config.harvest.revisit_days,
+            fetch_images=config.harvest.fetch_images,
+            video_max_bytes=config.harvest.video_max_bytes,
+            credential_env=credential_env,
+            harvest_id=harvest_id,
+            progress=progress,
+        )
+    finally:
+        client.close()
+        media_client.close()
+    catalog.record_coverage(
+        harvest_id=harvest_id,
+        account_key=account.key,
+        endpoint="*",
+        window_start=result.window_start,
+        window_end=now,
+        statement=result.coverage.to_json(),
+    )
+    catalog.audit(
+        actor=config.operator_name,
+        action="harvest_account",
+        target=account.key,
+        outcome=result.status,
+        details={"error": result.error.to_dict() if result.error else None, "coverage": result.coverage.to_json()},
+    )
+    return result
+
+
+# -- verify ------------------------------------------------------------------------------------
+@dataclass(slots=True)
+class VerifyReport:
+    checked: int = 0
+    records: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(config: Config) -> VerifyReport:
+    """Re-hash every published WARC against the manifest and re-read every record."""
+    catalog = open_catalog(config)
+    store = _store(config)
+    report = VerifyReport()
+    listed: set[str] = set()
+    try:
+        for row in catalog.iter_warcs():
+            listed.add(row.store_key)
+            if row.status != "published":
+                report.problems.append(f"{row.name}: entered in the manifest but never published (status {row.status}); run `sangrah harvest` to finish it")
+                continue
+            path = store.local_path(row.store_key)
+            if path is None or not path.is_file():
+                report.problems.append(f"{row.name}: missing from the store at {row.store_key}; restore it from a copy")
+                continue
+            report.checked += 1
+            check = verify_file(path)  # hashes the file and re-reads every record in one pass
+            report.records += check.record_count
+            if check.sha256 != row.sha256 or check.size_bytes != row.size_bytes:
+                report.problems.append(
+                    f"{row.name}: SHA-256 {check.sha256} ({check.size_bytes} bytes) does not match the manifest's "
+                    f"{row.sha256} ({row.size_bytes} bytes); the file changed after publication. Restore it from a copy."
+                )
+            for problem in check.problems:
+                report.problems.append(f"{row.name} at offset {problem.offset}: {problem.message}")
+        for key in store.iter_keys(WARC_PREFIX):
+            if key not in listed:
+                report.problems.append(f"{key}: in the store but not in the manifest; it was not published by Sangrah")
+        catalog.audit(
+            actor=config.operator_name,
+            action="verify",
+            target=None,
+            outcome="ok" if report.ok else "mismatch",
+            details={"checked": report.checked, "records": report.records, "problems": report.problems[:50]},
+        )
+    finally:
+        catalog.close()
+    return report
+
+
+
+
+# -- account exports ---------------------------------------------------------------------------
+@dataclass(slots=True)
+class ImportReport:
+    kind: str
+    account: str
+    source: str
+    source_sha256: str
+    members: list[dict[str, Any]] = field(default_factory=list)
+    posts: int = 0
+    earliest: datetime | None = None
+    latest: datetime | None = None
+    published: list[ClosedWarc] = field(default_factory=list)
+
+
+def import_export(config: Config, *, kind: str, path: Path, account_key: str, again: bool = False) -> ImportReport:
+    """Store an account export (an X archive, a Facebook download) as WARC resource records.
+
+    Every member file that holds posts is parsed first (so a damaged export is refused before
+    anything is written), then stored byte for byte as a ``resource`` record, with one
+    ``metadata`` record describing the export: its file name, SHA-256, members and date range.
+    """
+    import hashlib
+    import zipfile
+
+    from archiver.errors import ArchiverError as _Error
+    from archiver.platforms.exports import EXPORT_KINDS, is_facebook_export_member, is_x_archive_member, parse_member
+
+    if kind not in EXPORT_KINDS:
+        raise _Error(f"unknown export kind {kind!r}; known: {', '.join(EXPORT_KINDS)}")
+    catalog = open_catalog(config)
+    store = _store(config)
+    operator = config.operator_name
+    try:
+        row = catalog.get_account(account_key)
+        if row is None:
+            raise CatalogError(f"no account {account_key} is registered; add it first: sangrah accounts add {EXPORT_KINDS[kind]} ID --handle HANDLE")
+        if row.platform != EXPORT_KINDS[kind]:
+            raise _Error(f"{path.name} is a {kind}, which belongs to {EXPORT_KINDS[kind]}, but {account_key} is a {row.platform} account.")
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        source_sha256 = digest.hexdigest()
+        earlier = [e for e in catalog.audit_entries(action="import_export") if (e["details"] or {}).get("source_sha256") == source_sha256]
+        if earlier and not again:
+            raise _Error(
+                f"{path.name} (SHA-256 {source_sha256[:16]}…) was already imported on {earlier[0]['at']:%Y-%m-%d %H:%M} UTC. "
+                "Importing it again would store a second copy; add --again if that is what you want."
+            )
+        try:
+            archive = zipfile.ZipFile(path)
+        except (OSError, zipfile.BadZipFile) as exc:
+            raise _Error(f"{path}: not a readable zip file ({exc}). Give the zip as downloaded from the platform, unchanged.") from exc
+        wanted = is_x_archive_member if kind == "x-archive" else is_facebook_export_member
+        report = ImportReport(kind=kind, account=account_key, source=path.name, source_sha256=source_sha256)
+        with archive:
+            names = [n for n in archive.namelist() if wanted(n)]
+            if not names:
+                expected = "data/tweets.js" if kind == "x-archive" else "posts/…posts….json"
+                raise _Error(f"{path.name}: no {expected} inside; is this the {kind} zip as the platform delivered it?")
+            parsed: list[tuple[str, bytes, int]] = []
+            for name in names:
+                body = archive.read(name)
+                posts = parse_member(kind, name, body, row.native_id, row.handle)
+                for post in posts:
+                    if post.created_at is not None:
+                        report.earliest = post.created_at if report.earliest is None else min(report.earliest, post.created_at)
+                        report.latest = post.created_at if report.latest is None else max(report.latest, post.created_at)
+                report.posts += len(posts)
+                parsed.append((name, body, len(posts)))
+            harvest_id = f"import-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+            publisher = _Publisher(catalog, store, harvest_id, operator)
+            config.staging_dir.mkdir(parents=True, exist_ok=True)
+            now = datetime.now(timezone.utc)
+            with WarcWriter(
+                config.staging_dir,
+                prefix="sangrah-import",
+                max_file_bytes=config.harvest.max_file_bytes,
+                warcinfo={"operator": operator, "hostname": config.host_name, "harvest-id": harvest_id, "isPartOf": "sangrah", "description": f"{kind} import of {path.name}"},
+                on_close=publisher,
+            ) as writer:
+                for name, body, count in parsed:
+                    content_type = "application/javascript" if name.endswith(".js") else "application/json"
+                    written = writer.write_resource(
+                        uri=f"urn:sangrah:export:{kind}:{source_sha256}/{name}",
+                        content_type=content_type,
+                        body=body,
+                        created_at=now,
+                    )
+                    report.members.append({"name": name, "bytes": len(body), "sha256": hashlib.sha256(body).hexdigest(), "records": count, "warc_record_id": written.record_id})
+                writer.write_metadata(
+                    uri=f"urn:sangrah:export:{kind}:{source_sha256}",
+                    created_at=now,
+                    fields={
+                        "type": "account-export",
+                        "kind": kind,
+                        "account": account_key,
+                        "source_file": path.name,
+                        "source_sha256": source_sha256,
+                        "source_bytes": path.stat().st_size,
+                        "members": report.members,
+                        "posts": report.posts,
+                        "earliest": report.earliest.isoformat() if report.earliest else None,
+                        "latest": report.latest.isoformat() if report.latest else None,
+                        "imported_by": operator,
+                        "coverage": {"complete": None, "note": "an export holds what the platform put in it; it says nothing of what it left out"},
+                    },
+                )
+        report.published = publisher.published
+        catalog.audit(actor=operator, action="import_export", target=account_key, outcome="ok", details={"kind": kind, "source": path.name, "source_sha256": source_sha256, "posts": report.posts, "warc_files": [w.name for w in report.published]})
+        return report
+    finally:
+        catalog.close()

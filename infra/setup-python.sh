@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Create (or reuse) the project's virtualenv in .venv and install Sangrah into it.
+# Usage: infra/setup-python.sh [extras]     e.g. infra/setup-python.sh test
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+extras="${1:-}"
+python="${PYTHON:-python3}"
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  echo "Sangrah needs Python 3.11 or newer; $("$python" --version 2>&1) was found. Set PYTHON=/path/to/python3.11." >&2
+  exit 2
+fi
+if [ ! -x "$root/.venv/bin/python" ]; then
+  echo "creating $root/.venv" >&2
+  "$python" -m venv "$root/.venv"
+fi
+stamp="$root/.venv/.sangrah-installed-${extras:-base}"
+# reinstall only when pyproject.toml changed since the last install
+if [ ! -f "$stamp" ] || [ "$root/pyproject.toml" -nt "$stamp" ]; then
+  "$root/.venv/bin/python" -m pip install --quiet --upgrade pip
+  spec="$root"
+  [ -n "$extras" ] && spec="$root[$extras]"
+  "$root/.venv/bin/python" -m pip install --quiet -e "$spec"
+  touch "$stamp"
+fi

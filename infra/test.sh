@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The README's second command: install everything the tests need, start the services they use,
+# and run the whole suite (pytest, then mypy). .ci/run calls this.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+"$root/infra/setup-python.sh" test
+cd "$root"
+export PYTHONDONTWRITEBYTECODE=1
+status=0
+"$root/.venv/bin/python" -m pytest "$@" || status=$?
+if [ "$status" -eq 5 ]; then
+  echo "pytest collected no tests: that is a failure here" >&2
+  exit 1
+fi
+[ "$status" -eq 0 ] || exit "$status"
+"$root/.venv/bin/python" -m mypy archiver tests

@@ -1,0 +1,121 @@
+"""Fixtures that build real things: a SQLite catalog in a temporary directory, the sample
+platforms on a local port, a configuration pointing at both.
+
+Every WARC file and log the suite writes is scanned for the sample platforms' credentials at
+the end of the session: none may appear (``pytest_sessionfinish``).
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from archiver.config import Config, load_config, provide_secret
+from archiver.model import PLATFORMS
+from archiver.samples.server import SampleServer
+from archiver.samples.world import World
+
+ROOT = Path(__file__).resolve().parents[1]
+REALDATA = ROOT.parent / "shared" / "realdata"
+
+#: every directory a test wrote an archive or a log into, scanned at session end
+_WRITTEN: list[Path] = []
+#: every credential handed to the code under test
+_SECRETS: set[str] = set()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "data"
+    _WRITTEN.append(path)
+    return path
+
+
+@pytest.fixture
+def config(data_dir: Path) -> Config:
+    return load_config(None, overrides={"data_dir": str(data_dir), "operator": "test-records-cell", "harvest": {"backoff_base_seconds": 0.01, "max_sleep_seconds": 2, "timeout_seconds": 5, "max_retries": 3}})
+
+
+def sample_credential_env(platform: str) -> str:
+    return f"SANGRAH_SAMPLE_{platform.upper()}_TOKEN"
+
+
+def register_samples(config: Config, server: SampleServer, platforms: tuple[str, ...] = PLATFORMS) -> None:
+    """Register the sample accounts in the catalog and hand over their test credentials."""
+    from archiver.pipeline import open_catalog
+
+    catalog = open_catalog(config)
+    try:
+        for platform in platforms:
+            account = server.world.account(platform)
+            variable = sample_credential_env(platform)
+            token = server.world.token(platform)
+            provide_secret(variable, token)
+            _SECRETS.add(token)
+            catalog.add_account(platform=platform, native_id=account.native_id, handle=account.handle, base_url=server.base_url(platform), credential_env=variable, replace=True)
+    finally:
+        catalog.close()
+
+
+@pytest.fixture
+def small_world() -> World:
+    return World(seed=11, posts_per_account=25)
+
+
+@pytest.fixture
+def sample_server(small_world: World) -> Iterator[SampleServer]:
+    with SampleServer(small_world, timeout_fault_seconds=8) as server:
+        for platform in PLATFORMS:
+            _SECRETS.add(server.world.token(platform))
+        yield server
+
+
+@pytest.fixture
+def log_file(tmp_path: Path) -> Iterator[Path]:
+    """Everything the archiver logs during the test, at DEBUG, into a file that is scanned."""
+    path = tmp_path / "archiver.log"
+    handler = logging.FileHandler(path)
+    handler.setLevel(logging.DEBUG)
+    logger = logging.getLogger("archiver")
+    old_level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    _WRITTEN.append(path)
+    try:
+        yield path
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+        handler.close()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    leaks = find_secrets(_WRITTEN, _SECRETS)
+    if leaks:
+        session.exitstatus = 1
+        print("\nCREDENTIAL LEAK: test credentials were found in files the suite wrote:")
+        for leak in leaks[:20]:
+            print("  ", leak)
+
+
+def find_secrets(paths: list[Path], secrets: set[str]) -> list[str]:
+    """Every file under ``paths`` (WARC members decompressed) that contains one of ``secrets``."""
+    needles = [s.encode() for s in secrets if s]
+    found: list[str] = []
+    for base in paths:
+        files = [base] if base.is_file() else (sorted(p for p in base.rglob("*") if p.is_file()) if base.exists() else [])
+        for file in files:
+            data = file.read_bytes()
+            if file.name.endswith(".gz") or ".warc.gz" in file.name:
+                try:
+                    data = gzip.decompress(data)
+                except (OSError, EOFError):
+                    pass  # a deliberately damaged file; scan its raw bytes
+            for needle in needles:
+                if needle in data:
+                    found.append(f"{file}: {needle.decode()[:12]}…")
+    return found
