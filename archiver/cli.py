@@ -208,15 +208,16 @@ def _print_report(report: Any, as_json: bool) -> None:
         out = _out_console()
         for note in report.recovered:
             out.print(f"recovered: {note}")
-        table = Table("account", "status", "posts", "replies", "media", "requests", "gaps", title=f"Harvest {report.harvest_id}")
+        table = Table("platform", "account", "status", "posts", "replies", "media", "calls", "gaps", title=f"Harvest {report.harvest_id}")
         for item in report.accounts:
             cov = item.coverage
             table.add_row(
-                item.account.label(),
+                item.account.platform,
+                f"@{item.account.handle}" if item.account.handle else item.account.native_id,
                 item.status + (" (resumed)" if item.resumed else ""),
                 str(cov.posts_captured),
-                f"{cov.replies_captured} of {cov.replies_reported} reported",
-                f"{cov.media_captured}/{cov.media_expected}" + (f" +{cov.videos_by_reference} videos by URL" if cov.videos_by_reference else ""),
+                str(cov.replies_captured),
+                f"{cov.media_captured}/{cov.media_expected}",
                 str(cov.requests),
                 ", ".join(sorted({g.cause for g in cov.gaps})) or "none",
             )

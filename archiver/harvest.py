@@ -16,6 +16,7 @@ archive is.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -33,7 +34,7 @@ from archiver.errors import (
     excerpt,
 )
 from archiver.http import PlatformClient, Response
-from archiver.model import ApiRequest, Page, Post
+from archiver.model import ApiRequest, Page, Post, RecordId
 from archiver.platforms import AccountRef, PlatformModule
 
 __all__ = ["WALK", "AccountHarvest", "Coverage", "ExchangeRecorder", "Gap", "harvest_account"]
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 
 #: the cursor row that holds an unfinished walk (its stack) for resumption
 WALK = "_walk"
+#: the endpoint name of a media download; names starting "_" belong to the harvester, not a platform
+MEDIA = "_media"
 _REPLY_KINDS = frozenset({"reply", "comment"})
 
 
@@ -64,9 +67,9 @@ class Coverage:
     """What was expected and what was captured for one account and window."""
 
     listed_total: int | None = None  #: what the platform says the listing holds, when it says
-    posts_captured: int = 0  #: the account's own items from its listings
-    replies_reported: int = 0  #: replies the platform reported on those items
-    replies_captured: int = 0  #: replies and comments captured from threads
+    posts_captured: int = 0  #: the account's own items: its posts, and its replies in threads
+    replies_reported: int = 0  #: replies the platform's counters report on its posts
+    replies_captured: int = 0  #: replies and comments by others, captured from the threads
     media_expected: int = 0
     media_captured: int = 0
     videos_by_reference: int = 0
@@ -131,13 +134,16 @@ def harvest_account(
 ) -> AccountHarvest:
     """Walk one account to the end (or to its first fatal error) and write its window's metadata."""
     walk = _Walk.start(module, account, cursors, now, revisit_days)
+    client.walk_id = media_client.walk_id = walk.walk_id
+    if walk.resumed:
+        log.info("walk resumed account=%s walk=%s pending_calls=%d", account.key, walk.walk_id, len(walk.stack))
     result = AccountHarvest(account=account, coverage=walk.coverage, window_start=walk.window_start, window_end=now, resumed=walk.resumed)
     cursor_before = {k: v for k, v in cursors.items() if k != WALK}
     seen_media: set[str] = set()
     try:
         while walk.stack:
             request = walk.stack.pop()
-            if request.endpoint == "media":
+            if request.endpoint == MEDIA:
                 _capture_media(request, media_client, recorder, walk, video_max_bytes, seen_media)
             else:
                 _capture_page(request, module, account, client, walk, fetch_images, video_max_bytes, credential_env)
@@ -162,6 +168,7 @@ def harvest_account(
         fields={
             "type": "harvest-window",
             "harvest_id": harvest_id,
+            "walk_id": walk.walk_id,
             "account": account.key,
             "handle": account.handle,
             "platform": account.platform,
@@ -209,8 +216,13 @@ def _capture_page(
     try:
         page = module.parse_page(request, response.body, response.headers)
     except PageParseError as exc:
-        exc.account = account.key
-        raise
+        raise PageParseError(
+            f"{account.label()}: {exc.message} The walk resumes from this page next time: sangrah harvest --account {account.key}",
+            account=account.key,
+            url=exc.url,
+            status=response.status,
+            excerpt=exc.excerpt,
+        ) from exc
     walk.coverage.pages += 1
     walk.accept(request, page, fetch_images, video_max_bytes)
 
@@ -271,17 +283,17 @@ def _capture_media(
             max_bytes=video_max_bytes if is_video else None,
         )
     except (PlatformUnavailable, RateLimited) as exc:
-        walk.coverage.gaps.append(Gap("platform_error", "media", request.target, exc.message))
+        walk.coverage.gaps.append(Gap("platform_error", MEDIA, request.target, exc.message))
         return
     finally:
         recorder.media_post = None
     walk.coverage.requests += 1
     if response.too_large:
-        walk.coverage.gaps.append(Gap("size_cap", "media", request.target, f"{request.path} is larger than video_max_bytes={video_max_bytes}; recorded by URL only"))
+        walk.coverage.gaps.append(Gap("size_cap", MEDIA, request.target, f"{request.path} is larger than video_max_bytes={video_max_bytes}; recorded by URL only"))
     elif response.status == 200:
         walk.coverage.media_captured += 1
     else:
-        walk.coverage.gaps.append(Gap("platform_error", "media", request.target, f"{response.status} for {response.url}", response.status))
+        walk.coverage.gaps.append(Gap("platform_error", MEDIA, request.target, f"{response.status} for {response.url}", response.status))
 
 
 def _looks_like_auth(body: bytes) -> bool:
@@ -333,7 +345,10 @@ class _Walk:
     coverage: Coverage
     window_start: datetime | None
     resumed: bool
+    walk_id: str
     endpoints_seen: set[str] = field(default_factory=set)
+    #: the account's own items counted in this run (a thread page repeats its root post)
+    counted: set[str] = field(default_factory=set)
     oldest_at: datetime | None = None
     current: ApiRequest | None = None
 
@@ -352,6 +367,7 @@ class _Walk:
                 coverage=Coverage.from_json(saved.get("coverage", {})),
                 window_start=datetime.fromisoformat(saved["window_start"]) if saved.get("window_start") else None,
                 resumed=True,
+                walk_id=saved.get("walk_id") or uuid.uuid4().hex,
             )
         revisit_from = now - timedelta(days=revisit_days)
         stop_before: dict[str, str] = {}
@@ -370,6 +386,7 @@ class _Walk:
             coverage=Coverage(),
             window_start=window_start,
             resumed=False,
+            walk_id=uuid.uuid4().hex,
         )
 
     def is_listing(self, request: ApiRequest) -> bool:
@@ -386,21 +403,20 @@ class _Walk:
         if listing:
             if page.total_count is not None and self.coverage.listed_total is None:
                 self.coverage.listed_total = page.total_count
+            positions = list(page.listed) or [(p.record_id, p.created_at) for p in posts]
             cutoff = self.stop_before.get(request.endpoint)
             if cutoff is not None:
                 limit = datetime.fromisoformat(cutoff)
-                old = {p.record_id.native_id for p in posts if p.created_at is not None and p.created_at < limit}
+                old = {rid.native_id for rid, at in positions if at is not None and at < limit}
                 if old:
                     next_request = None  # everything below is already archived and outside the revisit window
                     posts = [p for p in posts if p.record_id.native_id not in old]
+                    positions = [(rid, at) for rid, at in positions if rid.native_id not in old]
                     follow_ups = [f for f in follow_ups if not set(f.target.split(",")) <= old]
-            self._mark(request.endpoint, posts)
-            self.coverage.posts_captured += len(posts)
-            self.coverage.replies_reported += sum(p.reply_count or 0 for p in posts if p.kind != "repost")
+            self._mark(request.endpoint, positions)
             if page.limit_note and next_request is None:
                 self.coverage.gaps.append(Gap("page_limit", request.endpoint, request.target, page.limit_note))
-        else:
-            self.coverage.replies_captured += sum(1 for p in posts if p.parent_id is not None)
+        self._count(posts)
         for gone_id, reason in page.missing:
             self.coverage.gaps.append(Gap("not_found", request.endpoint, gone_id, reason))
         media = _media_requests(posts, fetch_images, video_max_bytes, self.coverage)
@@ -410,17 +426,32 @@ class _Walk:
         self.stack.extend(reversed(follow_ups))
         self.stack.extend(reversed(media))
 
-    def _mark(self, endpoint: str, posts: list[Post]) -> None:
-        dated = [p for p in posts if p.created_at is not None]
+    def _count(self, posts: list[Post]) -> None:
+        """Count the account's own items (posts, and its replies in threads) once each, and
+        the replies and comments by others."""
+        for post in posts:
+            own = post.kind == "repost" or post.author is None or post.author.native_id == self.account.native_id
+            if own:
+                key = post.record_id.native_id
+                if key in self.counted:
+                    continue  # a thread page repeats its root post
+                self.counted.add(key)
+                self.coverage.posts_captured += 1
+                if post.kind != "repost" and post.parent_id is None:
+                    self.coverage.replies_reported += post.reply_count or 0
+            elif post.parent_id is not None:
+                self.coverage.replies_captured += 1
+
+    def _mark(self, endpoint: str, positions: list[tuple[RecordId, datetime | None]]) -> None:
+        dated = [(at, rid) for rid, at in positions if at is not None]
         if not dated:
             return
-        newest = max(dated, key=lambda p: p.created_at)  # type: ignore[arg-type, return-value]
-        oldest = min(p.created_at for p in dated)  # type: ignore[type-var]
-        self.oldest_at = oldest if self.oldest_at is None else min(self.oldest_at, oldest)
+        newest_at, newest_id = max(dated, key=lambda pair: pair[0])
+        oldest_at = min(at for at, _ in dated)
+        self.oldest_at = oldest_at if self.oldest_at is None else min(self.oldest_at, oldest_at)
         current = self.markers.get(endpoint)
-        assert newest.created_at is not None
-        if current is None or current["newest_at"] < newest.created_at.isoformat():
-            self.markers[endpoint] = {"newest_at": newest.created_at.isoformat(), "newest_id": newest.record_id.native_id}
+        if current is None or current["newest_at"] < newest_at.isoformat():
+            self.markers[endpoint] = {"newest_at": newest_at.isoformat(), "newest_id": newest_id.native_id}
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -429,6 +460,7 @@ class _Walk:
             "markers": self.markers,
             "coverage": self.coverage.to_json(),
             "window_start": self.window_start.isoformat() if self.window_start else None,
+            "walk_id": self.walk_id,
         }
 
 
@@ -440,11 +472,11 @@ def _media_requests(posts: list[Post], fetch_images: bool, video_max_bytes: int,
                 continue
             if item.kind in ("image", "gif") and fetch_images:
                 coverage.media_expected += 1
-                out.append(ApiRequest("media", item.url, (("kind", "image"),), str(post.record_id)))
+                out.append(ApiRequest(MEDIA, item.url, (("kind", "image"),), str(post.record_id)))
             elif item.kind == "video":
                 if video_max_bytes > 0:
                     coverage.media_expected += 1
-                    out.append(ApiRequest("media", item.url, (("kind", "video"),), str(post.record_id)))
+                    out.append(ApiRequest(MEDIA, item.url, (("kind", "video"),), str(post.record_id)))
                 else:
                     coverage.videos_by_reference += 1
     return out

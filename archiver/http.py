@@ -80,6 +80,7 @@ class PlatformClient:
         credential: str | None,
         account_label: str,
         on_exchange: Callable[[Exchange], None],
+        account_key: str | None = None,
         policy: RetryPolicy = RetryPolicy(),
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
@@ -89,6 +90,7 @@ class PlatformClient:
         self.base_url = base_url.rstrip("/")
         self.auth = auth
         self.account_label = account_label
+        self.account_key = account_key or account_label
         self.on_exchange = on_exchange
         self.policy = policy
         self._credential = credential
@@ -101,6 +103,8 @@ class PlatformClient:
             transport=transport,
         )
         self._wait_until: float = 0.0
+        #: the walk each exchange belongs to, recorded with it (set by the harvest loop)
+        self.walk_id: str | None = None
         self.calls = 0
         self.retries = 0
 
@@ -132,9 +136,9 @@ class PlatformClient:
                 if attempt >= self.policy.max_retries:
                     raise PlatformUnavailable(
                         f"{self.account_label}: {type(exc).__name__} from GET {request.path} after "
-                        f"{attempt + 1} attempts ({exc}). Check the network or the platform's status, "
-                        "then run the harvest again; it resumes where it stopped.",
-                        account=self.account_label,
+                        f"{attempt + 1} attempts ({exc}). Check the network or the platform's status; the "
+                        f"harvest resumes where it stopped: sangrah harvest --account {self.account_key}",
+                        account=self.account_key,
                         url=request.path,
                     ) from exc
                 delay = self._backoff(attempt)
@@ -150,8 +154,9 @@ class PlatformClient:
                 if response.status == 429:
                     raise RateLimited(
                         f"{self.account_label}: still rate limited (429) on GET {request.path} after "
-                        f"{attempt + 1} attempts. Run the harvest again later; it resumes where it stopped.",
-                        account=self.account_label,
+                        f"{attempt + 1} attempts. Wait for the platform's window to reset; the harvest resumes where it stopped: "
+                        f"sangrah harvest --account {self.account_key}",
+                        account=self.account_key,
                         url=request.path,
                         status=429,
                     )
@@ -161,6 +166,7 @@ class PlatformClient:
                 delay = self._backoff(attempt)
             log.warning("retry account=%s path=%s status=%s delay_s=%.1f", self.account_label, request.path, response.status, delay)
             self._pause(delay)
+            self._wait_until = 0.0  # the platform's own wait has been served
             attempt += 1
             self.retries += 1
 
@@ -207,6 +213,13 @@ class PlatformClient:
             http_version=http_version,
             ip_address=ip,
             redacted_body=stored_body != body,
+            context=(
+                ("X-Sangrah-Platform", self.platform),
+                ("X-Sangrah-Account", self.account_key),
+                ("X-Sangrah-Endpoint", request.endpoint),
+                ("X-Sangrah-Target", request.target),
+            )
+            + ((("X-Sangrah-Walk", self.walk_id),) if self.walk_id else ()),
         )
         clean = redact_exchange(exchange)
         self.on_exchange(clean)

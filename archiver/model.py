@@ -141,6 +141,9 @@ class Page:
     missing: tuple[tuple[str, str], ...] = ()
     #: a cap the platform imposes on how far back this listing can go (X's 3,200 posts)
     limit_note: str | None = None
+    #: the listing's positions on this page (record id, time) when the page lists records that
+    #: arrive through a follow-up (a YouTube playlist page lists videos fetched by ``videos``)
+    listed: tuple[tuple[RecordId, datetime | None], ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -259,8 +259,8 @@ def _harvest_one(
         return AccountHarvest(account=account, status="failed", error=error)
     base_url = row.base_url or settings.base_url or module.DEFAULT_BASE_URL
     label = account.label()
-    client = PlatformClient(platform=row.platform, base_url=base_url, auth=module.AUTH, credential=credential, account_label=label, on_exchange=recorder, policy=policy)
-    media_client = PlatformClient(platform=row.platform, base_url=base_url, auth=module.AUTH, credential=None, account_label=label, on_exchange=recorder, policy=policy)
+    client = PlatformClient(platform=row.platform, base_url=base_url, auth=module.AUTH, credential=credential, account_label=label, account_key=account.key, on_exchange=recorder, policy=policy)
+    media_client = PlatformClient(platform=row.platform, base_url=base_url, auth=module.AUTH, credential=None, account_label=label, account_key=account.key, on_exchange=recorder, policy=policy)
     try:
         result = harvest_account(
             module=module,

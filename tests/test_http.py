@@ -71,7 +71,7 @@ def test_429_storm_gives_rate_limited_naming_the_account(sample_server: SampleSe
     with _client(sample_server, "mastodon", Auth("bearer"), [], []) as client, pytest.raises(RateLimited) as caught:
         client.fetch(MASTODON_STATUSES)
     assert "mastodon:test" in caught.value.message
-    assert "resumes where it stopped" in caught.value.message
+    assert caught.value.message.endswith("resumes where it stopped: sangrah harvest --account mastodon:test")
     assert caught.value.status == 429
 
 

@@ -34,8 +34,8 @@ def walk_platform(server: SampleServer, platform: str, *, max_calls: int = 100_0
     with httpx.Client(timeout=10) as client:
         while stack:
             request = stack.pop()
-            params = list(request.params)
-            headers = {}
+            params: list[tuple[str, str | int | float | bool | None]] = list(request.params)
+            headers: dict[str, str] = {}
             if module.AUTH.kind == "bearer":
                 headers["Authorization"] = f"Bearer {token}"
             else:

@@ -26,15 +26,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from isal import isal_zlib
 
+from archiver.capture.writer import digest_text
 from archiver.errors import CaptureError, RecordDigestMismatch
 from archiver.model import WarcPointer
 
 __all__ = ["ReadRecord", "FileProblem", "FileCheck", "iter_records", "read_record", "verify_file"]
 
+# isal's stub declares ``error`` as an instance; it is the exception class inflate raises.
+_InflateError = cast("type[Exception]", isal_zlib.error)
 _CHUNK_BYTES = 1 << 16
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _HTTP_RECORD_TYPES = frozenset({"request", "response", "revisit"})
@@ -82,19 +85,28 @@ def _parse_date(text: str | None) -> datetime | None:
     return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
 
 
-def _digest_matches(expected: str, data: bytes) -> bool | None:
-    """Does ``data`` hash to ``algo:value``? None when the algorithm or encoding is unknown.
+def _check_digest(expected: str, data: bytes) -> tuple[bool | None, str]:
+    """Does ``data`` hash to ``algo:value``, and what does it hash to (as ``algo:base32``)?
 
-    The value may be base32 (what we and warcio write), base16 or base64: WARC allows any.
+    None when the algorithm or the encoding is unknown. The value may be base32 (what we and
+    warcio write), base16 or base64: WARC allows any.
     """
-    algo, _, value = expected.strip().partition(":")
+    expected = expected.strip()
+    if expected.startswith("sha256:"):
+        # Our own format (padded base32, upper case): one comparison of the text.
+        actual_text = digest_text(hashlib.sha256(data))
+        if expected == actual_text:
+            return True, actual_text
+    algo, _, value = expected.partition(":")
+    algo = algo.strip().lower()
     try:
-        hasher = hashlib.new(algo.strip().lower().replace("-", ""))
+        hasher = hashlib.new(algo.replace("-", ""))
     except ValueError:
-        return None
+        return None, ""
     hasher.update(data)
     actual = hasher.digest()
-    value = value.strip()
+    actual_text = f"{algo}:{base64.b32encode(actual).decode('ascii')}"
+    value = value.strip().rstrip("=")
     candidates: list[bytes] = []
     for decode in (
         lambda v: base64.b32decode(v.upper() + "=" * (-len(v) % 8)),
@@ -102,12 +114,12 @@ def _digest_matches(expected: str, data: bytes) -> bool | None:
         lambda v: base64.b64decode(v + "=" * (-len(v) % 4), altchars=b"-_" if ("-" in v or "_" in v) else None),
     ):
         try:
-            candidates.append(decode(value.rstrip("=")))
+            candidates.append(decode(value))
         except (binascii.Error, ValueError):
             continue
     if not any(len(c) == len(actual) for c in candidates):
-        return None
-    return actual in candidates
+        return None, actual_text
+    return actual in candidates, actual_text
 
 
 @dataclass(frozen=True)
@@ -182,11 +194,10 @@ class ReadRecord:
         for name, expected, data, what in checks:
             if not expected:
                 continue
-            verdict = _digest_matches(expected, data)
+            verdict, actual = _check_digest(expected, data)
             if verdict is None:
                 problems.append(f"{name} {expected!r} uses an algorithm or encoding that cannot be checked")
             elif not verdict:
-                actual = "sha256:" + base64.b32encode(hashlib.sha256(data).digest()).decode("ascii")
                 problems.append(
                     f"the {what} of {self.rec_type} record {self.record_id} does not match its {name} "
                     f"(recorded {expected}, stored bytes hash to {actual})"
@@ -196,6 +207,9 @@ class ReadRecord:
 
 @dataclass(frozen=True, slots=True)
 class FileProblem:
+    """One thing wrong at ``offset``. ``message`` says what and the next step, without the file
+    name and offset, which the caller renders from its fields."""
+
     offset: int
     message: str
 
@@ -307,7 +321,7 @@ class _MemberReader:
         while True:
             try:
                 parts.append(inflater.decompress(self.buf))
-            except isal_zlib.error as exc:
+            except _InflateError as exc:
                 raise CaptureError(
                     f"{self.name} at offset {start}: the gzip member there is corrupt ({exc}). The file "
                     f"changed after it was written; {_RESTORE}.",
@@ -431,7 +445,7 @@ def read_record(path: Path, offset: int, length: int) -> ReadRecord:
     inflater = isal_zlib.decompressobj(31)
     try:
         data = inflater.decompress(raw)
-    except isal_zlib.error as exc:
+    except _InflateError as exc:
         raise CaptureError(
             f"{name} at offset {offset}: the {length} bytes there are not a readable gzip member "
             f"({exc}). Either the pointer is wrong or the file changed after it was written; check the "
@@ -458,6 +472,11 @@ def read_record(path: Path, offset: int, length: int) -> ReadRecord:
     return record
 
 
+def _unprefixed(exc: CaptureError, name: str) -> str:
+    prefix = f"{name} at offset {exc.offset}: "
+    return exc.message[len(prefix) :] if exc.message.startswith(prefix) else exc.message
+
+
 def verify_file(path: Path) -> FileCheck:
     """Re-read every record, check its digests, and report every problem found.
 
@@ -478,30 +497,30 @@ def verify_file(path: Path) -> FileCheck:
             except CaptureError as exc:
                 start = exc.offset or 0
                 member = members.resync(start)
-                resumed = f"; reading resumed at offset {member[0]}" if member else ""
-                problems.append(FileProblem(start, exc.message + resumed))
+                resumed = f" Reading resumed at offset {member[0]}." if member else ""
+                problems.append(FileProblem(start, _unprefixed(exc, name) + resumed))
             if member is None:
                 break
             offset, length, data = member
             try:
                 record, note = _parse_member(data, WarcPointer(name, offset, length))
             except CaptureError as exc:
-                problems.append(FileProblem(offset, exc.message))
+                problems.append(FileProblem(offset, _unprefixed(exc, name)))
                 continue
             record_count += 1
             if note:
-                problems.append(FileProblem(offset, f"{name} at offset {offset}: {note}"))
+                problems.append(FileProblem(offset, f"{note}; {_RESTORE}."))
             if record.header("WARC-Block-Digest") or record.header("WARC-Payload-Digest"):
                 digests_checked += 1
             for message in record.digest_problems():
-                problems.append(FileProblem(offset, f"{name} at offset {offset}: {message}"))
+                problems.append(FileProblem(offset, f"{message}. The record was altered after capture; {_RESTORE}."))
         size = fh.seek(0, 2)
         if members.hashed_to < size:
             fh.seek(members.hashed_to)
             while chunk := fh.read(_CHUNK_BYTES):
                 members.sha256.update(chunk)
     if record_count == 0 and not problems:
-        problems.append(FileProblem(0, f"{name}: the file holds no records; {_RESTORE}."))
+        problems.append(FileProblem(0, f"the file holds no records; {_RESTORE}."))
     return FileCheck(
         file=name,
         size_bytes=size,

@@ -27,8 +27,8 @@ Usage::
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import quote, quote_plus, unquote_plus
 
@@ -96,13 +96,20 @@ _LINK_URL = re.compile(r"<([^>]*)>")
 MIN_ECHOED_SECRET_CHARS = 8
 
 
+def _param_name(name: str) -> str:
+    # unquote_plus is slow, and parameter names are rarely encoded.
+    if "%" in name or "+" in name:
+        name = unquote_plus(name)
+    return name.strip().lower()
+
+
 def _redact_params(text: str, sep: str) -> str:
     """Redact ``name=value`` pairs of a query or form string, keeping order and encoding."""
     parts = text.split(sep)
     changed = False
     for i, part in enumerate(parts):
         name, eq, value = part.partition("=")
-        if eq and value != MARKER and unquote_plus(name).strip().lower() in SECRET_PARAMS:
+        if eq and value != MARKER and _param_name(name) in SECRET_PARAMS:
             parts[i] = f"{name}={MARKER}"
             changed = True
     return sep.join(parts) if changed else text
@@ -156,11 +163,11 @@ def _url_secrets(url: str) -> list[str]:
     if "?" not in url and "#" not in url and "@" not in url:
         return []
     _, _, _, query, fragment, password = _split_url(url)
-    found = []
+    found: list[str] = []
     for text in (query, fragment):
         for part in text.split("&"):
             name, eq, value = part.partition("=")
-            if eq and unquote_plus(name).strip().lower() in SECRET_PARAMS:
+            if eq and _param_name(name) in SECRET_PARAMS:
                 found += (value, unquote_plus(value))
     if password:
         found += (password, unquote_plus(password))
@@ -308,8 +315,9 @@ def redact_exchange(exchange: Exchange, *, secrets: Sequence[str] = ()) -> Excha
     some other way); they and the credentials found in the request are replaced in the request
     and response bodies. When the response body changes, ``redacted_body`` is set, and the
     response record then carries ``X-Sangrah-Redactions: response-body``. Found values shorter
-    than ``MIN_ECHOED_SECRET_CHARS`` are redacted where they stand but not searched for in the
-    response body. Applying it twice changes nothing more.
+    than ``MIN_ECHOED_SECRET_CHARS`` are redacted where they stand (a credential parameter of
+    a form body included) but not searched for elsewhere. Applying it twice changes nothing
+    more.
     """
     request_headers, found_request = _scan_headers(exchange.request_headers)
     response_headers, found_response = _scan_headers(exchange.response_headers)
@@ -320,7 +328,7 @@ def redact_exchange(exchange: Exchange, *, secrets: Sequence[str] = ()) -> Excha
         url = _replace_text(url, everywhere)
         request_headers = _replace_in_values(request_headers, everywhere)
         response_headers = _replace_in_values(response_headers, everywhere)
-    request_body = _redact_request_body(exchange.request_body, exchange.request_headers, _forms([*secrets, *found]))
+    request_body = _redact_request_body(exchange.request_body, exchange.request_headers, everywhere)
     response_body = _replace_bytes(exchange.response_body, everywhere)
     redacted_body = exchange.redacted_body or response_body is not exchange.response_body
     if (
@@ -346,4 +354,5 @@ def redact_exchange(exchange: Exchange, *, secrets: Sequence[str] = ()) -> Excha
         http_version=ex.http_version,
         ip_address=ex.ip_address,
         redacted_body=redacted_body,
+        context=ex.context,
     )

@@ -150,25 +150,31 @@ def first_requests(account: AccountRef) -> list[ApiRequest]:
 def reply_requests(conversations: Iterable[tuple[str, int]]) -> list[ApiRequest]:
     """Search calls for the replies of ``(conversation_id, expected_results)`` pairs.
 
-    Conversations are packed first-fit, largest first, into queries of at most
-    ``QUERY_MAX_CHARS`` characters whose expected results fit one page of ``PAGE_SIZE``, so
-    that each query is usually answered by one call.
+    The conversations are spread over as few queries as possible such that each query fits
+    ``QUERY_MAX_CHARS`` and, where it can, its expected results fit one page of ``PAGE_SIZE``:
+    so each query is usually answered by one call.
 
     >>> [r.params[0] for r in reply_requests([("11", 3), ("12", 1)])]
     [('query', 'conversation_id:11 OR conversation_id:12')]
     """
-    ordered = sorted(dict(conversations).items(), key=lambda item: -item[1])
-    bins: list[tuple[list[str], list[int]]] = []  # (ids, [chars, expected])
-    for conversation_id, expected in ordered:
-        term = len("conversation_id:") + len(conversation_id)
-        for ids, totals in bins:
-            if totals[0] + 4 + term <= QUERY_MAX_CHARS and totals[1] + expected <= PAGE_SIZE:
-                ids.append(conversation_id)
-                totals[0] += 4 + term
-                totals[1] += expected
-                break
-        else:
-            bins.append(([conversation_id], [term, expected]))
+    wanted = dict(conversations)
+    if not wanted:
+        return []
+    # largest first; each goes to the least-filled query with room (balanced, so a query
+    # rarely needs a second page)
+    ordered = sorted(wanted.items(), key=lambda pair: -pair[1])
+    chars = {c: len("conversation_id:") + len(c) + 4 for c in wanted}  # " OR " joins terms
+    low = max(
+        math.ceil(sum(chars.values()) / (QUERY_MAX_CHARS + 4)),
+        math.ceil(sum(wanted.values()) / PAGE_SIZE),
+    )
+    for count in range(max(1, low), len(ordered) + 1):
+        batches = _spread(ordered, chars, count)
+        if batches is not None:
+            break
+    else:  # pragma: no cover - one conversation per query always fits
+        batches = [[c] for c, _ in ordered]
+    first_seen = list(wanted)
     return [
         ApiRequest(
             endpoint=REPLIES,
@@ -180,8 +186,43 @@ def reply_requests(conversations: Iterable[tuple[str, int]]) -> list[ApiRequest]
             ),
             target=",".join(ids),
         )
-        for ids, _ in bins
+        for ids in sorted((sorted(b, key=first_seen.index) for b in batches), key=lambda b: first_seen.index(b[0]))
     ]
+
+
+def _spread(ordered: list[tuple[str, int]], chars: Mapping[str, int], count: int) -> list[list[str]] | None:
+    """Put the conversations into ``count`` queries, or None when they do not fit."""
+    batches: list[list[str]] = [[] for _ in range(count)]
+    used = [0] * count  # characters, counting a trailing " OR "
+    expected = [0] * count
+    for conversation, size in ordered:
+        best = None
+        for n in range(count):
+            if used[n] + chars[conversation] > QUERY_MAX_CHARS + 4:
+                continue
+            if batches[n] and expected[n] + size > PAGE_SIZE:
+                continue
+            if best is None or (expected[n], len(batches[n])) < (expected[best], len(batches[best])):
+                best = n
+        if best is None:
+            return None
+        batches[best].append(conversation)
+        used[best] += chars[conversation]
+        expected[best] += size
+    return [b for b in batches if b]
+
+
+def minimum_calls(posts: int, replies: int, conversations_per_page: Iterable[int]) -> int:
+    """The fewest calls a complete harvest of an account can make (for tests and benchmarks).
+
+    ``ceil(posts / 100)`` timeline calls, plus the searches: at least ``ceil(replies / 100)``,
+    and at least ``ceil(c / 13)`` for each timeline page listing ``c`` conversations with
+    replies, because a 512-character query holds 13 conversation ids and the ids are only
+    known page by page.
+    """
+    per_query = (QUERY_MAX_CHARS + 4) // (len("conversation_id:") + 19 + 4)
+    by_length = sum(math.ceil(c / per_query) for c in conversations_per_page)
+    return math.ceil(posts / PAGE_SIZE) + max(math.ceil(replies / PAGE_SIZE), by_length)
 
 
 def snowflake_time(native_id: str) -> datetime | None:
@@ -193,35 +234,38 @@ def snowflake_time(native_id: str) -> datetime | None:
     if not native_id.isdigit() or len(native_id) < 15:
         return None  # ids from before November 2010 carry no time
     ms = (int(native_id) >> 22) + TWEPOCH_MS
-    return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=ms)
+    try:
+        return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=ms)
+    except OverflowError:
+        return None  # not an id X could have given
 
 
 def parse_page(request: ApiRequest, body: bytes, headers: Mapping[str, str]) -> Page:
     """Turn one timeline or search page into records, its next page and its reply searches."""
-    doc = load_json(body, request, NAME)
+    payload = load_json(body, request, NAME)
     read = _Reader(request)
-    if not isinstance(doc, dict):
-        raise read.fail("", f"the page is a JSON {type(doc).__name__}, not an object")
-    if "data" not in doc and "meta" not in doc:
-        raise _api_error(doc, request)
-    includes = read.obj(doc.get("includes", {}), "includes")
+    if not isinstance(payload, dict):
+        raise read.fail("", f"the page is a JSON {type(payload).__name__}, not an object")
+    if "data" not in payload and "meta" not in payload:
+        raise _api_error(payload, request)
+    includes = read.obj(payload.get("includes", {}), "includes")
     users = _index(read, includes.get("users", []), "includes.users", "id")
     media = _index(read, includes.get("media", []), "includes.media", "media_key")
-    tweets = read.items(doc.get("data", []), "data")
-    referenced = read.items(includes.get("tweets", []), "includes.tweets")
-    originals = _edit_history(read, tweets, "data") | _edit_history(read, referenced, "includes.tweets")
+    listed = read.array(payload.get("data", []), "data")
+    referenced = read.array(includes.get("tweets", []), "includes.tweets")
+    originals = _edit_history(read, listed, "data") | _edit_history(read, referenced, "includes.tweets")
     posts: list[Post] = []
     conversations: dict[str, int] = {}
-    for i, value in enumerate(tweets):
+    for i, value in enumerate(listed):
         where = f"data[{i}]"
-        tweet = read.obj(value, where)
-        post = _post(read, tweet, where, users, media, originals)
+        raw = read.obj(value, where)
+        post = _post(read, raw, where, users, media, originals)
         posts.append(post)
         if request.endpoint == TIMELINE and post.reply_count:
-            conversation = read.opt_string(tweet.get("conversation_id"), f"{where}.conversation_id") or post.record_id.native_id
+            conversation = read.opt_string(raw.get("conversation_id"), f"{where}.conversation_id") or post.record_id.native_id
             # one call returns the root and its replies; count both against the page size
             conversations[conversation] = min(PAGE_SIZE, conversations.get(conversation, 0) + post.reply_count + 1)
-    meta = read.obj(doc.get("meta", {}), "meta")
+    meta = read.obj(payload.get("meta", {}), "meta")
     next_token = read.opt_string(meta.get("next_token"), "meta.next_token")
     next_request = None
     if next_token:
@@ -234,7 +278,7 @@ def parse_page(request: ApiRequest, body: bytes, headers: Mapping[str, str]) -> 
         posts=tuple(posts),
         next=next_request,
         follow_ups=tuple(reply_requests(conversations.items())) if conversations else (),
-        missing=_missing(read, doc.get("errors", [])),
+        missing=_missing(read, payload.get("errors", [])),
         limit_note=limit_note,
     )
 
@@ -244,27 +288,29 @@ def parse_page(request: ApiRequest, body: bytes, headers: Mapping[str, str]) -> 
 
 def _post(
     read: _Reader,
-    tweet: dict[str, Any],
+    raw: dict[str, Any],
     where: str,
     users: Mapping[str, dict[str, Any]],
     media: Mapping[str, dict[str, Any]],
     originals: Mapping[str, str],
 ) -> Post:
-    version_id = read.string(tweet.get("id"), f"{where}.id")
-    history = [read.string(v, f"{where}.edit_history_tweet_ids[{n}]") for n, v in enumerate(read.items(tweet.get("edit_history_tweet_ids", []), f"{where}.edit_history_tweet_ids"))]
+    version_id = read.string(raw.get("id"), f"{where}.id")
+    history = [read.string(v, f"{where}.edit_history_tweet_ids[{n}]") for n, v in enumerate(read.array(raw.get("edit_history_tweet_ids", []), f"{where}.edit_history_tweet_ids"))]
     native_id = history[0] if history else version_id
-    version_at = read.time(tweet.get("created_at"), f"{where}.created_at")
+    version_at = read.time(raw.get("created_at"), f"{where}.created_at")
     created_at, edited_at = version_at, None
     if len(history) > 1:
         # the page shows the newest version: its created_at is when the edit was made
         created_at, edited_at = snowflake_time(native_id), version_at
-    note = tweet.get("note_tweet")
-    text = read.string(tweet.get("text"), f"{where}.text")
+    elif created_at is None:
+        created_at = snowflake_time(native_id)  # created_at not asked for: the id carries it
+    note = raw.get("note_tweet")
+    text = read.string(raw.get("text"), f"{where}.text")
     if isinstance(note, dict) and isinstance(note.get("text"), str):
         text = note["text"]  # posts over 280 characters arrive cut, with the whole text here
     kind: PostKind = "post"
     parent = None
-    for n, value in enumerate(read.items(tweet.get("referenced_tweets", []), f"{where}.referenced_tweets")):
+    for n, value in enumerate(read.array(raw.get("referenced_tweets", []), f"{where}.referenced_tweets")):
         ref = read.obj(value, f"{where}.referenced_tweets[{n}]")
         ref_type = read.string(ref.get("type"), f"{where}.referenced_tweets[{n}].type")
         ref_id = read.string(ref.get("id"), f"{where}.referenced_tweets[{n}].id")
@@ -276,9 +322,9 @@ def _post(
             kind = "repost"
     root = None
     if kind == "reply":
-        conversation = read.opt_string(tweet.get("conversation_id"), f"{where}.conversation_id")
+        conversation = read.opt_string(raw.get("conversation_id"), f"{where}.conversation_id")
         root = originals.get(conversation, conversation) if conversation else None
-    author_id = read.opt_string(tweet.get("author_id"), f"{where}.author_id")
+    author_id = read.opt_string(raw.get("author_id"), f"{where}.author_id")
     author = None
     if author_id is not None:
         user = users.get(author_id, {})
@@ -288,14 +334,14 @@ def _post(
             display_name=read.opt_string(user.get("name"), f"includes.users[{author_id}].name"),
         )
     handle = author.handle if author and author.handle else None
-    metrics = read.obj(tweet.get("public_metrics", {}), f"{where}.public_metrics")
+    metrics = read.obj(raw.get("public_metrics", {}), f"{where}.public_metrics")
     counters = tuple(
         (label, count)
         for key, label in _COUNTERS
         if (count := read.opt_int(metrics.get(key), f"{where}.public_metrics.{key}")) is not None
     )
-    attachments = read.obj(tweet.get("attachments", {}), f"{where}.attachments")
-    keys = read.items(attachments.get("media_keys", []), f"{where}.attachments.media_keys")
+    attachments = read.obj(raw.get("attachments", {}), f"{where}.attachments")
+    keys = read.array(attachments.get("media_keys", []), f"{where}.attachments.media_keys")
     return Post(
         record_id=RecordId(NAME, native_id),
         kind=kind,
@@ -305,7 +351,7 @@ def _post(
         parent_id=RecordId(NAME, parent) if parent else None,
         root_id=RecordId(NAME, root) if root else None,
         url=f"https://x.com/{handle}/status/{version_id}" if handle else f"https://x.com/i/web/status/{version_id}",
-        language=read.opt_string(tweet.get("lang"), f"{where}.lang"),
+        language=read.opt_string(raw.get("lang"), f"{where}.lang"),
         media=tuple(_media(read, read.string(k, f"{where}.attachments.media_keys[{n}]"), media) for n, k in enumerate(keys)),
         edited_at=edited_at,
         reply_count=read.opt_int(metrics.get("reply_count"), f"{where}.public_metrics.reply_count"),
@@ -314,16 +360,16 @@ def _post(
 
 
 def _media(read: _Reader, key: str, media: Mapping[str, dict[str, Any]]) -> Media:
-    item = media.get(key)
-    if item is None:
+    raw = media.get(key)
+    if raw is None:
         # listed in attachments but not expanded (withheld or removed): keep the key
         return Media(kind=_MEDIA_KEY_KINDS.get(key.partition("_")[0], "other"), url=None, native_id=key)
     where = f"includes.media[{key}]"
-    kind = _MEDIA_KINDS.get(read.string(item.get("type"), f"{where}.type"), "other")
-    url = read.opt_string(item.get("url"), f"{where}.url")
+    kind = _MEDIA_KINDS.get(read.string(raw.get("type"), f"{where}.type"), "other")
+    url = read.opt_string(raw.get("url"), f"{where}.url")
     if kind in ("video", "gif"):
         best: tuple[int, str] | None = None
-        for n, value in enumerate(read.items(item.get("variants", []), f"{where}.variants")):
+        for n, value in enumerate(read.array(raw.get("variants", []), f"{where}.variants")):
             variant = read.obj(value, f"{where}.variants[{n}]")
             if variant.get("content_type") != "video/mp4":
                 continue  # the HLS playlist is not a file that can be kept
@@ -335,18 +381,18 @@ def _media(read: _Reader, key: str, media: Mapping[str, dict[str, Any]]) -> Medi
         kind=kind,
         url=url,
         native_id=key,
-        preview_url=read.opt_string(item.get("preview_image_url"), f"{where}.preview_image_url"),
-        alt_text=read.opt_string(item.get("alt_text"), f"{where}.alt_text"),
-        duration_ms=read.opt_int(item.get("duration_ms"), f"{where}.duration_ms"),
+        preview_url=read.opt_string(raw.get("preview_image_url"), f"{where}.preview_image_url"),
+        alt_text=read.opt_string(raw.get("alt_text"), f"{where}.alt_text"),
+        duration_ms=read.opt_int(raw.get("duration_ms"), f"{where}.duration_ms"),
     )
 
 
-def _edit_history(read: _Reader, tweets: list[Any], where: str) -> dict[str, str]:
+def _edit_history(read: _Reader, listed: list[Any], where: str) -> dict[str, str]:
     """Every version id of the page's posts, mapped to the post's first id."""
     originals: dict[str, str] = {}
-    for i, value in enumerate(tweets):
-        tweet = read.obj(value, f"{where}[{i}]")
-        history = read.items(tweet.get("edit_history_tweet_ids", []), f"{where}[{i}].edit_history_tweet_ids")
+    for i, value in enumerate(listed):
+        raw = read.obj(value, f"{where}[{i}]")
+        history = read.array(raw.get("edit_history_tweet_ids", []), f"{where}[{i}].edit_history_tweet_ids")
         ids = [read.string(v, f"{where}[{i}].edit_history_tweet_ids[{n}]") for n, v in enumerate(history)]
         for version in ids:
             originals[version] = ids[0]
@@ -355,8 +401,8 @@ def _edit_history(read: _Reader, tweets: list[Any], where: str) -> dict[str, str
 
 def _index(read: _Reader, value: Any, where: str, key: str) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
-    for i, item in enumerate(read.items(value, where)):
-        entry = read.obj(item, f"{where}[{i}]")
+    for i, raw in enumerate(read.array(value, where)):
+        entry = read.obj(raw, f"{where}[{i}]")
         out[read.string(entry.get(key), f"{where}[{i}].{key}")] = entry
     return out
 
@@ -364,8 +410,8 @@ def _index(read: _Reader, value: Any, where: str, key: str) -> dict[str, dict[st
 def _missing(read: _Reader, value: Any) -> tuple[tuple[str, str], ...]:
     """``errors`` of a 200 page: posts (by id) and others (``user:name``) it could not show."""
     out: list[tuple[str, str]] = []
-    for i, item in enumerate(read.items(value, "errors")):
-        error = read.obj(item, f"errors[{i}]")
+    for i, raw in enumerate(read.array(value, "errors")):
+        error = read.obj(raw, f"errors[{i}]")
         resource = read.opt_string(error.get("resource_id"), f"errors[{i}].resource_id") or read.opt_string(error.get("value"), f"errors[{i}].value")
         if resource is None:
             continue
@@ -395,13 +441,13 @@ def _with_param(request: ApiRequest, name: str, value: str) -> ApiRequest:
     return ApiRequest(request.endpoint, request.path, params, request.target)
 
 
-def _api_error(doc: dict[str, Any], request: ApiRequest) -> PageParseError:
+def _api_error(payload: dict[str, Any], request: ApiRequest) -> PageParseError:
     """An X error document (no ``data``, no ``meta``) as a ``PageParseError`` quoting X."""
     parts: list[str] = []
     for key in ("title", "detail"):
-        if isinstance(doc.get(key), str):
-            parts.append(doc[key])
-    errors = doc.get("errors")
+        if isinstance(payload.get(key), str):
+            parts.append(payload[key])
+    errors = payload.get("errors")
     if isinstance(errors, list):
         for error in errors[:3]:
             if isinstance(error, dict):
@@ -438,7 +484,7 @@ class _Reader:
             raise self.fail(where, f"expected an object, found {_kind(value)}")
         return value
 
-    def items(self, value: Any, where: str) -> list[Any]:
+    def array(self, value: Any, where: str) -> list[Any]:
         if not isinstance(value, list):
             raise self.fail(where, f"expected a list, found {_kind(value)}")
         return value
@@ -471,16 +517,3 @@ class _Reader:
 
 def _kind(value: Any) -> str:
     return "null" if value is None else type(value).__name__
-
-
-def minimum_calls(posts: int, replies: int, conversations_per_page: Iterable[int]) -> int:
-    """The fewest calls a complete harvest of an account can make (for tests and benchmarks).
-
-    ``ceil(posts / 100)`` timeline calls, plus the searches: at least ``ceil(replies / 100)``,
-    and at least ``ceil(c / 13)`` for each timeline page listing ``c`` conversations with
-    replies, because a 512-character query holds 13 conversation ids and the ids are only
-    known page by page.
-    """
-    per_query = (QUERY_MAX_CHARS + 4) // (len("conversation_id:") + 19 + 4)
-    by_length = sum(math.ceil(c / per_query) for c in conversations_per_page)
-    return math.ceil(posts / PAGE_SIZE) + max(math.ceil(replies / PAGE_SIZE), by_length)

@@ -19,8 +19,8 @@ Records: the videos are the posts (kind "post"). A playlist item is only a point
 ``uploads`` pages yield no records; each page's ``videos`` follow-up yields them, once. This keeps
 one version per video per capture (the playlist item lacks duration, language and counters, so a
 second record of the same video from it would differ and look like an edit every night).
-``Page.extra["listed"]`` carries each listed video's record id and publish time for a harvester
-that wants to stop an incremental run early. Top-level comments are kind "comment" (parent and
+``Page.listed`` carries each listed video's record id and publish time, the listing's positions
+by which an incremental harvest knows where it is. Top-level comments are kind "comment" (parent and
 root: the video); replies are kind "reply" (parent: the top-level comment, root: the video).
 YouTube has one level of replies; a reply to a reply is a reply to the top-level comment that
 starts with "@handle".
@@ -59,6 +59,7 @@ from typing import Any, NoReturn
 from archiver.errors import PageParseError
 from archiver.model import ApiRequest, Author, Media, Page, Post, RecordId
 from archiver.platforms import AccountRef, Auth, load_json, parse_time
+from archiver.platforms.mastodon import html_to_text
 
 __all__ = ["NAME", "AUTH", "DEFAULT_BASE_URL", "LISTING_ENDPOINTS", "first_requests", "parse_page"]
 
@@ -159,7 +160,7 @@ def _parse_channel(request: ApiRequest, root: dict[str, Any]) -> Page:
 def _parse_uploads(request: ApiRequest, root: dict[str, Any]) -> Page:
     _expect_kind(request, root, "youtube#playlistItemListResponse")
     video_ids: list[str] = []
-    listed: list[tuple[str, str | None]] = []
+    listed: list[tuple[RecordId, datetime | None]] = []
     for n, raw in enumerate(_list(root.get("items", []), request, "items")):
         where = f"items[{n}]"
         item = _obj(raw, request, where)
@@ -173,8 +174,8 @@ def _parse_uploads(request: ApiRequest, root: dict[str, Any]) -> Page:
         if video_id in video_ids:
             continue
         video_ids.append(video_id)
-        published = _opt_str(details, "videoPublishedAt", request, f"{where}.contentDetails")
-        listed.append((str(RecordId(NAME, video_id)), published or _opt_str(snippet, "publishedAt", request, f"{where}.snippet")))
+        published = details.get("videoPublishedAt") or snippet.get("publishedAt")
+        listed.append((RecordId(NAME, video_id), _time(published, request, f"{where}.contentDetails.videoPublishedAt")))
     follow_ups = tuple(
         ApiRequest("videos", "/videos", (("part", _VIDEO_PARTS), ("id", ",".join(batch))), target=",".join(batch))
         for batch in _chunks(video_ids, MAX_VIDEO_IDS)
@@ -185,7 +186,7 @@ def _parse_uploads(request: ApiRequest, root: dict[str, Any]) -> Page:
         next=_next_page(request, root),
         follow_ups=follow_ups,
         total_count=_opt_int(page_info, "totalResults", request, "pageInfo"),
-        extra={"listed": listed},
+        listed=tuple(listed),
     )
 
 
@@ -300,8 +301,6 @@ def _comment(request: ApiRequest, item: dict[str, Any], where: str, video_id: st
     text = _opt_str(snippet, "textOriginal", request, f"{where}.snippet")
     if text is None:
         # textOriginal is guaranteed only to the comment's author; textDisplay is HTML
-        from archiver.platforms.mastodon import html_to_text
-
         text = html_to_text(_opt_str(snippet, "textDisplay", request, f"{where}.snippet") or "")
     published = _time(snippet.get("publishedAt"), request, f"{where}.snippet.publishedAt")
     updated = _time(snippet.get("updatedAt"), request, f"{where}.snippet.updatedAt")
@@ -328,7 +327,8 @@ def _comment_author(request: ApiRequest, snippet: dict[str, Any], where: str) ->
     channel_id = _opt_str(_obj(channel, request, f"{where}.authorChannelId"), "value", request, f"{where}.authorChannelId") if channel else None
     if channel_id is None and name is None:
         return None
-    # since 2023 authorDisplayName is the "@handle"; older payloads carry the display name
+    # since 2023 authorDisplayName is the "@handle"; older payloads carry the display name.
+    # A closed channel keeps its name on old comments but loses its id: native_id stays empty.
     handle = name[1:] if name and name.startswith("@") else None
     return Author(channel_id or "", handle, name)
 

@@ -55,6 +55,7 @@ class SampleRequest:
     headers: Mapping[str, str]
     base_url: str  #: e.g. http://127.0.0.1:PORT/x, for building next-page URLs
     server_url: str  #: e.g. http://127.0.0.1:PORT, for media URLs (``server_url + "/media/NAME.png"``)
+    raw_query: str = ""  #: the query string as sent, for fault patterns
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)
@@ -170,11 +171,15 @@ class SampleServer:
 
     # -- fault injection --------------------------------------------------------------------
     def inject(self, kind: str, *, platform: str | None = None, path_pattern: str | None = None, count: int = 1) -> None:
-        """Give the next ``count`` matching requests the fault ``kind`` (one of ``FAULT_KINDS``)."""
+        """Give the next ``count`` requests whose path and query match ``path_pattern`` the fault ``kind``."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault {kind!r}; known: {', '.join(FAULT_KINDS)}")
         with self._lock:
             self._faults.append(_Fault(kind, platform, re.compile(path_pattern) if path_pattern else None, count))
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
 
     def _take_fault(self, platform: str, path: str) -> str | None:
         with self._lock:
@@ -209,7 +214,7 @@ class SampleServer:
         with self._lock:
             self.requests[platform] += 1
             count = self.requests[platform]
-        fault = self._take_fault(platform, request.path)
+        fault = self._take_fault(platform, request.path + ("?" + request.raw_query if request.raw_query else ""))
         if fault in ("timeout", "reset"):
             return fault
         if fault is not None:
@@ -290,6 +295,10 @@ def _make_handler(server: SampleServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "SangrahSamples/1"
+        # one buffered write per response: unbuffered header lines meet delayed ACKs and
+        # cost tens of milliseconds a call on loopback
+        wbufsize = 1 << 16
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
             return  # the harvester logs; the sample server stays quiet
@@ -320,6 +329,7 @@ def _make_handler(server: SampleServer) -> type[BaseHTTPRequestHandler]:
                 headers={k.lower(): v for k, v in self.headers.items()},
                 base_url=server.base_url(first),
                 server_url=server.url,
+                raw_query=parts.query,
             )
             try:
                 result = server.answer(first, request)
