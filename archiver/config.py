@@ -55,7 +55,7 @@ class HarvestSettings(_Strict):
 
 
 def _default_platforms() -> dict[str, PlatformSettings]:
-    return {name: PlatformSettings(credential_env=env) for name, env in DEFAULT_CREDENTIAL_ENV.items()}
+    return {name: PlatformSettings(base_url=None, credential_env=env) for name, env in DEFAULT_CREDENTIAL_ENV.items()}
 
 
 class Config(_Strict):

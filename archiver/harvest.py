@@ -139,12 +139,11 @@ def harvest_account(
         log.info("walk resumed account=%s walk=%s pending_calls=%d", account.key, walk.walk_id, len(walk.stack))
     result = AccountHarvest(account=account, coverage=walk.coverage, window_start=walk.window_start, window_end=now, resumed=walk.resumed)
     cursor_before = {k: v for k, v in cursors.items() if k != WALK}
-    seen_media: set[str] = set()
     try:
         while walk.stack:
             request = walk.stack.pop()
             if request.endpoint == MEDIA:
-                _capture_media(request, media_client, recorder, walk, video_max_bytes, seen_media)
+                _capture_media(request, media_client, recorder, walk, video_max_bytes)
             else:
                 _capture_page(request, module, account, client, walk, fetch_images, video_max_bytes, credential_env)
             note_cursors({WALK: walk.to_json()})
@@ -267,13 +266,8 @@ def _capture_media(
     recorder: ExchangeRecorder,
     walk: _Walk,
     video_max_bytes: int,
-    seen: set[str],
 ) -> None:
     walk.current = request
-    if request.path in seen:
-        walk.coverage.media_captured += 1
-        return
-    seen.add(request.path)
     is_video = dict(request.params).get("kind") == "video"
     recorder.media_post = request.target
     try:
@@ -349,6 +343,8 @@ class _Walk:
     endpoints_seen: set[str] = field(default_factory=set)
     #: the account's own items counted in this run (a thread page repeats its root post)
     counted: set[str] = field(default_factory=set)
+    #: media URLs already queued in this run (a quote or a thread repeats its post's media)
+    media_seen: set[str] = field(default_factory=set)
     oldest_at: datetime | None = None
     current: ApiRequest | None = None
 
@@ -419,7 +415,7 @@ class _Walk:
         self._count(posts)
         for gone_id, reason in page.missing:
             self.coverage.gaps.append(Gap("not_found", request.endpoint, gone_id, reason))
-        media = _media_requests(posts, fetch_images, video_max_bytes, self.coverage)
+        media = _media_requests(posts, fetch_images, video_max_bytes, self.coverage, self.media_seen)
         # the stack is last-in first-out: push what comes last first
         if next_request is not None:
             self.stack.append(next_request)
@@ -464,12 +460,13 @@ class _Walk:
         }
 
 
-def _media_requests(posts: list[Post], fetch_images: bool, video_max_bytes: int, coverage: Coverage) -> list[ApiRequest]:
+def _media_requests(posts: list[Post], fetch_images: bool, video_max_bytes: int, coverage: Coverage, seen: set[str]) -> list[ApiRequest]:
     out: list[ApiRequest] = []
     for post in posts:
         for item in post.media:
-            if not item.url:
+            if not item.url or item.url in seen:
                 continue
+            seen.add(item.url)
             if item.kind in ("image", "gif") and fetch_images:
                 coverage.media_expected += 1
                 out.append(ApiRequest(MEDIA, item.url, (("kind", "image"),), str(post.record_id)))

@@ -161,9 +161,8 @@ class PlatformClient:
                         status=429,
                     )
                 return response  # a lasting 5xx: the caller records the gap with its status
-            delay = self._retry_after(response.headers)
-            if delay is None:
-                delay = self._backoff(attempt)
+            retry_after = self._retry_after(response.headers)
+            delay = self._backoff(attempt) if retry_after is None else retry_after
             log.warning("retry account=%s path=%s status=%s delay_s=%.1f", self.account_label, request.path, response.status, delay)
             self._pause(delay)
             self._wait_until = 0.0  # the platform's own wait has been served
@@ -172,7 +171,7 @@ class PlatformClient:
 
     # -- one attempt -------------------------------------------------------------------------
     def _send(self, request: ApiRequest, *, authenticated: bool, max_bytes: int | None = None) -> Response:
-        params = list(request.params)
+        params: list[tuple[str, str | int | float | bool | None]] = list(request.params)
         headers: dict[str, str] = {}
         secret = self._credential if authenticated else None
         if secret:

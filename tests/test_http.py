@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,7 @@ from archiver.samples.server import SampleServer
 NOW = 1_800_000_000.0
 
 
-def _client(server: SampleServer, platform: str, auth: Auth, exchanges: list[Exchange], sleeps: list[float], **policy: float) -> PlatformClient:
+def _client(server: SampleServer, platform: str, auth: Auth, exchanges: list[Exchange], sleeps: list[float], **policy: Any) -> PlatformClient:
     return PlatformClient(
         platform=platform,
         base_url=server.base_url(platform),

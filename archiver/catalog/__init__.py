@@ -296,11 +296,11 @@ class Catalog:
             return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def _account(row: Mapping[str, Any]) -> AccountRow:
+def _account(row: Any) -> AccountRow:
     return AccountRow(**{**row, "added_at": _aware(row["added_at"])})
 
 
-def _warc(row: Mapping[str, Any]) -> WarcRow:
+def _warc(row: Any) -> WarcRow:
     return WarcRow(
         name=row["name"],
         store_key=row["store_key"],

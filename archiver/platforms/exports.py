@@ -28,7 +28,7 @@ from typing import Any
 import orjson
 
 from archiver.errors import PageParseError, excerpt
-from archiver.model import Author, Media, Post, RecordId
+from archiver.model import Author, Media, MediaKind, Post, RecordId
 
 __all__ = [
     "EXPORT_KINDS",
@@ -191,7 +191,7 @@ def _facebook_media(item: dict[str, Any]) -> Iterator[Media]:
             media = entry.get("media") if isinstance(entry, dict) else None
             if isinstance(media, dict) and media.get("uri"):
                 uri = str(media["uri"])
-                kind = "video" if uri.lower().endswith((".mp4", ".mov")) else "image"
+                kind: MediaKind = "video" if uri.lower().endswith((".mp4", ".mov")) else "image"
                 yield Media(kind=kind, url=None, native_id=uri, alt_text=fix_facebook_text(media["description"]) if isinstance(media.get("description"), str) else None)
 
 

@@ -139,8 +139,7 @@ class SampleServer:
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> SampleServer:
         handler = _make_handler(self)
-        self._httpd = ThreadingHTTPServer((self.host, self.port), handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _QuietServer((self.host, self.port), handler)
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="sangrah-samples", daemon=True)
         self._thread.start()
@@ -289,6 +288,17 @@ def _rate_headers(platform: str, count: int, *, remaining: int | None = None, re
     if platform == "bluesky":
         return {"RateLimit-Limit": "3000", "RateLimit-Remaining": str(left), "RateLimit-Reset": str(reset_at), "RateLimit-Policy": "3000;w=300"}
     return {}
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # a client that stops reading (a video over the size cap) is normal here, not an error
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 def _make_handler(server: SampleServer) -> type[BaseHTTPRequestHandler]:

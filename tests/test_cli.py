@@ -1,0 +1,101 @@
+"""The command line as a user meets it: output, exit codes, help, and the documentation of it."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from archiver.cli import cli
+from archiver.pipeline import open_catalog
+from archiver.config import load_config
+from tests.conftest import _SECRETS, _WRITTEN
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(*args: str) -> "click.testing.Result":
+    return CliRunner().invoke(cli, list(args), obj={})
+
+
+def test_demo_captures_six_accounts_and_names_checkable_files(tmp_path: Path) -> None:
+    data_dir = tmp_path / "demo"
+    _WRITTEN.append(data_dir)
+    result = _run("demo", "--data-dir", str(data_dir), "--posts", "20")
+    assert result.exit_code == 0, result.output
+    for platform in ("bluesky", "facebook", "instagram", "mastodon", "x", "youtube"):
+        assert re.search(rf"│ {platform}\s+│ @\S+\s+│ ok ", result.stdout), platform
+    names = re.findall(r"warcio check (\S+)", result.stdout)
+    assert names, result.stdout
+    check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", names[0]], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    for platform in ("x", "facebook", "instagram", "youtube", "mastodon", "bluesky"):
+        from archiver.samples.world import World
+
+        _SECRETS.add(World(seed=7, posts_per_account=20).token(platform))
+    verify = _run("verify", "--data-dir", str(data_dir))
+    assert verify.exit_code == 0
+    assert re.fullmatch(r"checked \d+ WARC files, \d+ records: all match the manifest\n", verify.stdout)
+
+
+def test_verify_detects_a_flipped_byte(tmp_path: Path) -> None:
+    data_dir = tmp_path / "demo"
+    _WRITTEN.append(data_dir)
+    assert _run("demo", "--data-dir", str(data_dir), "--posts", "5", "--json").exit_code == 0
+    warc = sorted((data_dir / "store" / "warcs").glob("*.warc.gz"))[0]
+    data = bytearray(warc.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    warc.write_bytes(bytes(data))
+    result = _run("verify", "--data-dir", str(data_dir))
+    assert result.exit_code == 1
+    assert f"MISMATCH {warc.name}: SHA-256 " in result.stdout
+    assert "does not match the manifest's" in result.stdout
+    assert re.search(rf"MISMATCH {warc.name} at offset \d+: ", result.stdout)
+    assert result.stdout.rstrip().endswith("problem(s)")
+
+
+def test_accounts_add_and_list(tmp_path: Path) -> None:
+    data_dir = str(tmp_path / "data")
+    added = _run("accounts", "add", "mastodon", "109", "--handle", "dept", "--base-url", "https://mastodon.example", "--data-dir", data_dir)
+    assert added.exit_code == 0
+    assert added.stderr == "registered mastodon:109 (@dept); its credential is read from SANGRAH_MASTODON_ACCESS_TOKEN\n"
+    again = _run("accounts", "add", "mastodon", "109", "--data-dir", data_dir)
+    assert again.exit_code == 1
+    assert "account mastodon:109 is already registered. Use --replace to change its settings." in again.stderr
+    listed = _run("accounts", "list", "--json", "--data-dir", data_dir)
+    assert listed.stdout == '{"key":"mastodon:109","platform":"mastodon","handle":"dept","base_url":"https://mastodon.example","credential_env":null,"active":true}\n'
+    catalog = open_catalog(load_config(None, overrides={"data_dir": data_dir}))
+    assert [e["action"] for e in catalog.audit_entries()] == ["account_add"]
+    catalog.close()
+
+
+def test_unknown_platform_is_a_usage_error(tmp_path: Path) -> None:
+    result = _run("accounts", "add", "myspace", "1", "--data-dir", str(tmp_path))
+    assert result.exit_code == 2
+    assert "Invalid value for '{x|facebook|instagram|youtube|mastodon|bluesky}'" in result.stderr
+
+
+def _commands(group: click.Group, prefix: str = "sangrah") -> list[tuple[str, click.Command]]:
+    out: list[tuple[str, click.Command]] = []
+    for name, command in sorted(group.commands.items()):
+        full = f"{prefix} {name}"
+        out.append((full, command))
+        if isinstance(command, click.Group):
+            out.extend(_commands(command, full))
+    return out
+
+
+@pytest.mark.parametrize(("name", "command"), _commands(cli))
+def test_every_command_has_help_with_an_example(name: str, command: click.Command) -> None:
+    assert command.help and "Example: sangrah" in command.help, name
+
+
+def test_cli_reference_is_current() -> None:
+    from archiver.clidoc import render_cli_reference
+
+    assert (ROOT / "docs" / "cli.md").read_text() == render_cli_reference(), "regenerate with: python -m archiver.clidoc > docs/cli.md"

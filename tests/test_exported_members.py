@@ -1,0 +1,59 @@
+"""Each public module names its public API in ``__all__``, and every name there exists."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+MODULES = [
+    "archiver",
+    "archiver.errors",
+    "archiver.model",
+    "archiver.config",
+    "archiver.http",
+    "archiver.harvest",
+    "archiver.pipeline",
+    "archiver.catalog",
+    "archiver.storage",
+    "archiver.capture",
+    "archiver.capture.writer",
+    "archiver.capture.reader",
+    "archiver.capture.redact",
+    "archiver.platforms",
+    "archiver.platforms.x",
+    "archiver.platforms.facebook",
+    "archiver.platforms.instagram",
+    "archiver.platforms.youtube",
+    "archiver.platforms.mastodon",
+    "archiver.platforms.bluesky",
+    "archiver.platforms.exports",
+    "archiver.samples",
+    "archiver.samples.world",
+    "archiver.samples.server",
+    "archiver.cli",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_all_names_exist(name: str) -> None:
+    module = importlib.import_module(name)
+    exported = getattr(module, "__all__", None)
+    assert exported, f"{name} has no __all__"
+    missing = [n for n in exported if not hasattr(module, n)]
+    assert not missing, f"{name}.__all__ names what it lacks: {missing}"
+
+
+@pytest.mark.parametrize("name", [m for m in MODULES if m.startswith("archiver.platforms.") and m != "archiver.platforms.exports"])
+def test_platform_modules_keep_the_contract(name: str) -> None:
+    module = importlib.import_module(name)
+    for attribute in ("NAME", "AUTH", "DEFAULT_BASE_URL", "LISTING_ENDPOINTS", "first_requests", "parse_page"):
+        assert attribute in module.__all__, f"{name} does not export {attribute}"
+    assert module.NAME == name.rsplit(".", 1)[1]
+
+
+def test_every_error_class_is_exported_and_derives_from_the_base() -> None:
+    from archiver import errors
+
+    for name in errors.__all__:
+        assert issubclass(getattr(errors, name), errors.ArchiverError)
