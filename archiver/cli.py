@@ -222,6 +222,11 @@ def _print_report(report: Any, as_json: bool) -> None:
                 ", ".join(sorted({g.cause for g in cov.gaps})) or "none",
             )
         out.print(table)
+        totals = [a.coverage for a in report.accounts]
+        out.print(
+            f"Captured {sum(c.posts_captured for c in totals):,} posts by the accounts and {sum(c.replies_captured for c in totals):,} "
+            f"replies to them, and {sum(c.media_captured for c in totals):,} media files, in {sum(c.requests for c in totals):,} API calls."
+        )
         files = Table("WARC file", "size", "records", "SHA-256", title="Published")
         for closed in report.published:
             files.add_row(closed.name, f"{closed.size_bytes:,} B", str(closed.record_count), closed.sha256[:16] + "…")

@@ -73,7 +73,7 @@ class Coverage:
     media_expected: int = 0
     media_captured: int = 0
     videos_by_reference: int = 0
-    requests: int = 0
+    requests: int = 0  #: API calls answered (media downloads are counted in media_captured)
     pages: int = 0
     gaps: list[Gap] = field(default_factory=list)
 
@@ -229,6 +229,15 @@ def _capture_page(
 def _handle_status(response: Response, account: AccountRef, walk: _Walk, credential_env: str) -> None:
     request, status = response.request, response.status
     where = f"{account.label()}: {status} from GET {request.path}"
+    if status == 403 and any(marker in response.body[:2000] for marker in (b"quotaExceeded", b"rateLimitExceeded", b"dailyLimitExceeded")):
+        # YouTube spends its daily quota with a 403, not a 429
+        raise RateLimited(
+            f"{where}: the platform's quota is spent ({excerpt(response.body, 100)}). It resets daily; the walk "
+            f"resumes from this page then: sangrah harvest --account {account.key}",
+            account=account.key,
+            url=request.path,
+            status=status,
+        )
     if status in (401, 403) or (status == 400 and _looks_like_auth(response.body)):
         raise AuthError(
             f"{where}; the credential in {credential_env} was refused ({excerpt(response.body, 100)}). "
@@ -281,7 +290,6 @@ def _capture_media(
         return
     finally:
         recorder.media_post = None
-    walk.coverage.requests += 1
     if response.too_large:
         walk.coverage.gaps.append(Gap("size_cap", MEDIA, request.target, f"{request.path} is larger than video_max_bytes={video_max_bytes}; recorded by URL only"))
     elif response.status == 200:

@@ -7,7 +7,7 @@ the end of the session: none may appear (``pytest_sessionfinish``).
 
 from __future__ import annotations
 
-import gzip
+import zlib
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -102,6 +102,27 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             print("  ", leak)
 
 
+def _decompress_members(data: bytes) -> bytes:
+    """Every gzip member that decompresses, concatenated (a damaged member is skipped)."""
+    out: list[bytes] = []
+    rest = data
+    while rest:
+        inflater = zlib.decompressobj(31)
+        try:
+            out.append(inflater.decompress(rest))
+        except zlib.error:
+            # damaged here: keep the raw bytes of this member and look for the next one
+            out.append(rest[:1])
+            nxt = rest.find(b"\x1f\x8b\x08", 1)
+            if nxt == -1:
+                out.append(rest[1:])
+                break
+            rest = rest[nxt:]
+            continue
+        rest = inflater.unused_data
+    return b"".join(out)
+
+
 def find_secrets(paths: list[Path], secrets: set[str]) -> list[str]:
     """Every file under ``paths`` (WARC members decompressed) that contains one of ``secrets``."""
     needles = [s.encode() for s in secrets if s]
@@ -111,10 +132,7 @@ def find_secrets(paths: list[Path], secrets: set[str]) -> list[str]:
         for file in files:
             data = file.read_bytes()
             if file.name.endswith(".gz") or ".warc.gz" in file.name:
-                try:
-                    data = gzip.decompress(data)
-                except (OSError, EOFError):
-                    pass  # a deliberately damaged file; scan its raw bytes
+                data = _decompress_members(data)
             for needle in needles:
                 if needle in data:
                     found.append(f"{file}: {needle.decode()[:12]}…")

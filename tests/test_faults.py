@@ -131,3 +131,14 @@ def test_unknown_account_is_a_named_error(config: Config, data_dir: Path) -> Non
 
 def test_loaded_config_keeps_defaults() -> None:
     assert load_config(None).harvest.max_retries == 5
+
+
+def test_youtube_quota_spent_is_a_rate_limit_that_resumes(config: Config, sample_server: SampleServer) -> None:
+    register_samples(config, sample_server, ("youtube",))
+    sample_server.inject("quota", platform="youtube", path_pattern=r"/playlistItems", count=1)
+    report = harvest(config)
+    (account,) = report.accounts
+    assert account.status == "failed" and account.error is not None
+    assert "403 from GET /playlistItems: the platform's quota is spent" in account.error.message
+    assert [g.cause for g in account.coverage.gaps] == ["rate_limit"]
+    assert harvest(config).accounts[0].resumed

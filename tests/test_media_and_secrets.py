@@ -51,6 +51,8 @@ def test_videos_are_recorded_by_reference_unless_a_size_cap_allows(config: Confi
 def test_secret_scan_finds_a_planted_credential(tmp_path: Path) -> None:
     import gzip
 
-    (tmp_path / "a.warc.gz").write_bytes(gzip.compress(b"WARC/1.1\r\nAuthorization: Bearer SANGRAH-TEST-SECRET-x-0001\r\n"))
+    damaged = bytearray(gzip.compress(b"WARC/1.1\r\n" * 50))
+    damaged[len(damaged) // 2] ^= 0xFF  # a damaged member first: the scan must go on past it
+    (tmp_path / "a.warc.gz").write_bytes(bytes(damaged) + gzip.compress(b"WARC/1.1\r\nAuthorization: Bearer SANGRAH-TEST-SECRET-x-0001\r\n"))
     (tmp_path / "clean.log").write_text("nothing here")
     assert find_secrets([tmp_path], {"SANGRAH-TEST-SECRET-x-0001"}) == [f"{tmp_path / 'a.warc.gz'}: SANGRAH-TEST…"]

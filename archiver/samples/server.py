@@ -33,7 +33,7 @@ from archiver.samples.world import World
 
 __all__ = ["SampleServer", "SampleRequest", "SampleResponse", "FAULT_KINDS", "png_bytes", "video_bytes"]
 
-FAULT_KINDS = ("html", "malformed", "truncated", "401", "403", "404", "429", "500", "503", "timeout", "reset")
+FAULT_KINDS = ("html", "malformed", "truncated", "401", "403", "404", "429", "500", "503", "timeout", "reset", "quota")
 
 #: how each platform expects its credential: a bearer header, or a query parameter
 _AUTH = {
@@ -266,6 +266,9 @@ def _fault_response(platform: str, kind: str, retry_after_seconds: int) -> Sampl
             status=429,
             headers={"Retry-After": str(retry_after_seconds), **_rate_headers(platform, 0, remaining=0, reset=reset)},
         )
+    if kind == "quota":  # YouTube's daily quota, spent
+        reason = {"message": "The request cannot be completed because you have exceeded your quota.", "domain": "youtube.quota", "reason": "quotaExceeded"}
+        return SampleResponse.json({"error": {"code": 403, "message": reason["message"], "errors": [reason]}}, status=403)
     status = int(kind)
     return SampleResponse.json({"error": {"code": status, "message": f"sample fault {status}"}}, status=status)
 
