@@ -13,4 +13,4 @@ if [ "$status" -eq 5 ]; then
   exit 1
 fi
 [ "$status" -eq 0 ] || exit "$status"
-"$root/.venv/bin/python" -m mypy archiver tests
+"$root/.venv/bin/python" -m mypy archiver tests benchmarks

@@ -99,3 +99,26 @@ def test_cli_reference_is_current() -> None:
     from archiver.clidoc import render_cli_reference
 
     assert (ROOT / "docs" / "cli.md").read_text() == render_cli_reference(), "regenerate with: python -m archiver.clidoc > docs/cli.md"
+
+
+def test_samples_serve_answers_as_the_platforms_do() -> None:
+    import httpx
+
+    process = subprocess.Popen([sys.executable, "-m", "archiver.cli", "samples", "serve", "--port", "0", "--posts", "5"], stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        first = process.stderr.readline()
+        match = re.match(r"sample platforms at (http://127\.0\.0\.1:\d+)/<platform>", first)
+        assert match, first
+        lines = [process.stderr.readline() for _ in range(6)]
+        x_line = next(line for line in lines if line.strip().startswith("x:"))
+        token = x_line.rsplit("credential ", 1)[1].strip()
+        _SECRETS.add(token)
+        url = f"{match.group(1)}/x/2/users/1350000000000000001/tweets"
+        assert httpx.get(url).status_code == 401
+        answer = httpx.get(url, headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 200 and len(answer.json()["data"]) == 5
+        assert answer.headers["x-rate-limit-limit"] == "900"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -109,7 +109,7 @@ def test_real_payload_through_http_and_warc(name: str, replay_url: str, tmp_path
             auth=module.AUTH,
             credential=SECRET,
             account_label=f"{platform}:replay",
-            on_exchange=lambda ex: exchanges.append(ex) or None,
+            on_exchange=exchanges.append,
         )
         with client:
             response = client.fetch(request)
