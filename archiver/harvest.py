@@ -150,17 +150,17 @@ def harvest_account(
             if progress:
                 progress(account, request.endpoint, walk.coverage, walk.oldest_at)
         result.status = "ok"
-        done: dict[str, dict[str, Any] | None] = {WALK: None}
-        for endpoint, marker in walk.markers.items():
-            previous = cursors.get(endpoint) or {}
-            done[endpoint] = _newer_marker(previous, marker)
-        note_cursors(done)
+        advanced = {endpoint: _newer_marker(cursors.get(endpoint) or {}, marker) for endpoint, marker in walk.markers.items()}
+        note_cursors({WALK: None, **advanced})
+        cursor_after: dict[str, Any] = {**cursor_before, **advanced}
     except ArchiverError as exc:
         result.status = "failed"
         result.error = exc
         walk.coverage.gaps.append(_gap_for(exc, walk.current))
+        if walk.current is not None:
+            walk.stack.append(walk.current)  # the call that failed is where the next run resumes
         log.error("account failed account=%s error=%s", account.key, exc.message)
-    cursor_after = {WALK: walk.to_json()} if result.status != "ok" else {k: v for k, v in _merge(cursors, walk.markers).items() if k != WALK}
+        cursor_after = {**cursor_before, WALK: walk.to_json()}
     recorder.writer.write_metadata(
         uri=f"urn:sangrah:harvest:{harvest_id}:{account.key}",
         created_at=datetime.now(timezone.utc),
@@ -323,16 +323,10 @@ def _gap_for(exc: ArchiverError, request: ApiRequest | None) -> Gap:
 
 
 def _newer_marker(previous: dict[str, Any], marker: dict[str, Any]) -> dict[str, Any]:
+    """The later of two listing positions (a revisit never moves a cursor back)."""
     if previous.get("newest_at") and (not marker.get("newest_at") or previous["newest_at"] > marker["newest_at"]):
         return previous
     return marker
-
-
-def _merge(cursors: dict[str, dict[str, Any]], markers: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    merged = dict(cursors)
-    for endpoint, marker in markers.items():
-        merged[endpoint] = _newer_marker(cursors.get(endpoint) or {}, marker)
-    return merged
 
 
 # -- the walk's state ----------------------------------------------------------------------------
