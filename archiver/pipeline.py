@@ -6,9 +6,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import uuid
-from collections.abc import Sequence
+from contextlib import contextmanager, suppress
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,10 +21,10 @@ from archiver.capture.reader import verify_file
 from archiver.capture.writer import OPEN_SUFFIX, ClosedWarc, WarcWriter
 from archiver.catalog import AccountRow, Catalog
 from archiver.config import Config
-from archiver.errors import ArchiverError, AuthError, CatalogError
+from archiver.errors import ArchiverError, AuthError, CaptureError, CatalogError
 from archiver.harvest import AccountHarvest, ExchangeRecorder, ProgressFn, harvest_account
 from archiver.http import PlatformClient, RetryPolicy
-from archiver.platforms import AccountRef, get_platform
+from archiver.platforms import AccountRef, PlatformModule, get_platform
 from archiver.storage import LocalStore
 
 __all__ = ["HarvestReport", "VerifyReport", "open_catalog", "harvest", "verify", "recover_staging", "WARC_PREFIX"]
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 
 #: store keys of WARC files start with this
 WARC_PREFIX = "warcs/"
+_LOCK_NAME = ".lock"
 
 
 @dataclass(slots=True)
@@ -137,34 +140,86 @@ class _Publisher:
             self.pending = {}
 
 
+@contextmanager
+def _run_staging(config: Config, run_id: str) -> Iterator[Path]:
+    """A staging directory of this run's own, locked while the run lives.
+
+    Runs in parallel (one Airflow task per account) each write in their own directory; recovery
+    touches only directories whose lock it can take, that is, whose run has died.
+    """
+    path = config.staging_dir / run_id
+    path.mkdir(parents=True, exist_ok=False)
+    lock = open(path / _LOCK_NAME, "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        yield path
+    finally:
+        leftovers = [p for p in path.iterdir() if p.name != _LOCK_NAME]
+        if not leftovers:
+            (path / _LOCK_NAME).unlink(missing_ok=True)
+            with suppress(OSError):
+                path.rmdir()
+        lock.close()
+
+
+@contextmanager
+def _account_lock(config: Config, account_key: str) -> Iterator[bool]:
+    """Hold the account's lock for the length of its walk; yields False if another run holds it."""
+    locks = config.data_dir / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    handle = open(locks / (account_key.replace("/", "_").replace(":", "_") + ".lock"), "w")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        handle.close()
+
+
 def recover_staging(config: Config, catalog: Catalog, store: LocalStore, *, operator: str) -> list[str]:
-    """Finish or discard what a killed harvest left in the staging directory.
+    """Finish or discard what killed harvests left in the staging directory.
 
     A closed file the manifest lists as pending is published (its hash is checked first); a file
     still open, or closed but never entered in the manifest, is discarded: its cursors never
-    moved, so the next harvest fetches the same pages again.
+    moved, so the next harvest fetches the same pages again. The directories of runs still alive
+    are left alone.
     """
     staging = config.staging_dir
     if not staging.exists():
         return []
     notes: list[str] = []
-    for path in sorted(staging.iterdir()):
-        if path.name.startswith("."):
-            continue
-        name = path.name
-        row = catalog.get_warc(name) if not name.endswith(OPEN_SUFFIX) else None
-        if row is not None and row.status == "pending":
-            store.put_file(path, row.store_key, sha256=row.sha256)
-            catalog.mark_published(name)
-            path.unlink()
-            notes.append(f"published {name}, closed by an interrupted harvest")
-            catalog.audit(actor=operator, action="recover_publish", target=name, outcome="ok", details={"sha256": row.sha256})
-        else:
-            path.unlink()
-            notes.append(f"discarded {name}, left unfinished by an interrupted harvest (its pages will be fetched again)")
-            catalog.audit(actor=operator, action="recover_discard", target=name, outcome="ok", details={})
-        log.warning("recovery %s", notes[-1])
+    for run_dir in sorted(p for p in staging.iterdir() if p.is_dir()):
+        with open(run_dir / _LOCK_NAME, "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a harvest running now
+            for path in sorted(p for p in run_dir.iterdir() if p.name != _LOCK_NAME):
+                notes.append(_recover_file(path, catalog, store, operator))
+            (run_dir / _LOCK_NAME).unlink(missing_ok=True)
+        with suppress(OSError):
+            run_dir.rmdir()
     return notes
+
+
+def _recover_file(path: Path, catalog: Catalog, store: LocalStore, operator: str) -> str:
+    name = path.name
+    row = catalog.get_warc(name) if not name.endswith(OPEN_SUFFIX) else None
+    if row is not None and row.status == "pending":
+        store.put_file(path, row.store_key, sha256=row.sha256)
+        catalog.mark_published(name)
+        path.unlink()
+        note = f"published {name}, closed by an interrupted harvest"
+        catalog.audit(actor=operator, action="recover_publish", target=name, outcome="ok", details={"sha256": row.sha256})
+    else:
+        path.unlink()
+        note = f"discarded {name}, left unfinished by an interrupted harvest (its pages will be fetched again)"
+        catalog.audit(actor=operator, action="recover_discard", target=name, outcome="ok", details={})
+    log.warning("recovery %s", note)
+    return note
 
 
 def harvest(
@@ -186,27 +241,30 @@ def harvest(
     catalog.start_run(harvest_id, operator=operator, host=config.host_name, software=SOFTWARE)
     catalog.audit(actor=operator, action="harvest_start", target=harvest_id, outcome="ok", details={"accounts": [a.key for a in accounts]})
     publisher = _Publisher(catalog, store, harvest_id, operator)
-    config.staging_dir.mkdir(parents=True, exist_ok=True)
-    writer = WarcWriter(
-        config.staging_dir,
-        prefix="sangrah",
-        max_file_bytes=config.harvest.max_file_bytes,
-        warcinfo={"operator": operator, "hostname": config.host_name, "harvest-id": harvest_id, "isPartOf": "sangrah"},
-        on_close=publisher,
-    )
     policy = RetryPolicy(
         max_retries=config.harvest.max_retries,
         backoff_base_seconds=config.harvest.backoff_base_seconds,
         max_sleep_seconds=config.harvest.max_sleep_seconds,
         timeout_seconds=config.harvest.timeout_seconds,
     )
-    recorder = ExchangeRecorder(writer)
     try:
-        for row in accounts:
-            report.accounts.append(_harvest_one(config, catalog, publisher, recorder, policy, row, harvest_id, now or started, progress))
+        with _run_staging(config, harvest_id) as staging_dir:
+            writer = WarcWriter(
+                staging_dir,
+                prefix="sangrah",
+                max_file_bytes=config.harvest.max_file_bytes,
+                warcinfo={"operator": operator, "hostname": config.host_name, "harvest-id": harvest_id, "isPartOf": "sangrah"},
+                on_close=publisher,
+            )
+            recorder = ExchangeRecorder(writer)
+            try:
+                for row in accounts:
+                    report.accounts.append(_harvest_one(config, catalog, publisher, recorder, policy, row, harvest_id, now or started, progress))
+            finally:
+                # whatever was captured is published with the cursors it advances, even after a bug
+                writer.close()
+                publisher.flush_without_file()
     finally:
-        writer.close()
-        publisher.flush_without_file()
         report.finished_at = datetime.now(timezone.utc)
         report.published = publisher.published
         catalog.finish_run(harvest_id, status=report.status, summary=report.to_json())
@@ -257,7 +315,32 @@ def _harvest_one(
         )
         catalog.audit(actor=config.operator_name, action="harvest_account", target=account.key, outcome="failed", details=error.to_dict())
         return AccountHarvest(account=account, status="failed", error=error)
-    base_url = row.base_url or settings.base_url or module.DEFAULT_BASE_URL
+    with _account_lock(config, account.key) as locked:
+        if not locked:
+            busy = CaptureError(
+                f"{account.label()}: another harvest of this account is running now; this run left it alone. "
+                f"Let that one finish (its progress is in the audit log), or run again later: sangrah harvest --account {account.key}"
+            )
+            return AccountHarvest(account=account, status="failed", error=busy)
+        return _walk_account(config, catalog, publisher, recorder, policy, row, module, account, credential_env, credential, harvest_id, now, progress)
+
+
+def _walk_account(
+    config: Config,
+    catalog: Catalog,
+    publisher: _Publisher,
+    recorder: ExchangeRecorder,
+    policy: RetryPolicy,
+    row: AccountRow,
+    module: PlatformModule,
+    account: AccountRef,
+    credential_env: str,
+    credential: str,
+    harvest_id: str,
+    now: datetime,
+    progress: ProgressFn | None,
+) -> AccountHarvest:
+    base_url = row.base_url or config.platforms[row.platform].base_url or module.DEFAULT_BASE_URL
     label = account.label()
     client = PlatformClient(platform=row.platform, base_url=base_url, auth=module.AUTH, credential=credential, account_label=label, account_key=account.key, on_exchange=recorder, policy=policy)
     media_client = PlatformClient(platform=row.platform, base_url=base_url, auth=module.AUTH, credential=None, account_label=label, account_key=account.key, on_exchange=recorder, policy=policy)
@@ -426,10 +509,9 @@ def import_export(config: Config, *, kind: str, path: Path, account_key: str, ag
                 parsed.append((name, body, len(posts)))
             harvest_id = f"import-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
             publisher = _Publisher(catalog, store, harvest_id, operator)
-            config.staging_dir.mkdir(parents=True, exist_ok=True)
             now = datetime.now(timezone.utc)
-            with WarcWriter(
-                config.staging_dir,
+            with _run_staging(config, harvest_id) as staging_dir, WarcWriter(
+                staging_dir,
                 prefix="sangrah-import",
                 max_file_bytes=config.harvest.max_file_bytes,
                 warcinfo={"operator": operator, "hostname": config.host_name, "harvest-id": harvest_id, "isPartOf": "sangrah", "description": f"{kind} import of {path.name}"},

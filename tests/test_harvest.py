@@ -134,3 +134,27 @@ def test_no_api_page_is_captured_twice_in_one_harvest(config: Config, sample_ser
     captured = read_captured(config.store_dir / "warcs")
     repeated = [url for url, n in captured.api_urls.items() if n > 1]
     assert not repeated
+
+
+def test_parallel_runs_keep_to_their_own_staging_and_accounts(config: Config, sample_server: SampleServer) -> None:
+    """Two runs at once (Airflow maps one task per account): neither touches the other's files,
+    and one account is never walked by both."""
+    from archiver.pipeline import _account_lock, _run_staging
+
+    register_samples(config, sample_server, ("x", "mastodon"))
+    with _run_staging(config, "other-run") as other_dir:
+        unfinished = other_dir / "sangrah-other-00000.warc.gz.open"
+        unfinished.write_bytes(b"being written")
+        with _account_lock(config, "mastodon:109000000000000001") as held:
+            assert held
+            report = harvest(config)
+        assert unfinished.exists()  # the live run's file was left alone by recovery
+    by_platform = {a.account.platform: a for a in report.accounts}
+    assert by_platform["x"].status == "ok"
+    busy = by_platform["mastodon"]
+    assert busy.status == "failed" and busy.error is not None
+    assert "another harvest of this account is running now" in busy.error.message
+    # the other run has gone, leaving its file: the next harvest discards it
+    again = harvest(config)
+    assert [n for n in again.recovered if "sangrah-other-00000.warc.gz.open" in n]
+    assert list(config.staging_dir.iterdir()) == []
