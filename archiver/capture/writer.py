@@ -39,6 +39,7 @@ from archiver import SOFTWARE
 from archiver.capture.redact import MARKER, redact_exchange
 from archiver.errors import CaptureError
 from archiver.model import WarcPointer, canonical_json, utc
+from archiver.storage.local import fsync_dir
 
 __all__ = [
     "Exchange",
@@ -471,7 +472,7 @@ class WarcWriter:
             if final.exists():
                 raise FileExistsError(f"{final} already exists")
             os.rename(f.path, final)
-            _fsync_dir(self.staging_dir)
+            fsync_dir(self.staging_dir)
         except OSError as exc:
             _discard(f)
             raise CaptureError(
@@ -637,12 +638,3 @@ def _discard(f: _OpenWarc) -> None:
     except OSError:
         log.warning("warc close failed while discarding warc_file=%s", f.name)
     f.path.unlink(missing_ok=True)
-
-
-def _fsync_dir(directory: Path) -> None:
-    # The rename is durable only once the directory entry is on disk.
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from archiver.errors import StoreError
 
-__all__ = ["Store", "LocalStore"]
+__all__ = ["Store", "LocalStore", "fsync_dir"]
 
 
 class Store(Protocol):
@@ -71,7 +71,7 @@ class LocalStore:
                     key=key,
                 )
             os.replace(temp, target)
-            _fsync_dir(target.parent)
+            fsync_dir(target.parent)
         except OSError as exc:
             raise StoreError(f"cannot publish {key} to {self.root}: {exc}. Check free space and permissions.", key=key) from exc
         finally:
@@ -109,7 +109,8 @@ def _sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename in ``path`` durable: it is on disk only once the directory entry is."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
