@@ -262,6 +262,90 @@ def import_(ctx: click.Context, kind: str, path: Path, account_key: str, again: 
     click.echo(f"imported {report.posts} posts ({span}) from {len(report.members)} file(s) of {report.source} into {', '.join(w.name for w in report.published)}")
 
 
+# -- tables ------------------------------------------------------------------------------------
+@cli.command()
+@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), help="Data directory (overrides the config).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+def extract(ctx: click.Context, data_dir: Path | None, as_json: bool) -> None:
+    """Turn the published WARC files into the record dataset (Parquet), one row per version.
+
+    Only WARC files not yet extracted are read; running it twice gives the same dataset.
+    Records that cannot be read or parsed are listed for follow-up, and the run exits 1.
+
+    Example: sangrah extract
+    """
+    from archiver import pipeline
+
+    config = _load(ctx, data_dir)
+    with _errors_as_click():
+        report = _with_progress(ctx, "extracting", lambda progress: pipeline.extract(config, progress=progress))
+    _print_extract(report, config, as_json)
+
+
+@cli.group()
+def rebuild() -> None:
+    """Regenerate derived data from the WARC files.
+
+    Example: sangrah rebuild tables
+    """
+
+
+@rebuild.command("tables")
+@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), help="Data directory (overrides the config).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+def rebuild_tables(ctx: click.Context, data_dir: Path | None, as_json: bool) -> None:
+    """Regenerate the whole record dataset from the WARC files.
+
+    The old dataset is kept aside until the new one is complete.
+
+    Example: sangrah rebuild tables
+    """
+    from archiver import pipeline
+
+    config = _load(ctx, data_dir)
+    with _errors_as_click():
+        report = _with_progress(ctx, "rebuilding", lambda progress: pipeline.rebuild_tables(config, progress=progress))
+    _print_extract(report, config, as_json)
+
+
+def _with_progress(ctx: click.Context, verb: str, work: Any) -> Any:
+    console = _err_console()
+    show = not ctx.obj["quiet"] and console.is_terminal
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, disable=not show) as bar:
+        task = bar.add_task(verb, total=None)
+
+        def progress(warc_file: str, rows: int, _report: Any) -> None:
+            bar.update(task, description=f"{verb}: {warc_file} · {rows:,} rows")
+
+        return work(progress)
+
+
+def _print_extract(report: Any, config: Config, as_json: bool) -> None:
+    if as_json:
+        click.echo(orjson.dumps({
+            "warc_files": report.warc_files,
+            "rows": report.rows,
+            "parquet_files": report.parquet_files,
+            "platforms": {k: {"records": v.records, "new_versions": v.new_versions, "deletions": v.deletions} for k, v in sorted(report.platforms.items())},
+            "problems": [p.to_json() for p in report.problems],
+            "recovered": report.recovered,
+        }).decode())
+    else:
+        table = Table("platform", "records read", "new versions", "deletions", title=f"Extracted {report.warc_files} WARC file(s) into {config.records_dir}")
+        for name, counts in sorted(report.platforms.items()):
+            table.add_row(name, f"{counts.records:,}", f"{counts.new_versions:,}", f"{counts.deletions:,}")
+        _out_console().print(table)
+        for note in report.recovered:
+            click.echo(f"recovered: {note}", err=True)
+    for problem in report.problems:
+        click.echo(f"problem: {problem.warc_file} at offset {problem.offset}: {problem.message}", err=True)
+    if report.problems:
+        click.echo(f"{len(report.problems)} record(s) could not be extracted; they are listed above and kept in the catalog for follow-up.", err=True)
+        raise SystemExit(1)
+
+
 # -- verify ------------------------------------------------------------------------------------
 @cli.command()
 @click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), help="Data directory (overrides the config).")
@@ -358,6 +442,12 @@ def demo(ctx: click.Context, data_dir: Path, posts: int, seed: int, night: int, 
         report = _run_harvest(config, None, quiet=ctx.obj["quiet"])
     _print_report(report, as_json)
     if not as_json:
+        from archiver import pipeline
+
+        with _errors_as_click():
+            extracted = pipeline.extract(config)
+        _print_extract(extracted, config, False)
+        _print_sample_rows(config)
         store = config.store_dir.resolve()
         click.echo(f"\nWARC files are in {store}/warcs/ ; catalog: {config.resolved_catalog_url}")
         if report.published:
@@ -365,6 +455,22 @@ def demo(ctx: click.Context, data_dir: Path, posts: int, seed: int, night: int, 
         click.echo("verify them all with: sangrah verify --data-dir " + str(config.data_dir))
     if report.failed:
         raise SystemExit(1)
+
+
+def _print_sample_rows(config: Config) -> None:
+    """A few rows of the record dataset, one per platform, read back with DuckDB-free pyarrow."""
+    import pyarrow.dataset as ds
+
+    dataset = ds.dataset(config.records_dir, format="parquet", partitioning="hive")
+    columns = ["record_id", "kind", "by_department", "created_at", "text"]
+    table = Table(*columns, title="A few rows of the record dataset", show_lines=False)
+    for platform in PLATFORMS:
+        rows = dataset.to_table(columns=columns, filter=(ds.field("platform") == platform) & (ds.field("kind") != "post")).slice(0, 1).to_pylist()
+        for row in rows:
+            when = row["created_at"].astimezone(IST).strftime("%Y-%m-%d %H:%M IST") if row["created_at"] else ""
+            table.add_row(row["record_id"][:34], row["kind"], "yes" if row["by_department"] else "no", when, row["text"][:60])
+    _out_console().print(table)
+    click.echo(f"query it with DuckDB: SELECT * FROM read_parquet('{config.records_dir}/**/*.parquet', hive_partitioning = true)")
 
 
 def main() -> None:

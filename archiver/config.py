@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from archiver.errors import ConfigError
 from archiver.model import PLATFORMS
 
-__all__ = ["Config", "HarvestSettings", "PlatformSettings", "load_config", "provide_secret", "DEFAULT_CREDENTIAL_ENV"]
+__all__ = ["Config", "HarvestSettings", "TablesSettings", "PlatformSettings", "load_config", "provide_secret", "DEFAULT_CREDENTIAL_ENV"]
 
 #: the variable each platform's credential is read from unless the config names another
 DEFAULT_CREDENTIAL_ENV = {
@@ -54,6 +54,10 @@ class HarvestSettings(_Strict):
     video_max_bytes: int = Field(0, ge=0, description="Download videos up to this size; 0 records videos by URL and metadata only.")
 
 
+class TablesSettings(_Strict):
+    chunk_rows: int = Field(50_000, ge=1, description="Rows extracted per committed chunk: the most rows held in memory, and the unit an interrupted extraction resumes from.")
+
+
 def _default_platforms() -> dict[str, PlatformSettings]:
     return {name: PlatformSettings(base_url=None, credential_env=env) for name, env in DEFAULT_CREDENTIAL_ENV.items()}
 
@@ -63,6 +67,7 @@ class Config(_Strict):
     catalog_url: str | None = Field(None, description="SQLAlchemy URL of the catalog; empty means SQLite in data_dir.")
     operator: str | None = Field(None, description="Who runs harvests, written into each WARC's warcinfo; empty means the login name.")
     harvest: HarvestSettings = Field(default_factory=HarvestSettings)  # type: ignore[arg-type]
+    tables: TablesSettings = Field(default_factory=TablesSettings)  # type: ignore[arg-type]
     platforms: dict[str, PlatformSettings] = Field(default_factory=_default_platforms)
 
     @model_validator(mode="before")
@@ -91,6 +96,11 @@ class Config(_Strict):
     @property
     def store_dir(self) -> Path:
         return self.data_dir / "store"
+
+    @property
+    def records_dir(self) -> Path:
+        """The record dataset (Parquet, partitioned by platform, account and month)."""
+        return self.data_dir / "tables" / "records"
 
     @property
     def staging_dir(self) -> Path:

@@ -549,3 +549,63 @@ def import_export(config: Config, *, kind: str, path: Path, account_key: str, ag
         return report
     finally:
         catalog.close()
+
+
+# -- tables ------------------------------------------------------------------------------------
+def extract(config: Config, *, progress: Any = None) -> Any:
+    """Extract every published WARC file not yet in the record dataset (idempotent)."""
+    from archiver.tables.extract import extract_all
+
+    catalog = open_catalog(config)
+    store = _store(config)
+    try:
+        report = extract_all(catalog, lambda key: _local(store, key), config.records_dir, chunk_rows=config.tables.chunk_rows, progress=progress)
+        catalog.audit(
+            actor=config.operator_name,
+            action="extract",
+            target=str(config.records_dir),
+            outcome="ok" if not report.problems else "problems",
+            details={"warc_files": report.warc_files, "rows": report.rows, "problems": [p.to_json() for p in report.problems[:50]]},
+        )
+        return report
+    finally:
+        catalog.close()
+
+
+def rebuild_tables(config: Config, *, progress: Any = None) -> Any:
+    """Regenerate the whole record dataset from the WARC files.
+
+    The old dataset is moved aside first and removed only once the new one is complete, so an
+    interrupted rebuild leaves the old one to return to (run the rebuild again).
+    """
+    import shutil
+
+    from archiver.catalog import tables as t
+    from archiver.tables.extract import extract_all
+
+    catalog = open_catalog(config)
+    store = _store(config)
+    root = config.records_dir
+    aside = root.with_name(f".{root.name}.replaced")
+    try:
+        if aside.exists():
+            shutil.rmtree(aside)
+        if root.exists():
+            root.rename(aside)
+        with catalog.engine.begin() as conn:
+            for table in (t.record_versions, t.parquet_files, t.extractions):
+                conn.execute(table.delete())
+        report = extract_all(catalog, lambda key: _local(store, key), root, chunk_rows=config.tables.chunk_rows, progress=progress)
+        if aside.exists():
+            shutil.rmtree(aside)
+        catalog.audit(actor=config.operator_name, action="rebuild_tables", target=str(root), outcome="ok", details={"warc_files": report.warc_files, "rows": report.rows})
+        return report
+    finally:
+        catalog.close()
+
+
+def _local(store: LocalStore, key: str) -> Path:
+    path = store.local_path(key)
+    if path is None:
+        raise CatalogError(f"{key} is not on local disk; tables are extracted from a local store")
+    return path

@@ -34,7 +34,7 @@ from archiver.capture.writer import digest_text
 from archiver.errors import CaptureError, RecordDigestMismatch
 from archiver.model import WarcPointer
 
-__all__ = ["ReadRecord", "FileProblem", "FileCheck", "iter_records", "read_record", "verify_file"]
+__all__ = ["ReadRecord", "FileProblem", "FileCheck", "iter_records", "read_record", "scan_records", "verify_file"]
 
 # isal's stub declares ``error`` as an instance; it is the exception class inflate raises.
 _InflateError = cast("type[Exception]", isal_zlib.error)
@@ -477,6 +477,50 @@ def _unprefixed(exc: CaptureError, name: str) -> str:
     return exc.message[len(prefix) :] if exc.message.startswith(prefix) else exc.message
 
 
+def _scan(members: _MemberReader, name: str) -> Iterator[ReadRecord | FileProblem]:
+    """Records in file order, and a ``FileProblem`` for each damaged stretch, going on past it."""
+    member: tuple[int, int, bytes] | None
+    while True:
+        try:
+            member = members.next_member()
+        except CaptureError as exc:
+            start = exc.offset or 0
+            member = members.resync(start)
+            resumed = f" Reading resumed at offset {member[0]}." if member else ""
+            yield FileProblem(start, _unprefixed(exc, name) + resumed)
+        if member is None:
+            return
+        offset, length, data = member
+        try:
+            record, note = _parse_member(data, WarcPointer(name, offset, length))
+        except CaptureError as exc:
+            yield FileProblem(offset, _unprefixed(exc, name))
+            continue
+        if note:
+            yield FileProblem(offset, f"{note}; {_RESTORE}.")
+        yield record
+
+
+def scan_records(path: Path, *, start_offset: int = 0) -> Iterator[ReadRecord | FileProblem]:
+    """Every readable record from ``start_offset`` on, digests checked, and every problem.
+
+    Unlike ``iter_records`` it does not stop at damage: a damaged member or a record whose
+    digests fail is reported as a ``FileProblem`` (file offset and message) and reading goes
+    on with the next good record, so one bad record never hides the rest of the file.
+    """
+    path = Path(path)
+    with _open(path) as fh:
+        members = _MemberReader(fh, path.name)
+        members.seek(start_offset)
+        for item in _scan(members, path.name):
+            if isinstance(item, ReadRecord):
+                problems = item.digest_problems()
+                if problems:
+                    yield FileProblem(item.pointer.offset, f"{'; '.join(problems)}. The record was altered after capture; {_RESTORE}.")
+                    continue
+            yield item
+
+
 def verify_file(path: Path) -> FileCheck:
     """Re-read every record, check its digests, and report every problem found.
 
@@ -490,30 +534,15 @@ def verify_file(path: Path) -> FileCheck:
     digests_checked = 0
     with _open(path) as fh:
         members = _MemberReader(fh, name)
-        member: tuple[int, int, bytes] | None
-        while True:
-            try:
-                member = members.next_member()
-            except CaptureError as exc:
-                start = exc.offset or 0
-                member = members.resync(start)
-                resumed = f" Reading resumed at offset {member[0]}." if member else ""
-                problems.append(FileProblem(start, _unprefixed(exc, name) + resumed))
-            if member is None:
-                break
-            offset, length, data = member
-            try:
-                record, note = _parse_member(data, WarcPointer(name, offset, length))
-            except CaptureError as exc:
-                problems.append(FileProblem(offset, _unprefixed(exc, name)))
+        for item in _scan(members, name):
+            if isinstance(item, FileProblem):
+                problems.append(item)
                 continue
             record_count += 1
-            if note:
-                problems.append(FileProblem(offset, f"{note}; {_RESTORE}."))
-            if record.header("WARC-Block-Digest") or record.header("WARC-Payload-Digest"):
+            if item.header("WARC-Block-Digest") or item.header("WARC-Payload-Digest"):
                 digests_checked += 1
-            for message in record.digest_problems():
-                problems.append(FileProblem(offset, f"{message}. The record was altered after capture; {_RESTORE}."))
+            for message in item.digest_problems():
+                problems.append(FileProblem(item.pointer.offset, f"{message}. The record was altered after capture; {_RESTORE}."))
         size = fh.seek(0, 2)
         if members.hashed_to < size:
             fh.seek(members.hashed_to)

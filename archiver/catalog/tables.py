@@ -104,3 +104,43 @@ audit_log = Table(
     Column("outcome", String(20), nullable=False),
     Column("details", JSON),
 )
+
+record_versions = Table(
+    "record_versions",
+    metadata,
+    Column("record_id", String(600), primary_key=True),
+    Column("version_id", String(64), nullable=False),  # the latest version extracted
+    Column("captured_at", DateTime(timezone=True), nullable=False),
+    Column("versions", Integer, nullable=False),
+    Column("deleted", Boolean, nullable=False),
+    Column("account", String(300), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("by_department", Boolean, nullable=False),
+    Column("root_id", String(600)),
+    Column("created_at", DateTime(timezone=True)),
+    Column("last_walk", String(64)),  # the last harvest walk that returned it
+)
+
+parquet_files = Table(
+    "parquet_files",
+    metadata,
+    Column("path", String(1000), primary_key=True),  # relative to the dataset root
+    Column("rows", Integer, nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("warc_file", String(255), nullable=False),
+    Column("schema_version", Integer, nullable=False),
+    Column("status", String(20), nullable=False),  # pending (entered, not yet in place), published
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+extractions = Table(
+    "extractions",
+    metadata,
+    Column("warc_file", String(255), primary_key=True),
+    Column("offset_done", BigInteger, nullable=False),  # records before this offset are in the dataset
+    Column("complete", Boolean, nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("problems", JSON),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
