@@ -140,13 +140,13 @@ class _Extraction:
         self.rows: list[dict[str, Any]] = []
         self.touched: dict[str, _Known] = {}  # records seen or changed in this chunk
         self.problems: list[Problem] = []
-        self.serial = 0
+        self.chunk_start = 0  #: offset of the first record of the chunk being gathered
         self.total_rows = 0
 
     def run(self, path: Path, start_offset: int, rows_before: int) -> None:
         media = _media_pointers(path)
         self.total_rows = rows_before
-        offset_done = start_offset
+        offset_done = self.chunk_start = start_offset
         for item in scan_records(path, start_offset=start_offset):
             if isinstance(item, FileProblem):
                 self.problems.append(Problem(self.warc_name, item.offset, item.message))
@@ -299,6 +299,7 @@ class _Extraction:
             self.report.problems.extend(self.problems)
         self.rows = []
         self.touched = {}
+        self.chunk_start = offset_done
 
     def _write_parts(self) -> list[dict[str, Any]]:
         if not self.rows:
@@ -309,11 +310,12 @@ class _Extraction:
             by_partition[(row["platform"], row["account"].split(":", 1)[1], f"{when:%Y-%m}")].append(row)
         written = []
         stem = self.warc_name.removesuffix(".warc.gz")
-        for (platform, account, month), rows in sorted(by_partition.items()):
+        for serial, ((platform, account, month), rows) in enumerate(sorted(by_partition.items())):
             folder = self.root / f"platform={platform}" / f"account={quote(account, safe='')}" / f"month={month}"
             folder.mkdir(parents=True, exist_ok=True)
-            name = f"{stem}-{self.serial:04d}.parquet"
-            self.serial += 1
+            # named by the WARC file and the offset its chunk starts at: unique, and the same
+            # name whenever the same chunk is extracted again
+            name = f"{stem}-{self.chunk_start:012d}-{serial:03d}.parquet"
             final = folder / name
             temp = folder / f"{name}{_PART}"
             pq.write_table(pa.Table.from_pylist(rows, schema=RECORD_SCHEMA), temp, row_group_size=ROW_GROUP_ROWS, compression="zstd")

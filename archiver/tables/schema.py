@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
-__all__ = ["SCHEMA_FILE", "record_schema", "parse_type", "schema_description", "RECORD_SCHEMA", "SCHEMA_VERSION"]
+__all__ = ["SCHEMA_FILE", "record_schema", "parse_type", "schema_description", "render_schema_doc", "RECORD_SCHEMA", "SCHEMA_VERSION"]
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schemas" / "record.schema.json"
 
@@ -88,3 +88,37 @@ def record_schema() -> pa.Schema:
 
 RECORD_SCHEMA = record_schema()
 SCHEMA_VERSION: int = int(schema_description()["schema_version"])
+
+
+def render_schema_doc() -> str:
+    """docs/record-schema.md, generated from the schema file (``python -m archiver.tables.schema``)."""
+    description = schema_description()
+    lines = [
+        "# The record table",
+        "",
+        f"Schema `{description['name']}`, version {description['schema_version']}. Generated from `schemas/record.schema.json` "
+        "by `python -m archiver.tables.schema`; a test keeps it current.",
+        "",
+        description["description"],
+        "",
+        "The dataset lives in `DATA_DIR/tables/records/`, partitioned as `platform=…/account=…/month=YYYY-MM/` "
+        "(the account's native id, URL-encoded; the month of `created_at` in UTC). Open it with DuckDB:",
+        "",
+        "```sql",
+        "SELECT platform, kind, count(*) FROM read_parquet('sangrah-data/tables/records/**/*.parquet', hive_partitioning = true)",
+        "GROUP BY ALL ORDER BY ALL;",
+        "```",
+        "",
+        "or with pyarrow: `pyarrow.dataset.dataset('sangrah-data/tables/records', format='parquet', partitioning='hive')`.",
+        "",
+        "| column | type | empty? | meaning |",
+        "| --- | --- | --- | --- |",
+    ]
+    for f in description["fields"]:
+        kind = f["type"].replace("|", "\\|")
+        lines.append(f"| `{f['name']}` | `{kind}` | {'yes' if f['nullable'] else 'no'} | {f['description']} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(render_schema_doc(), end="")

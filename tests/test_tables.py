@@ -1,0 +1,201 @@
+"""The record dataset: WARC → Parquet, one row per version, read back by DuckDB and pyarrow."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow.dataset as ds
+import yaml
+from click.testing import CliRunner
+
+from archiver.capture.reader import iter_records
+from archiver.cli import cli
+from archiver.config import Config, load_config
+from archiver.model import PLATFORMS
+from archiver.pipeline import extract, harvest, rebuild_tables
+from archiver.samples.server import SampleServer
+from archiver.samples.world import World
+from archiver.tables.extract import dataset_files
+from tests.conftest import _SECRETS, _WRITTEN, register_samples, sample_credential_env
+
+
+def _revisit_all(config: Config) -> Config:
+    return config.model_copy(update={"harvest": config.harvest.model_copy(update={"revisit_days": 4000})})
+
+
+def _glob(config: Config) -> str:
+    return f"{config.records_dir}/**/*.parquet"
+
+
+def _rows(config: Config) -> list[dict[str, Any]]:
+    table = ds.dataset(config.records_dir, format="parquet", partitioning="hive").to_table()
+    rows = table.drop_columns(["month"]).to_pylist()
+    return sorted(rows, key=lambda r: (r["record_id"], r["captured_at"], r["version_id"]))
+
+
+def _truth(world: World, platform: str) -> set[str]:
+    return {f"{platform}:{i}" for i in importlib.import_module(f"archiver.samples.{platform}").ground_truth(world)}
+
+
+def test_every_captured_record_has_a_row_readable_by_duckdb_and_pyarrow(config: Config, sample_server: SampleServer) -> None:
+    register_samples(config, sample_server)
+    harvest(config)
+    report = extract(config)
+    assert not report.problems
+    for platform in PLATFORMS:
+        ids = {r[0] for r in duckdb.sql(f"SELECT record_id FROM read_parquet('{_glob(config)}', hive_partitioning = true) WHERE platform = '{platform}'").fetchall()}
+        assert _truth(sample_server.world, platform) <= ids, platform
+        assert report.platforms[platform].new_versions == len(ids)  # a first capture: one version each
+    dataset = ds.dataset(config.records_dir, format="parquet", partitioning="hive")
+    assert {f.name for f in dataset.partitioning.schema} == {"platform", "account", "month"}
+    hindi = dataset.to_table(filter=ds.field("language") == "hi", columns=["text"]).column("text").to_pylist()
+    assert hindi and any("\u0900" <= ch <= "\u097f" for ch in hindi[0])
+    assert duckdb.sql(f"SELECT count(*) FROM read_parquet('{_glob(config)}') WHERE warc_file IS NULL OR warc_offset IS NULL").fetchall() == [(0,)]
+    row = _rows(config)[0]
+    assert row["schema_version"] == 1 and row["captured_at"].tzinfo is not None
+
+
+def test_every_row_points_at_its_capture(config: Config, sample_server: SampleServer) -> None:
+    from archiver.capture.reader import read_record
+
+    register_samples(config, sample_server, ("youtube",))
+    harvest(config)
+    extract(config)
+    for row in _rows(config)[:20]:
+        record = read_record(config.store_dir / "warcs" / row["warc_file"], row["warc_offset"], row["warc_length"])
+        assert record.record_id == row["warc_record_id"]
+        assert record.rec_type == "response"
+
+
+def test_extracting_twice_gives_the_same_dataset(config: Config, sample_server: SampleServer) -> None:
+    register_samples(config, sample_server, ("x", "facebook"))
+    harvest(config)
+    extract(config)
+    before = {p: p.read_bytes() for p in dataset_files(config.records_dir)}
+    again = extract(config)
+    assert again.rows == 0 and again.warc_files == 0
+    assert {p: p.read_bytes() for p in dataset_files(config.records_dir)} == before
+
+
+def test_later_nights_add_versions_and_deletions_beside_earlier_copies(config: Config, sample_server: SampleServer) -> None:
+    config = _revisit_all(config)
+    register_samples(config, sample_server)
+    first_world = sample_server.world
+    harvest(config)
+    extract(config)
+    sample_server.set_epoch(1)
+    harvest(config)
+    report = extract(config)
+    rows = _rows(config)
+    for platform in PLATFORMS:
+        gone = _truth(first_world, platform) - _truth(sample_server.world, platform)
+        deleted = {r["record_id"] for r in rows if r["deleted_on_platform"] and r["platform"] == platform}
+        assert deleted == gone, platform
+        assert report.platforms[platform].deletions == len(gone)
+        for record_id in gone:  # the earlier copy stays beside the deletion row
+            assert any(r["record_id"] == record_id and not r["deleted_on_platform"] and r["text"] for r in rows)
+    # a post seen again unchanged is not a new row; one edited on the platform is
+    versions: dict[str, set[str]] = {}
+    for r in rows:
+        versions.setdefault(r["record_id"], set()).add(r["version_id"])
+    assert sum(1 for v in versions.values() if len(v) > 1) > 0
+    assert sum(1 for v in versions.values() if len(v) == 1) > len(versions) * 0.8
+
+
+def test_rebuild_equals_the_incremental_dataset(config: Config, sample_server: SampleServer) -> None:
+    config = _revisit_all(config)
+    register_samples(config, sample_server, ("mastodon", "bluesky", "youtube"))
+    harvest(config)
+    extract(config)
+    sample_server.set_epoch(1)
+    harvest(config)
+    extract(config)
+    incremental = _rows(config)
+    result = CliRunner().invoke(cli, ["rebuild", "tables", "--data-dir", str(config.data_dir), "--json"], obj={})
+    assert result.exit_code == 0, result.output
+    rebuilt = _rows(config)
+    assert len(rebuilt) == len(incremental)
+    assert rebuilt == incremental
+
+
+def _flip_inside_a_response(warc: Path) -> int:
+    record = next(r for r in iter_records(warc) if r.rec_type == "response" and r.header("X-Sangrah-Endpoint") not in (None, "_media"))
+    data = bytearray(warc.read_bytes())
+    data[record.pointer.offset + record.pointer.length // 2] ^= 0x55
+    warc.write_bytes(bytes(data))
+    return record.pointer.offset
+
+
+def test_a_damaged_record_is_named_and_the_rest_extracted(config: Config, sample_server: SampleServer, data_dir: Path) -> None:
+    register_samples(config, sample_server, ("mastodon", "x"))
+    harvest(config)
+    warc = sorted((config.store_dir / "warcs").glob("*.warc.gz"))[0]
+    offset = _flip_inside_a_response(warc)
+    result = CliRunner().invoke(cli, ["extract", "--data-dir", str(data_dir)], obj={})
+    assert result.exit_code == 1
+    assert f"problem: {warc.name} at offset {offset}: " in result.stderr
+    assert "1 record(s) could not be extracted; they are listed above and kept in the catalog for follow-up." in result.stderr
+    ids = {r["record_id"] for r in _rows(config)}
+    assert len(ids) > 100  # everything else in the file was extracted
+
+
+def test_a_page_of_unknown_shape_is_quarantined_with_its_pointer(config: Config, sample_server: SampleServer) -> None:
+    register_samples(config, sample_server, ("mastodon",))
+    sample_server.inject("malformed", platform="mastodon", path_pattern=r"/context", count=1)
+    harvest(config)
+    report = extract(config)
+    (problem,) = report.problems
+    assert problem.platform == "mastodon" and problem.endpoint == "context"
+    assert problem.message.startswith("mastodon context /mastodon/api/v1/statuses/")
+    assert "malformed or truncated JSON" in problem.message
+    assert report.rows > 0
+
+
+def test_killed_extraction_resumes_without_loss_or_duplicates(tmp_path: Path) -> None:
+    _WRITTEN.append(tmp_path)
+    config_path = tmp_path / "sangrah.yaml"
+    config_path.write_text(yaml.safe_dump({"data_dir": str(tmp_path / "data"), "tables": {"chunk_rows": 25}}))
+    config = load_config(config_path)
+    with SampleServer(World(seed=4, posts_per_account=60)) as server:
+        register_samples(config, server)
+        _SECRETS.update(server.world.token(p) for p in PLATFORMS)
+        harvest(config)
+    env = {**os.environ, **{sample_credential_env(p): "unused" for p in PLATFORMS}}
+    kills = 0
+    for _ in range(3):
+        process = subprocess.Popen([sys.executable, "-m", "archiver.cli", "--config", str(config_path), "-q", "extract"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        seen = len(dataset_files(config.records_dir)) if config.records_dir.exists() else 0
+        deadline = time.monotonic() + 60
+        while process.poll() is None and time.monotonic() < deadline:
+            if config.records_dir.exists() and len(dataset_files(config.records_dir)) > seen + 3:
+                process.send_signal(signal.SIGKILL)
+                kills += 1
+                break
+            time.sleep(0.002)
+        process.wait(timeout=30)
+        # whatever is visible is whole: every Parquet file a reader can see opens and matches the schema
+        for path in dataset_files(config.records_dir):
+            assert ds.dataset(path, format="parquet").count_rows() > 0
+    assert kills >= 1
+    final = extract(config)
+    assert not final.problems
+    resumed = _rows(config)
+    rebuild_tables(config)
+    assert resumed == _rows(config)
+    assert len({(r["record_id"], r["version_id"]) for r in resumed}) == len(resumed)
+    assert not list(config.records_dir.rglob("*.part"))
+
+
+def test_schema_doc_is_current() -> None:
+    from archiver.tables.schema import render_schema_doc
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "record-schema.md").read_text()
+    assert doc == render_schema_doc(), "regenerate with: python -m archiver.tables.schema > docs/record-schema.md"
