@@ -55,8 +55,12 @@ def _decode_line(line: bytes) -> str:
 def _parse_fields(lines: list[bytes]) -> tuple[tuple[str, str], ...]:
     """``Name: value`` lines, continuation lines folded in, values stripped of outer spaces."""
     fields: list[tuple[str, str]] = []
-    for raw in lines:
-        line = _decode_line(raw)
+    # one decode for the whole head when it is UTF-8, as nearly every head is
+    try:
+        decoded = b"\n".join(lines).decode("utf-8").split("\n")
+    except UnicodeDecodeError:
+        decoded = [_decode_line(raw) for raw in lines]
+    for line in decoded:
         if line[:1] in (" ", "\t") and fields:
             name, value = fields[-1]
             fields[-1] = (name, value + " " + line.strip())
@@ -142,7 +146,14 @@ class ReadRecord:
 
     def header(self, name: str) -> str | None:
         """The first WARC field called ``name`` (any case), or None."""
-        return _get(self.headers, name)
+        return self._header_index.get(name.lower())
+
+    @cached_property
+    def _header_index(self) -> dict[str, str]:
+        index: dict[str, str] = {}
+        for key, value in self.headers:
+            index.setdefault(key.lower(), value)
+        return index
 
     @property
     def is_http(self) -> bool:

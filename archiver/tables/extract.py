@@ -31,10 +31,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import delete, insert, select, update
 
-from archiver.capture.reader import FileProblem, ReadRecord, scan_records
+from archiver.capture.reader import FileProblem, ReadRecord, iter_records, scan_records
 from archiver.catalog import Catalog
 from archiver.catalog import tables as t
-from archiver.errors import PageParseError
+from archiver.errors import CaptureError, PageParseError
 from archiver.model import ApiRequest, WarcPointer, content_hash
 from archiver.platforms import get_platform
 from archiver.storage.local import fsync_dir
@@ -397,9 +397,13 @@ def deletion_row(
 def _media_pointers(path: Path) -> dict[str, tuple[WarcPointer, str]]:
     """URL → (pointer, record id) of every media file stored in this WARC file."""
     out: dict[str, tuple[WarcPointer, str]] = {}
-    for item in scan_records(path):
-        if isinstance(item, ReadRecord) and item.rec_type == "response" and item.header("X-Sangrah-Endpoint") == "_media" and item.http_status == 200:
-            out[item.target_uri or ""] = (item.pointer, item.record_id or "")
+    try:
+        # headers only: the main pass checks every digest and reports damage
+        for item in iter_records(path):
+            if item.rec_type == "response" and item.header("X-Sangrah-Endpoint") == "_media" and item.http_status == 200:
+                out[item.target_uri or ""] = (item.pointer, item.record_id or "")
+    except CaptureError:
+        pass  # media after a damaged member get no pointer; the main pass names the damage
     return out
 
 

@@ -1,0 +1,179 @@
+"""Extraction throughput against the raw floor of the libraries, and its memory, by size.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_extract.py                  # about 30k and 130k records
+    .venv/bin/python benchmarks/bench_extract.py --sizes 300 --no-docs
+
+For each size a child process harvests the six sample platforms (``posts`` per account) into a
+temporary archive, then, timed, in the same process:
+
+- ``sangrah``: ``extract_all`` — every record read with its digests checked, every page parsed by
+  its platform module, versions compared with the catalog, rows tagged and written as partitioned
+  Parquet with the catalog updated;
+- ``floor``: warcio's ``ArchiveIterator`` over the same files, ``json.loads`` of every API
+  response payload, and one ``pyarrow`` write of the same rows (read back from Sangrah's dataset,
+  so the same number and shape of rows): what no extractor built on these libraries can beat.
+
+The ratio is floor time / Sangrah time (1.0 = as fast as the floor). Peak RSS is measured in a
+separate child that only extracts, so the harvest does not count. Results go to the "Extraction"
+section of docs/performance.md unless ``--no-docs``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform as host_platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SECTION = "## Extraction"
+
+
+def _harvest(data_dir: str, posts: int) -> None:
+    from archiver.config import load_config, provide_secret
+    from archiver.model import PLATFORMS
+    from archiver.pipeline import harvest, open_catalog
+    from archiver.samples.server import SampleServer
+    from archiver.samples.world import World
+
+    with SampleServer(World(seed=7, posts_per_account=posts)) as server:
+        config = load_config(None, overrides={"data_dir": data_dir, "operator": "benchmark"})
+        catalog = open_catalog(config)
+        for name in PLATFORMS:
+            account = server.world.account(name)
+            provide_secret(f"BENCH_{name.upper()}", server.world.token(name))
+            catalog.add_account(platform=name, native_id=account.native_id, handle=account.handle, base_url=server.base_url(name), credential_env=f"BENCH_{name.upper()}")
+        catalog.close()
+        assert harvest(config).status == "succeeded"
+
+
+def _extract(data_dir: str) -> dict[str, Any]:
+    from archiver.config import load_config
+    from archiver.model import PLATFORMS
+    from archiver.pipeline import extract
+    from archiver.platforms import get_platform
+    from archiver.tables import extract as _warm  # noqa: F401 - imports are not extraction time
+
+    for name in PLATFORMS:
+        get_platform(name)
+    config = load_config(None, overrides={"data_dir": data_dir})
+    started = time.perf_counter()
+    report = extract(config)
+    return {"seconds": time.perf_counter() - started, "rows": report.rows, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def _floor(data_dir: str) -> dict[str, Any]:
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+    from warcio.archiveiterator import ArchiveIterator
+
+    warcs = sorted(Path(data_dir, "store", "warcs").glob("*.warc.gz"))
+    from archiver.tables.schema import RECORD_SCHEMA
+
+    rows = ds.dataset(Path(data_dir, "tables", "records"), format="parquet").to_table().to_pylist()
+    started = time.perf_counter()
+    payloads = 0
+    for path in warcs:
+        with open(path, "rb") as handle:
+            for record in ArchiveIterator(handle):
+                body = record.content_stream().read()
+                if record.rec_type == "response" and record.rec_headers.get_header("X-Sangrah-Endpoint", "_").startswith("_") is False:
+                    json.loads(body)
+                    payloads += 1
+    import pyarrow as pa
+
+    with tempfile.TemporaryDirectory() as out:
+        pq.write_table(pa.Table.from_pylist(rows, schema=RECORD_SCHEMA), Path(out, "floor.parquet"), compression="zstd")
+    return {"seconds": time.perf_counter() - started, "payloads": payloads, "rows": len(rows)}
+
+
+def child(posts: int, mode: str, data_dir: str) -> dict[str, Any]:
+    if mode == "harvest":
+        _harvest(data_dir, posts)
+        return {}
+    if mode == "extract":
+        return _extract(data_dir)
+    return _floor(data_dir)
+
+
+def _run(*args: str) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def render(results: list[dict[str, Any]]) -> str:
+    today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    lines = [
+        SECTION,
+        "",
+        f"Measured {today} on {host_platform.machine()} with 2 cores, Python {host_platform.python_version()}.",
+        "",
+        "```",
+        ".venv/bin/python benchmarks/bench_extract.py",
+        "```",
+        "",
+        "A first extraction of a harvest of the six sample platforms. The floor is warcio iterating the same WARC files, "
+        "`json.loads` of every API payload and one pyarrow write of the same rows, in the same run; the ratio is floor "
+        "time over Sangrah's time.",
+        "",
+        "| posts per account | rows | Sangrah s | rows/s | floor s | vs floor | peak RSS MiB |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['posts']:,} | {r['rows']:,} | {r['seconds']:.1f} | {r['rows'] / r['seconds']:,.0f} | {r['floor_seconds']:.1f} | "
+            f"{r['floor_seconds'] / r['seconds']:.2f} | {r['peak_rss_mib']:.0f} |"
+        )
+    lines.append("")
+    return "\n".join(lines)
+
+
+def update_docs(doc: Path, section: str) -> None:
+    text = doc.read_text() if doc.exists() else "# Performance\n\n"
+    start = text.find(SECTION + "\n")
+    if start == -1:
+        text = text.rstrip("\n") + "\n\n" + section
+    else:
+        end = text.find("\n## ", start + len(SECTION))
+        text = text[:start] + section + (text[end + 1 :] if end != -1 else "")
+    doc.write_text(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1500,6000", help="posts per account, comma-separated")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--docs", type=Path, default=ROOT / "docs" / "performance.md")
+    parser.add_argument("--no-docs", action="store_true")
+    args = parser.parse_args()
+    if args.child:
+        posts, mode, data_dir = args.child
+        print(json.dumps(child(int(posts), mode, data_dir)))
+        return
+    results = []
+    for posts in (int(s) for s in args.sizes.split(",")):
+        with tempfile.TemporaryDirectory() as data_dir:
+            _run("--child", str(posts), "harvest", data_dir)
+            extracted = _run("--child", str(posts), "extract", data_dir)
+            floor = _run("--child", str(posts), "floor", data_dir)
+        results.append({"posts": posts, **extracted, "floor_seconds": floor["seconds"]})
+        print(f"{posts} posts per account: {extracted['rows']} rows in {extracted['seconds']:.1f} s (floor {floor['seconds']:.1f} s), peak {extracted['peak_rss_mib']:.0f} MiB", file=sys.stderr)
+    section = render(results)
+    print(section)
+    if not args.no_docs:
+        update_docs(args.docs, section)
+
+
+if __name__ == "__main__":
+    main()
