@@ -49,7 +49,8 @@ from typing import Any, NoReturn
 
 from archiver.errors import PageParseError
 from archiver.model import ApiRequest, Author, Media, Page, Post, PostKind, RecordId
-from archiver.platforms import AccountRef, Auth, load_json, parse_time
+from archiver.platforms import AccountRef, Auth, load_json
+from archiver.platforms.fields import STRUCTURE_ERRORS, FieldReader
 
 __all__ = ["NAME", "AUTH", "DEFAULT_BASE_URL", "LISTING_ENDPOINTS", "first_requests", "parse_page"]
 
@@ -79,27 +80,28 @@ def thread_request(uri: str) -> ApiRequest:
 
 def parse_page(request: ApiRequest, body: bytes, headers: Mapping[str, str]) -> Page:
     data = load_json(body, request, NAME)
+    read = FieldReader(NAME, request, "the app.bsky lexicon has changed")
     try:
-        root = _obj(data, request, "the body")
+        root = read.obj(data, "the body")
         if "error" in root:
             _api_error(request, root)
-        collector = _Collector(request)
+        collector = _Collector(read)
         if request.endpoint == "author_feed":
             return collector.feed(root)
         if request.endpoint == "thread":
             return collector.thread(root)
-        _fail(request, "the request", f"no parser for endpoint {request.endpoint!r} (known: author_feed, thread)")
+        raise read.fail("the request", f"no parser for endpoint {request.endpoint!r} (known: author_feed, thread)")
     except PageParseError:
         raise
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError, RecursionError) as exc:
-        _fail(request, "the body", f"unexpected structure ({type(exc).__name__}: {exc})")
+    except STRUCTURE_ERRORS as exc:
+        raise read.unexpected(exc)
 
 
 class _Collector:
     """The records of one page, each id once, in the order the page shows them."""
 
-    def __init__(self, request: ApiRequest) -> None:
-        self.request = request
+    def __init__(self, read: FieldReader) -> None:
+        self.read = read
         self.posts: dict[RecordId, Post] = {}
         self.missing: dict[str, str] = {}
         self.follow_ups: list[ApiRequest] = []
@@ -122,16 +124,16 @@ class _Collector:
     # -- pages ------------------------------------------------------------------------------
 
     def feed(self, root: dict[str, Any]) -> Page:
-        request = self.request
-        items = _list(root.get("feed"), request, "feed")
+        read = self.read
+        items = read.array(root.get("feed"), "feed")
         for n, raw in enumerate(items):
             where = f"feed[{n}]"
-            item = _obj(raw, request, where)
-            view = _obj(item.get("post"), request, f"{where}.post")
+            item = read.obj(raw, where)
+            view = read.obj(item.get("post"), f"{where}.post")
             reason = item.get("reason")
-            reason_type = _obj(reason, request, f"{where}.reason").get("$type") if reason is not None else None
+            reason_type = read.obj(reason, f"{where}.reason").get("$type") if reason is not None else None
             if reason_type == f"{_DEFS}#reasonRepost":
-                self.add_listed(self.repost(view, _obj(reason, request, f"{where}.reason"), where))
+                self.add_listed(self.repost(view, read.obj(reason, f"{where}.reason"), where))
                 continue
             # a pinned post (#reasonPin) is the account's own post, listed again at the top
             post = self.post_view(view, f"{where}.post")
@@ -140,26 +142,27 @@ class _Collector:
                 self.follow_ups.append(thread_request(post.record_id.native_id))
             reply = item.get("reply")
             if reply is not None:
-                context = _obj(reply, request, f"{where}.reply")
+                context = read.obj(reply, f"{where}.reply")
                 for role in ("root", "parent"):
                     if context.get(role) is not None:
-                        self.shown(_obj(context[role], request, f"{where}.reply.{role}"), f"{where}.reply.{role}")
-        cursor = _opt_str(root, "cursor", request, "cursor")
+                        self.shown(read.obj(context[role], f"{where}.reply.{role}"), f"{where}.reply.{role}")
+        cursor = read.opt_string(root.get("cursor"), "cursor.cursor")
         next_request = None
+        request = read.request
         if items and cursor and cursor != _param(request, "cursor"):
             params = tuple((k, v) for k, v in request.params if k != "cursor") + (("cursor", cursor),)
             next_request = ApiRequest(request.endpoint, request.path, params, request.target)
         return self.page(next_request)
 
     def thread(self, root: dict[str, Any]) -> Page:
-        request = self.request
-        top = _obj(root.get("thread"), request, "thread")
+        read = self.read
+        top = read.obj(root.get("thread"), "thread")
         if self.shown(top, "thread") is None:
             return self.page()  # the requested post itself is gone or blocked: Page.missing says so
         # then its parent chain (nearest first), each a record unless not found or blocked
         parent, where = top.get("parent"), "thread.parent"
         while parent is not None:
-            entry = _obj(parent, request, where)
+            entry = read.obj(parent, where)
             if self.shown(entry, where) is None:
                 break
             parent, where = entry.get("parent"), f"{where}.parent"
@@ -168,7 +171,7 @@ class _Collector:
         self.push_replies(stack, top, "thread")
         while stack:
             raw, where = stack.pop()
-            entry = _obj(raw, request, where)
+            entry = read.obj(raw, where)
             post = self.shown(entry, where)
             if post is None:
                 continue
@@ -181,7 +184,7 @@ class _Collector:
     def push_replies(self, stack: list[tuple[Any, str]], entry: dict[str, Any], where: str) -> None:
         replies = entry.get("replies")
         if replies is not None:
-            children = _list(replies, self.request, f"{where}.replies")
+            children = self.read.array(replies, f"{where}.replies")
             stack.extend((child, f"{where}.replies[{i}]") for i, child in reversed(list(enumerate(children))))
 
     # -- records ----------------------------------------------------------------------------
@@ -190,53 +193,54 @@ class _Collector:
         """A thread entry or a reply's root/parent: a post view, or a not-found/blocked marker."""
         kind = entry.get("$type")
         if kind in (f"{_DEFS}#notFoundPost", f"{_DEFS}#blockedPost") or entry.get("notFound") is True or entry.get("blocked") is True:
-            uri = _str(entry, "uri", self.request, where)
+            uri = self.read.nonempty_string(entry.get("uri"), f"{where}.uri")
             self.missing.setdefault(uri, "blocked" if entry.get("blocked") is True or kind == f"{_DEFS}#blockedPost" else "not found")
             return None
         if kind == f"{_DEFS}#threadViewPost" or (kind is None and "post" in entry and "uri" not in entry):
-            return self.post_view(_obj(entry.get("post"), self.request, f"{where}.post"), f"{where}.post")
+            return self.post_view(self.read.obj(entry.get("post"), f"{where}.post"), f"{where}.post")
         if kind in (None, f"{_DEFS}#postView"):
             return self.post_view(entry, where)
-        self.missing.setdefault(_opt_str(entry, "uri", self.request, where) or where, f"unknown entry {kind}")
+        self.missing.setdefault(self.read.opt_string(entry.get("uri"), f"{where}.uri") or where, f"unknown entry {kind}")
         return None
 
     def post_view(self, view: dict[str, Any], where: str, *, record_key: str = "record") -> Post:
-        request = self.request
-        uri = _str(view, "uri", request, where)
-        record = _obj(view.get(record_key), request, f"{where}.{record_key}")
+        read = self.read
+        uri = read.nonempty_string(view.get("uri"), f"{where}.uri")
+        record = read.obj(view.get(record_key), f"{where}.{record_key}")
         reply = record.get("reply")
         parent = root = None
         if reply is not None:
-            refs = _obj(reply, request, f"{where}.{record_key}.reply")
-            parent = _str(_obj(refs.get("parent"), request, f"{where}.{record_key}.reply.parent"), "uri", request, f"{where}.{record_key}.reply.parent")
-            root = _str(_obj(refs.get("root"), request, f"{where}.{record_key}.reply.root"), "uri", request, f"{where}.{record_key}.reply.root")
+            refs = read.obj(reply, f"{where}.{record_key}.reply")
+            at = f"{where}.{record_key}.reply"
+            parent = read.nonempty_string(read.obj(refs.get("parent"), f"{at}.parent").get("uri"), f"{at}.parent.uri")
+            root = read.nonempty_string(read.obj(refs.get("root"), f"{at}.root").get("uri"), f"{at}.root.uri")
         embed = view.get("embed")
         if embed is None and isinstance(view.get("embeds"), list) and view["embeds"]:
             embed = view["embeds"][0]  # a quoted record's view lists its embeds
         # what the embed shows (a quoted post) follows the post itself in the page's order
-        shown = _Collector(request)
+        shown = _Collector(read)
         media, quoted = shown.embed(embed, f"{where}.embed") if embed is not None else ((), None)
         kind: PostKind = "reply" if reply is not None else ("quote" if quoted else "post")
-        author = _author(request, view.get("author"), f"{where}.author")
+        author = _author(read, view.get("author"), f"{where}.author")
         langs = record.get("langs")
         language = langs[0] if isinstance(langs, list) and langs and isinstance(langs[0], str) else None
         counters = tuple(
             (name, value)
             for name, key in (("likes", "likeCount"), ("reposts", "repostCount"), ("quotes", "quoteCount"))
-            if (value := _opt_int(view, key, request, where)) is not None
+            if (value := read.opt_int(view.get(key), f"{where}.{key}")) is not None
         )
         post = Post(
             record_id=RecordId(NAME, uri),
             kind=kind,
             author=author,
             created_at=self.created_at(record, view, where, record_key),
-            text=_opt_str(record, "text", request, f"{where}.{record_key}") or "",
+            text=read.opt_string(record.get("text"), f"{where}.{record_key}.text") or "",
             parent_id=RecordId(NAME, parent) if parent else None,
             root_id=RecordId(NAME, root) if root else None,
             url=_web_url(uri, author),
             language=language,
             media=media,
-            reply_count=_opt_int(view, "replyCount", request, where),
+            reply_count=read.opt_int(view.get("replyCount"), f"{where}.replyCount"),
             counters=counters,
         )
         self.posts.setdefault(post.record_id, post)
@@ -255,12 +259,12 @@ class _Collector:
         self.follow_ups.extend(other.follow_ups)
 
     def repost(self, view: dict[str, Any], reason: dict[str, Any], where: str) -> Post:
-        request = self.request
-        by = _author(request, reason.get("by"), f"{where}.reason.by")
+        read = self.read
+        by = _author(read, reason.get("by"), f"{where}.reason.by")
         # the repost first, in the feed's order, then the post it reposts (and what that shows)
-        inner = _Collector(request)
+        inner = _Collector(read)
         original = inner.post_view(view, f"{where}.post")
-        uri = _opt_str(reason, "uri", request, f"{where}.reason")
+        uri = read.opt_string(reason.get("uri"), f"{where}.reason.uri")
         if uri is None and by is not None:
             # older AppViews name the repost record only in the viewer's state; it is the
             # reposter's when its repository is the reposter's DID
@@ -274,7 +278,7 @@ class _Collector:
             record_id=RecordId(NAME, uri),
             kind="repost",
             author=by,
-            created_at=_time(reason.get("indexedAt"), request, f"{where}.reason.indexedAt"),
+            created_at=read.time(reason.get("indexedAt"), f"{where}.reason.indexedAt"),
             text=original.text,
             url=original.url,
             language=original.language,
@@ -287,45 +291,45 @@ class _Collector:
 
     def embed(self, value: Any, where: str) -> tuple[tuple[Media, ...], str | None]:
         """The media of an embed view, and the URI of the record it quotes (if any)."""
-        request = self.request
-        embed = _obj(value, request, where)
-        kind = _opt_str(embed, "$type", request, where) or ""
+        read = self.read
+        embed = read.obj(value, where)
+        kind = read.opt_string(embed.get("$type"), f"{where}.$type") or ""
         if kind.startswith("app.bsky.embed.images"):
-            images = _list(embed.get("images"), request, f"{where}.images")
-            return tuple(self.image(_obj(img, request, f"{where}.images[{i}]"), f"{where}.images[{i}]") for i, img in enumerate(images)), None
+            images = read.array(embed.get("images"), f"{where}.images")
+            return tuple(self.image(read.obj(img, f"{where}.images[{i}]"), f"{where}.images[{i}]") for i, img in enumerate(images)), None
         if kind.startswith("app.bsky.embed.video"):
             video = Media(
                 kind="video",
-                url=_opt_str(embed, "playlist", request, where),
-                native_id=_opt_str(embed, "cid", request, where),
-                preview_url=_opt_str(embed, "thumbnail", request, where),
-                alt_text=_opt_str(embed, "alt", request, where),
+                url=read.opt_string(embed.get("playlist"), f"{where}.playlist"),
+                native_id=read.opt_string(embed.get("cid"), f"{where}.cid"),
+                preview_url=read.opt_string(embed.get("thumbnail"), f"{where}.thumbnail"),
+                alt_text=read.opt_string(embed.get("alt"), f"{where}.alt"),
             )
             return (video,), None
         if kind.startswith("app.bsky.embed.external"):
-            card = _obj(embed.get("external"), request, f"{where}.external")
+            card = read.obj(embed.get("external"), f"{where}.external")
             thumb = card.get("thumb")
             card_media = Media(
                 kind="other",
-                url=_opt_str(card, "uri", request, f"{where}.external"),
+                url=read.opt_string(card.get("uri"), f"{where}.external.uri"),
                 preview_url=thumb if isinstance(thumb, str) else None,  # the record holds a blob, the view a URL
-                alt_text=_opt_str(card, "title", request, f"{where}.external"),
+                alt_text=read.opt_string(card.get("title"), f"{where}.external.title"),
             )
             return (card_media,), None
         if kind.startswith("app.bsky.embed.recordWithMedia"):
             media, _ = self.embed(embed.get("media"), f"{where}.media")
             # the inner record view has no $type in 2023 payloads (get_author_feed_page_with_cursor.json)
-            return media, self.quoted(_obj(embed.get("record"), request, f"{where}.record"), f"{where}.record")
+            return media, self.quoted(read.obj(embed.get("record"), f"{where}.record"), f"{where}.record")
         if kind.startswith("app.bsky.embed.record"):
             return (), self.quoted(embed, where)
         return (), None
 
     def quoted(self, view: dict[str, Any], where: str) -> str | None:
         """The quoted record of an ``app.bsky.embed.record#view``: a record when it is a post."""
-        request = self.request
-        inner = _obj(view.get("record"), request, f"{where}.record")
-        inner_type = _opt_str(inner, "$type", request, f"{where}.record") or ""
-        uri = _opt_str(inner, "uri", request, f"{where}.record")
+        read = self.read
+        inner = read.obj(view.get("record"), f"{where}.record")
+        inner_type = read.opt_string(inner.get("$type"), f"{where}.record.$type") or ""
+        uri = read.opt_string(inner.get("uri"), f"{where}.record.uri")
         for suffix, why in (("#viewNotFound", "not found"), ("#viewBlocked", "blocked"), ("#viewDetached", "detached by its author")):
             if inner_type.endswith(suffix):
                 if uri:
@@ -338,29 +342,33 @@ class _Collector:
         return uri
 
     def image(self, image: dict[str, Any], where: str) -> Media:
-        request = self.request
+        read = self.read
         return Media(
             kind="image",
-            url=_opt_str(image, "fullsize", request, where),
-            preview_url=_opt_str(image, "thumb", request, where),
-            alt_text=_opt_str(image, "alt", request, where) or None,
+            url=read.opt_string(image.get("fullsize"), f"{where}.fullsize"),
+            preview_url=read.opt_string(image.get("thumb"), f"{where}.thumb"),
+            alt_text=read.opt_string(image.get("alt"), f"{where}.alt") or None,
         )
 
     def created_at(self, record: dict[str, Any], view: dict[str, Any], where: str, record_key: str) -> datetime | None:
         # createdAt is what the author's client claims; indexedAt (the AppView's clock) stands in
         # only when the claim is missing or cannot be read
         try:
-            claimed = _time(record.get("createdAt"), self.request, f"{where}.{record_key}.createdAt")
+            claimed = self.read.time(record.get("createdAt"), f"{where}.{record_key}.createdAt")
         except PageParseError:
             claimed = None
-        return claimed or _time(view.get("indexedAt"), self.request, f"{where}.indexedAt")
+        return claimed or self.read.time(view.get("indexedAt"), f"{where}.indexedAt")
 
 
-def _author(request: ApiRequest, value: Any, where: str) -> Author | None:
+def _author(read: FieldReader, value: Any, where: str) -> Author | None:
     if value is None:
         return None
-    author = _obj(value, request, where)
-    return Author(_str(author, "did", request, where), _opt_str(author, "handle", request, where), _opt_str(author, "displayName", request, where))
+    author = read.obj(value, where)
+    return Author(
+        read.nonempty_string(author.get("did"), f"{where}.did"),
+        read.opt_string(author.get("handle"), f"{where}.handle"),
+        read.opt_string(author.get("displayName"), f"{where}.displayName"),
+    )
 
 
 def _web_url(uri: str, author: Author | None) -> str | None:
@@ -391,58 +399,3 @@ def _api_error(request: ApiRequest, root: dict[str, Any]) -> NoReturn:
         f"{error!r}{f' ({message})' if message else ''}. {hint}",
         url=request.path,
     )
-
-
-def _fail(request: ApiRequest, where: str, what: str) -> NoReturn:
-    raise PageParseError(
-        f"{NAME} {request.endpoint} {request.path}: {what} at {where}. The response is kept in the WARC; "
-        "if this repeats, the app.bsky lexicon has changed: compare the capture with the payloads named in "
-        "archiver/platforms/bluesky.py and update its parser.",
-        url=request.path,
-    )
-
-
-def _obj(value: Any, request: ApiRequest, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        _fail(request, where, f"expected an object, got {type(value).__name__}")
-    return value
-
-
-def _list(value: Any, request: ApiRequest, where: str) -> list[Any]:
-    if not isinstance(value, list):
-        _fail(request, where, f"expected a list, got {type(value).__name__}")
-    return value
-
-
-def _str(obj: dict[str, Any], key: str, request: ApiRequest, where: str) -> str:
-    value = obj.get(key)
-    if not isinstance(value, str) or not value:
-        _fail(request, f"{where}.{key}", f"expected a non-empty string, got {type(value).__name__}")
-    return value
-
-
-def _opt_str(obj: dict[str, Any], key: str, request: ApiRequest, where: str) -> str | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        _fail(request, f"{where}.{key}", f"expected a string, got {type(value).__name__}")
-    return value
-
-
-def _opt_int(obj: dict[str, Any], key: str, request: ApiRequest, where: str) -> int | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool):
-        _fail(request, f"{where}.{key}", f"expected a count, got {type(value).__name__}")
-    return value
-
-
-def _time(value: Any, request: ApiRequest, where: str) -> datetime | None:
-    if value is not None and not isinstance(value, str):
-        _fail(request, where, f"expected an ISO 8601 time, got {type(value).__name__}")
-    try:
-        return parse_time(value)
-    except ValueError:
-        _fail(request, where, f"expected an ISO 8601 time, got {value!r:.40}")

@@ -49,7 +49,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from archiver.errors import PageParseError
 from archiver.model import ApiRequest, Author, Media, Page, Post, PostKind, RecordId
-from archiver.platforms import AccountRef, Auth, load_json, parse_time
+from archiver.platforms import AccountRef, Auth, load_json
+from archiver.platforms.fields import FOUND, FieldReader
 
 __all__ = [
     "NAME",
@@ -59,6 +60,7 @@ __all__ = [
     "GRAPH_VERSION",
     "first_requests",
     "comments_request",
+    "edge_request",
     "parse_page",
 ]
 
@@ -94,14 +96,7 @@ _REACTIONS = ("like", "love", "care", "wow", "haha", "sad", "angry")
 
 def first_requests(account: AccountRef) -> list[ApiRequest]:
     """The Page's posts, newest first, 100 a call, with their first 100 comments expanded."""
-    return [
-        ApiRequest(
-            endpoint=POSTS,
-            path=f"/{GRAPH_VERSION}/{account.native_id}/posts",
-            params=(("fields", POST_FIELDS), ("limit", str(PAGE_SIZE))),
-            target=account.native_id,
-        )
-    ]
+    return [edge_request(POSTS, account.native_id, (("fields", POST_FIELDS), ("limit", str(PAGE_SIZE))))]
 
 
 def comments_request(post_id: str, after: str | None = None) -> ApiRequest:
@@ -113,9 +108,14 @@ def comments_request(post_id: str, after: str | None = None) -> ApiRequest:
         ("summary", "true"),
         ("limit", str(PAGE_SIZE)),
     )
+    return edge_request(COMMENTS, post_id, params, after)
+
+
+def edge_request(edge: str, node: str, params: tuple[tuple[str, str], ...], after: str | None = None) -> ApiRequest:
+    """A call of one edge of a Graph node (``/{version}/{node}/{edge}``), from the ``after`` cursor if given."""
     if after:
         params += (("after", after),)
-    return ApiRequest(COMMENTS, f"/{GRAPH_VERSION}/{post_id}/comments", params, target=post_id)
+    return ApiRequest(edge, f"/{GRAPH_VERSION}/{node}/{edge}", params, target=node)
 
 
 def parse_page(request: ApiRequest, body: bytes, headers: Mapping[str, str]) -> Page:
@@ -127,14 +127,12 @@ def parse_page(request: ApiRequest, body: bytes, headers: Mapping[str, str]) -> 
     follow_ups: list[ApiRequest] = []
     total = None
     if request.endpoint == COMMENTS:
-        for i, value in enumerate(listed):
-            posts.append(_comment(read, read.obj(value, f"data[{i}]"), f"data[{i}]", request.target))
+        for raw, where in read.iter_objects(listed, "data"):
+            posts.append(_comment(read, raw, where, request.target))
         summary = read.obj(payload.get("summary", {}), "summary")
         total = read.opt_int(summary.get("total_count"), "summary.total_count")
     else:
-        for i, value in enumerate(listed):
-            where = f"data[{i}]"
-            raw = read.obj(value, where)
+        for raw, where in read.iter_objects(listed, "data"):
             post, comments, more = _post(read, raw, where)
             posts.append(post)
             posts.extend(comments)
@@ -162,8 +160,8 @@ def _post(read: GraphReader, raw: dict[str, Any], where: str) -> tuple[Post, lis
     if "comments" in raw:
         block = read.obj(raw["comments"], f"{where}.comments")
         data = read.array(block.get("data", []), f"{where}.comments.data")
-        for n, value in enumerate(data):
-            comment = _comment(read, read.obj(value, f"{where}.comments.data[{n}]"), f"{where}.comments.data[{n}]", native_id)
+        for value, at in read.iter_objects(data, f"{where}.comments.data"):
+            comment = _comment(read, value, at, native_id)
             comments.append(comment)
             if comment.created_at and (newest_comment is None or comment.created_at > newest_comment):
                 newest_comment = comment.created_at
@@ -197,10 +195,9 @@ def _post(read: GraphReader, raw: dict[str, Any], where: str) -> tuple[Post, lis
         counters.append(("shares", shares))
     elif asked_for_shares:
         counters.append(("shares", 0))  # Facebook leaves shares out when there are none
-    attachments = read.obj(raw.get("attachments", {}), f"{where}.attachments")
     media: list[Media] = []
-    for n, value in enumerate(read.array(attachments.get("data", []), f"{where}.attachments.data")):
-        media.extend(attachment_media(read, read.obj(value, f"{where}.attachments.data[{n}]"), f"{where}.attachments.data[{n}]"))
+    for attachment, at in read.iter_objects(read.data_of(raw, "attachments", where), f"{where}.attachments.data"):
+        media.extend(attachment_media(read, attachment, at))
     post = Post(
         record_id=RecordId(NAME, native_id),
         kind="post",
@@ -264,13 +261,9 @@ def _author(read: GraphReader, value: Any, where: str) -> Author | None:
 
 def attachment_media(read: GraphReader, attachment: dict[str, Any], where: str) -> list[Media]:
     """The files of one attachment: an album's photos, a photo, a video, a link's preview."""
-    subs = read.obj(attachment.get("subattachments", {}), f"{where}.subattachments")
-    sub_items = read.array(subs.get("data", []), f"{where}.subattachments.data")
+    sub_items = read.data_of(attachment, "subattachments", where)
     if sub_items:
-        out: list[Media] = []
-        for n, value in enumerate(sub_items):
-            out.extend(attachment_media(read, read.obj(value, f"{where}.subattachments.data[{n}]"), f"{where}.subattachments.data[{n}]"))
-        return out
+        return [m for sub, at in read.iter_objects(sub_items, f"{where}.subattachments.data") for m in attachment_media(read, sub, at)]
     kind = (read.opt_string(attachment.get("media_type"), f"{where}.media_type") or read.opt_string(attachment.get("type"), f"{where}.type") or "").lower()
     media = read.obj(attachment.get("media", {}), f"{where}.media")
     image = read.obj(media.get("image", {}), f"{where}.media.image")
@@ -319,25 +312,15 @@ def cursor_after(read: GraphReader, paging: dict[str, Any], where: str) -> str:
     return found
 
 
-class GraphReader:
-    """Typed access to a decoded Graph API page (Facebook and Instagram).
+class GraphReader(FieldReader):
+    """Typed access to a decoded Graph API page (Facebook and Instagram), and Graph's error object.
 
     Anything unexpected becomes a ``PageParseError`` that names the call and the place.
     """
 
     def __init__(self, platform: str, api: str, request: ApiRequest) -> None:
-        self.platform = platform
+        super().__init__(platform, request, f"the {api}", wording=FOUND)
         self.api = api
-        self.request = request
-
-    def fail(self, where: str, problem: str) -> PageParseError:
-        at = f" at {where}" if where else ""
-        return PageParseError(
-            f"{self.platform} {self.request.endpoint} {self.request.path}: {problem}{at}, which the "
-            f"{self.api} does not document. The page is kept in the WARC; re-run the harvest, and if "
-            f"this repeats, the API has changed and archiver/platforms/{self.platform}.py needs updating.",
-            url=self.request.path,
-        )
 
     def page(self, payload: Any) -> dict[str, Any]:
         """The page object, or the ``PageParseError`` for Graph's error object."""
@@ -348,9 +331,14 @@ class GraphReader:
             raise self.fail("", "a page without data")
         return page
 
+    def data_of(self, node: dict[str, Any], key: str, where: str) -> list[Any]:
+        """The ``data`` list of a node's field ``key`` (a connection such as ``attachments``), empty if absent."""
+        block = self.obj(node.get(key, {}), f"{where}.{key}")
+        return self.array(block.get("data", []), f"{where}.{key}.data")
+
     def api_error(self, error: Any) -> PageParseError:
         if not isinstance(error, dict):
-            return self.fail("error", f"an error of type {_kind(error)}")
+            return self.fail("error", f"an error of type {self.describe(error)}")
         message = error.get("message") if isinstance(error.get("message"), str) else "(no message)"
         code = error.get("code")
         details = ", ".join(
@@ -370,41 +358,6 @@ class GraphReader:
             url=self.request.path,
         )
 
-    def obj(self, value: Any, where: str) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise self.fail(where, f"expected an object, found {_kind(value)}")
-        return value
-
-    def array(self, value: Any, where: str) -> list[Any]:
-        if not isinstance(value, list):
-            raise self.fail(where, f"expected a list, found {_kind(value)}")
-        return value
-
-    def string(self, value: Any, where: str) -> str:
-        if not isinstance(value, str):
-            raise self.fail(where, f"expected a string, found {_kind(value)}")
-        return value
-
-    def opt_string(self, value: Any, where: str) -> str | None:
-        return None if value is None else self.string(value, where)
-
-    def opt_int(self, value: Any, where: str) -> int | None:
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(where, f"expected an integer, found {_kind(value)}")
-        return value
-
-    def time(self, value: Any, where: str) -> datetime | None:
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            raise self.fail(where, f"expected a timestamp string, found {_kind(value)}")
-        try:
-            return parse_time(value)
-        except (ValueError, OverflowError) as exc:
-            raise self.fail(where, f"the timestamp {value[:40]!r} is not ISO 8601") from exc
-
 
 def _query(url: str) -> dict[str, str]:
     """The query parameters of a URL (the first value of each), or none for a broken URL."""
@@ -416,7 +369,3 @@ def _query(url: str) -> dict[str, str]:
     for key, value in pairs:
         out.setdefault(key, value)
     return out
-
-
-def _kind(value: Any) -> str:
-    return "null" if value is None else type(value).__name__

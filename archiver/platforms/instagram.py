@@ -37,12 +37,12 @@ Quirks
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from archiver.model import ApiRequest, Author, Media, Page, Post, PostKind, RecordId
 from archiver.platforms import AccountRef, Auth, load_json
-from archiver.platforms.facebook import GRAPH_VERSION, GraphReader, cursor_after, next_request
+from archiver.platforms.facebook import GraphReader, cursor_after, edge_request, next_request
 
 __all__ = [
     "NAME",
@@ -89,29 +89,16 @@ _API = "Instagram Graph API"
 
 def first_requests(account: AccountRef) -> list[ApiRequest]:
     """The account's media, newest first, 100 a call, with comments and replies expanded."""
-    return [
-        ApiRequest(
-            endpoint=MEDIA,
-            path=f"/{GRAPH_VERSION}/{account.native_id}/media",
-            params=(("fields", MEDIA_FIELDS), ("limit", str(PAGE_SIZE))),
-            target=account.native_id,
-        )
-    ]
+    return [edge_request(MEDIA, account.native_id, (("fields", MEDIA_FIELDS), ("limit", str(PAGE_SIZE))))]
 
 
 def comments_request(media_id: str, after: str | None = None) -> ApiRequest:
-    params: tuple[tuple[str, str], ...] = (("fields", COMMENT_FIELDS), ("limit", str(COMMENT_PAGE_SIZE)))
-    if after:
-        params += (("after", after),)
-    return ApiRequest(COMMENTS, f"/{GRAPH_VERSION}/{media_id}/comments", params, target=media_id)
+    return edge_request(COMMENTS, media_id, (("fields", COMMENT_FIELDS), ("limit", str(COMMENT_PAGE_SIZE))), after)
 
 
 def replies_request(comment_id: str, after: str | None = None) -> ApiRequest:
     # parent_id and media say where a reply hangs, which a replies page does not otherwise say
-    params: tuple[tuple[str, str], ...] = (("fields", f"{REPLY_FIELDS},parent_id,media"), ("limit", str(COMMENT_PAGE_SIZE)))
-    if after:
-        params += (("after", after),)
-    return ApiRequest(REPLIES, f"/{GRAPH_VERSION}/{comment_id}/replies", params, target=comment_id)
+    return edge_request(REPLIES, comment_id, (("fields", f"{REPLY_FIELDS},parent_id,media"), ("limit", str(COMMENT_PAGE_SIZE))), after)
 
 
 def parse_page(request: ApiRequest, body: bytes, headers: Mapping[str, str]) -> Page:
@@ -121,9 +108,7 @@ def parse_page(request: ApiRequest, body: bytes, headers: Mapping[str, str]) -> 
     listed = read.array(payload.get("data"), "data")
     posts: list[Post] = []
     follow_ups: list[ApiRequest] = []
-    for i, value in enumerate(listed):
-        where = f"data[{i}]"
-        raw = read.obj(value, where)
+    for raw, where in read.iter_objects(listed, "data"):
         if request.endpoint == COMMENTS:
             posts.extend(_comment(read, raw, where, request.target, follow_ups))
         elif request.endpoint == REPLIES:
@@ -151,25 +136,29 @@ def _media_post(read: GraphReader, raw: dict[str, Any], where: str, account_id: 
     )
     out = [post]
     if "comments" in raw:
-        block = read.obj(raw["comments"], f"{where}.comments")
-        for n, value in enumerate(read.array(block.get("data", []), f"{where}.comments.data")):
-            out.extend(_comment(read, read.obj(value, f"{where}.comments.data[{n}]"), f"{where}.comments.data[{n}]", native_id, follow_ups))
-        paging = read.obj(block.get("paging", {}), f"{where}.comments.paging")
-        if paging.get("next") is not None:
-            follow_ups.append(comments_request(native_id, cursor_after(read, paging, f"{where}.comments.paging")))
+        for comment, at in _expanded(read, raw, "comments", where, lambda after: comments_request(native_id, after), follow_ups):
+            out.extend(_comment(read, comment, at, native_id, follow_ups))
     elif comments_count:
         follow_ups.append(comments_request(native_id))  # the expansion was not asked for
     return out
 
 
+def _expanded(
+    read: GraphReader, raw: dict[str, Any], key: str, where: str, more: Callable[[str], ApiRequest], follow_ups: list[ApiRequest]
+) -> Iterator[tuple[dict[str, Any], str]]:
+    """Each object of the field expansion ``raw[key]``, with its place. Once all are read, the
+    call for the rest, ``more(after)``, joins ``follow_ups`` if the expansion has a next page."""
+    block = read.obj(raw[key], f"{where}.{key}")
+    yield from read.iter_objects(read.array(block.get("data", []), f"{where}.{key}.data"), f"{where}.{key}.data")
+    paging = read.obj(block.get("paging", {}), f"{where}.{key}.paging")
+    if paging.get("next") is not None:
+        follow_ups.append(more(cursor_after(read, paging, f"{where}.{key}.paging")))
+
+
 def _files(read: GraphReader, raw: dict[str, Any], where: str) -> list[Media]:
-    children = read.obj(raw.get("children", {}), f"{where}.children")
-    child_items = read.array(children.get("data", []), f"{where}.children.data")
+    child_items = read.data_of(raw, "children", where)
     if child_items:
-        out: list[Media] = []
-        for n, value in enumerate(child_items):
-            out.extend(_files(read, read.obj(value, f"{where}.children.data[{n}]"), f"{where}.children.data[{n}]"))
-        return out
+        return [m for child, at in read.iter_objects(child_items, f"{where}.children.data") for m in _files(read, child, at)]
     kind = read.opt_string(raw.get("media_type"), f"{where}.media_type")
     url = read.opt_string(raw.get("media_url"), f"{where}.media_url")
     native_id = read.opt_string(raw.get("id"), f"{where}.id")
@@ -184,13 +173,8 @@ def _comment(read: GraphReader, raw: dict[str, Any], where: str, media_id: str, 
     native_id = read.string(raw.get("id"), f"{where}.id")
     out = [_record(read, raw, where, "comment", parent=media_id, root=media_id)]
     if "replies" in raw:
-        block = read.obj(raw["replies"], f"{where}.replies")
-        replies = read.array(block.get("data", []), f"{where}.replies.data")
-        for n, value in enumerate(replies):
-            out.append(_reply(read, read.obj(value, f"{where}.replies.data[{n}]"), f"{where}.replies.data[{n}]", native_id, media_id))
-        paging = read.obj(block.get("paging", {}), f"{where}.replies.paging")
-        if paging.get("next") is not None:
-            follow_ups.append(replies_request(native_id, cursor_after(read, paging, f"{where}.replies.paging")))
+        for reply, at in _expanded(read, raw, "replies", where, lambda after: replies_request(native_id, after), follow_ups):
+            out.append(_reply(read, reply, at, native_id, media_id))
     return out
 
 

@@ -46,13 +46,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from html.parser import HTMLParser
 from typing import Any, NoReturn
 from urllib.parse import parse_qs, urlsplit
 
 from archiver.errors import PageParseError
 from archiver.model import ApiRequest, Author, Media, MediaKind, Page, Post, PostKind, RecordId
-from archiver.platforms import AccountRef, Auth, header, load_json, parse_time
+from archiver.platforms import AccountRef, Auth, header, load_json
+from archiver.platforms.fields import STRUCTURE_ERRORS, FieldReader
+from archiver.platforms.text import html_to_text
 
 __all__ = ["NAME", "AUTH", "DEFAULT_BASE_URL", "LISTING_ENDPOINTS", "first_requests", "parse_page", "html_to_text"]
 
@@ -85,35 +86,37 @@ def context_request(status_id: str) -> ApiRequest:
 
 def parse_page(request: ApiRequest, body: bytes, headers: Mapping[str, str]) -> Page:
     data = load_json(body, request, NAME)
+    read = FieldReader(NAME, request, "the instance's API differs from Mastodon's")
     try:
         if isinstance(data, dict) and "error" in data and isinstance(data["error"], str):
             _api_error(request, data)
         if request.endpoint == "statuses":
-            return _parse_statuses(request, data, headers)
+            return _parse_statuses(read, data, headers)
         if request.endpoint == "context":
-            return _parse_context(request, data)
+            return _parse_context(read, data)
         if request.endpoint == "status":
-            page = _Collector(request)
-            page.status(_obj(data, request, "the body"), "the body")
+            page = _Collector(read)
+            page.status(read.obj(data, "the body"), "the body")
             return page.page()
-        _fail(request, "the request", f"no parser for endpoint {request.endpoint!r} (known: context, status, statuses)")
+        raise read.fail("the request", f"no parser for endpoint {request.endpoint!r} (known: context, status, statuses)")
     except PageParseError:
         raise
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError, RecursionError) as exc:
-        _fail(request, "the body", f"unexpected structure ({type(exc).__name__}: {exc})")
+    except STRUCTURE_ERRORS as exc:
+        raise read.unexpected(exc)
 
 
-def _parse_statuses(request: ApiRequest, data: Any, headers: Mapping[str, str]) -> Page:
-    statuses = _list(data, request, "the body")
-    page = _Collector(request)
+def _parse_statuses(read: FieldReader, data: Any, headers: Mapping[str, str]) -> Page:
+    statuses = read.array(data, "the body")
+    page = _Collector(read)
     for n, raw in enumerate(statuses):
-        status = _obj(raw, request, f"[{n}]")
+        status = read.obj(raw, f"[{n}]")
         post = page.status(status, f"[{n}]")
         page.listed.append((post.record_id, post.created_at))
         if post.kind != "repost" and (post.reply_count or 0) > 0:
             # replies live under the status; a reblog's replies belong to someone else's conversation
             page.follow_ups.append(context_request(post.record_id.native_id))
     next_request = None
+    request = read.request
     max_id = _next_max_id(header(headers, "link"))
     if statuses and max_id is not None and max_id != _param(request, "max_id"):
         params = tuple((k, v) for k, v in request.params if k not in ("max_id", "min_id", "since_id")) + (("max_id", max_id),)
@@ -121,27 +124,27 @@ def _parse_statuses(request: ApiRequest, data: Any, headers: Mapping[str, str]) 
     return page.page(next_request)
 
 
-def _parse_context(request: ApiRequest, data: Any) -> Page:
-    context = _obj(data, request, "the body")
-    ancestors = _list(context.get("ancestors"), request, "ancestors")
-    descendants = _list(context.get("descendants"), request, "descendants")
-    root: str | None = request.target or None
+def _parse_context(read: FieldReader, data: Any) -> Page:
+    context = read.obj(data, "the body")
+    ancestors = read.array(context.get("ancestors"), "ancestors")
+    descendants = read.array(context.get("descendants"), "descendants")
+    root: str | None = read.request.target or None
     if ancestors:
-        first = _obj(ancestors[0], request, "ancestors[0]")
+        first = read.obj(ancestors[0], "ancestors[0]")
         # the chain is whole only if the first ancestor replies to nothing (Mastodon caps it at 40)
-        root = _str(first, "id", request, "ancestors[0]") if first.get("in_reply_to_id") is None else None
-    page = _Collector(request)
+        root = read.nonempty_string(first.get("id"), "ancestors[0].id") if first.get("in_reply_to_id") is None else None
+    page = _Collector(read)
     for name, statuses in (("ancestors", ancestors), ("descendants", descendants)):
         for n, raw in enumerate(statuses):
-            page.status(_obj(raw, request, f"{name}[{n}]"), f"{name}[{n}]", root=root)
+            page.status(read.obj(raw, f"{name}[{n}]"), f"{name}[{n}]", root=root)
     return page.page()
 
 
 class _Collector:
     """The records of one page, each id once, with the repost and quote references."""
 
-    def __init__(self, request: ApiRequest) -> None:
-        self.request = request
+    def __init__(self, read: FieldReader) -> None:
+        self.read = read
         self.posts: dict[RecordId, Post] = {}
         self.follow_ups: list[ApiRequest] = []
         self.references: dict[str, str] = {}
@@ -162,13 +165,13 @@ class _Collector:
         return post
 
     def status(self, status: dict[str, Any], where: str, *, root: str | None = None) -> Post:
-        request = self.request
+        read = self.read
         reblog = status.get("reblog")
         if reblog is not None:
             # the repost first, in the listing's order, then the status it reblogged
-            inner = _Collector(request)
-            original = inner.status(_obj(reblog, request, f"{where}.reblog"), f"{where}.reblog")
-            post = self.add(_status(request, status, where, kind="repost", content_from=original))
+            inner = _Collector(read)
+            original = inner.status(read.obj(reblog, f"{where}.reblog"), f"{where}.reblog")
+            post = self.add(_status(read, status, where, kind="repost", content_from=original))
             for record in inner.posts.values():
                 self.add(record)
             self.references.update(inner.references)
@@ -178,17 +181,17 @@ class _Collector:
         quote = status.get("quote")
         if isinstance(quote, dict) and isinstance(quote.get("quoted_status"), dict):
             # a quote that is also a reply stays a reply: its place in the thread matters more
-            post = self.add(_status(request, status, where, kind="quote" if kind == "post" else kind, root=root))
+            post = self.add(_status(read, status, where, kind="quote" if kind == "post" else kind, root=root))
             quoted = self.status(quote["quoted_status"], f"{where}.quote.quoted_status")
             self.references[str(post.record_id)] = str(quoted.record_id)
             return post
-        return self.add(_status(request, status, where, kind=kind, root=root))
+        return self.add(_status(read, status, where, kind=kind, root=root))
 
 
-def _status(request: ApiRequest, status: dict[str, Any], where: str, *, kind: PostKind, root: str | None = None, content_from: Post | None = None) -> Post:
-    status_id = _str(status, "id", request, where)
-    account = _obj(status.get("account"), request, f"{where}.account")
-    parent = _opt_str(status, "in_reply_to_id", request, where)
+def _status(read: FieldReader, status: dict[str, Any], where: str, *, kind: PostKind, root: str | None = None, content_from: Post | None = None) -> Post:
+    status_id = read.nonempty_string(status.get("id"), f"{where}.id")
+    account = read.obj(status.get("account"), f"{where}.account")
+    parent = read.opt_string(status.get("in_reply_to_id"), f"{where}.in_reply_to_id")
     root_id = None
     if parent is not None and root is not None and root != status_id:
         root_id = RecordId(NAME, root)
@@ -196,47 +199,47 @@ def _status(request: ApiRequest, status: dict[str, Any], where: str, *, kind: Po
         text, media, language = content_from.text, content_from.media, content_from.language
         url = content_from.url
     else:
-        text = _status_text(request, status, where)
-        media = tuple(_media(request, _obj(m, request, f"{where}.media_attachments[{n}]"), f"{where}.media_attachments[{n}]")
-                      for n, m in enumerate(_list(status.get("media_attachments", []), request, f"{where}.media_attachments")))
-        language = _opt_str(status, "language", request, where)
-        url = _opt_str(status, "url", request, where) or _opt_str(status, "uri", request, where)
+        text = _status_text(read, status, where)
+        media = tuple(_media(read, read.obj(m, f"{where}.media_attachments[{n}]"), f"{where}.media_attachments[{n}]")
+                      for n, m in enumerate(read.array(status.get("media_attachments", []), f"{where}.media_attachments")))
+        language = read.opt_string(status.get("language"), f"{where}.language")
+        url = read.opt_string(status.get("url"), f"{where}.url") or read.opt_string(status.get("uri"), f"{where}.uri")
     counters = tuple(
         (name, value)
         for name, key in (("reblogs", "reblogs_count"), ("favourites", "favourites_count"), ("quotes", "quotes_count"))
-        if (value := _opt_int(status, key, request, where)) is not None
+        if (value := read.opt_int(status.get(key), f"{where}.{key}")) is not None
     )
     return Post(
         record_id=RecordId(NAME, status_id),
         kind=kind,
         author=Author(
-            _str(account, "id", request, f"{where}.account"),
-            _opt_str(account, "acct", request, f"{where}.account"),
-            _opt_str(account, "display_name", request, f"{where}.account"),
+            read.nonempty_string(account.get("id"), f"{where}.account.id"),
+            read.opt_string(account.get("acct"), f"{where}.account.acct"),
+            read.opt_string(account.get("display_name"), f"{where}.account.display_name"),
         ),
-        created_at=_time(status.get("created_at"), request, f"{where}.created_at"),
+        created_at=read.time(status.get("created_at"), f"{where}.created_at"),
         text=text,
         parent_id=RecordId(NAME, parent) if parent else None,
         root_id=root_id,
         url=url,
         language=language,
         media=media,
-        edited_at=_time(status.get("edited_at"), request, f"{where}.edited_at"),
-        reply_count=_opt_int(status, "replies_count", request, where),
+        edited_at=read.time(status.get("edited_at"), f"{where}.edited_at"),
+        reply_count=read.opt_int(status.get("replies_count"), f"{where}.replies_count"),
         counters=counters,
     )
 
 
-def _status_text(request: ApiRequest, status: dict[str, Any], where: str) -> str:
-    content = _opt_str(status, "content", request, where)
+def _status_text(read: FieldReader, status: dict[str, Any], where: str) -> str:
+    content = read.opt_string(status.get("content"), f"{where}.content")
     # a DELETE (and an edit's source) carries the plain source ``text`` instead of ``content``
-    text = html_to_text(content) if content is not None else (_opt_str(status, "text", request, where) or "")
-    spoiler = _opt_str(status, "spoiler_text", request, where)
+    text = html_to_text(content) if content is not None else (read.opt_string(status.get("text"), f"{where}.text") or "")
+    spoiler = read.opt_string(status.get("spoiler_text"), f"{where}.spoiler_text")
     return f"{spoiler}\n\n{text}" if spoiler else text
 
 
-def _media(request: ApiRequest, item: dict[str, Any], where: str) -> Media:
-    kind = _MEDIA_KINDS.get(_opt_str(item, "type", request, where) or "", "other")
+def _media(read: FieldReader, item: dict[str, Any], where: str) -> Media:
+    kind = _MEDIA_KINDS.get(read.opt_string(item.get("type"), f"{where}.type") or "", "other")
     duration_ms = None
     meta = item.get("meta")
     if isinstance(meta, dict) and isinstance(meta.get("original"), dict):
@@ -245,53 +248,12 @@ def _media(request: ApiRequest, item: dict[str, Any], where: str) -> Media:
             duration_ms = int(round(seconds * 1000))
     return Media(
         kind=kind,
-        url=_opt_str(item, "url", request, where) or _opt_str(item, "remote_url", request, where),
-        native_id=_opt_str(item, "id", request, where),
-        preview_url=_opt_str(item, "preview_url", request, where),
-        alt_text=_opt_str(item, "description", request, where),
+        url=read.opt_string(item.get("url"), f"{where}.url") or read.opt_string(item.get("remote_url"), f"{where}.remote_url"),
+        native_id=read.opt_string(item.get("id"), f"{where}.id"),
+        preview_url=read.opt_string(item.get("preview_url"), f"{where}.preview_url"),
+        alt_text=read.opt_string(item.get("description"), f"{where}.description"),
         duration_ms=duration_ms,
     )
-
-
-# -- HTML to text ---------------------------------------------------------------------------------
-
-
-class _TextExtractor(HTMLParser):
-    _BLOCKS = frozenset({"p", "blockquote", "pre", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "br":
-            self.parts.append("\n")
-        elif tag in self._BLOCKS:
-            self._break("\n\n")
-        elif tag == "li":
-            self._break("\n")
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-    def _break(self, separator: str) -> None:
-        if not self.parts:
-            return
-        text = "".join(self.parts)
-        stripped = text.rstrip("\n")
-        self.parts = [stripped, separator] if stripped else []
-
-
-def html_to_text(markup: str) -> str:
-    """Plain text of a status's HTML ``content``: tags stripped, entities decoded, breaks kept.
-
-    >>> html_to_text('<p>Water &amp; power</p><p>Call <a href="tel:1070">1070</a><br />today</p>')
-    'Water & power\\n\\nCall 1070\\ntoday'
-    """
-    parser = _TextExtractor()
-    parser.feed(markup)
-    parser.close()
-    return "".join(parser.parts).strip("\n")
 
 
 # -- paging and errors ---------------------------------------------------------------------------
@@ -323,58 +285,3 @@ def _api_error(request: ApiRequest, data: dict[str, Any]) -> NoReturn:
         "instance, then run the harvest again.",
         url=request.path,
     )
-
-
-def _fail(request: ApiRequest, where: str, what: str) -> NoReturn:
-    raise PageParseError(
-        f"{NAME} {request.endpoint} {request.path}: {what} at {where}. The response is kept in the WARC; "
-        "if this repeats, the instance's API differs from Mastodon's: compare the capture with the payloads "
-        "named in archiver/platforms/mastodon.py and update its parser.",
-        url=request.path,
-    )
-
-
-def _obj(value: Any, request: ApiRequest, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        _fail(request, where, f"expected an object, got {type(value).__name__}")
-    return value
-
-
-def _list(value: Any, request: ApiRequest, where: str) -> list[Any]:
-    if not isinstance(value, list):
-        _fail(request, where, f"expected a list, got {type(value).__name__}")
-    return value
-
-
-def _str(obj: dict[str, Any], key: str, request: ApiRequest, where: str) -> str:
-    value = obj.get(key)
-    if not isinstance(value, str) or not value:
-        _fail(request, f"{where}.{key}", f"expected a non-empty string, got {type(value).__name__}")
-    return value
-
-
-def _opt_str(obj: dict[str, Any], key: str, request: ApiRequest, where: str) -> str | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        _fail(request, f"{where}.{key}", f"expected a string, got {type(value).__name__}")
-    return value
-
-
-def _opt_int(obj: dict[str, Any], key: str, request: ApiRequest, where: str) -> int | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool):
-        _fail(request, f"{where}.{key}", f"expected a count, got {type(value).__name__}")
-    return value
-
-
-def _time(value: Any, request: ApiRequest, where: str) -> datetime | None:
-    if value is not None and not isinstance(value, str):
-        _fail(request, where, f"expected an ISO 8601 time, got {type(value).__name__}")
-    try:
-        return parse_time(value)
-    except ValueError:
-        _fail(request, where, f"expected an ISO 8601 time, got {value!r:.40}")

@@ -53,7 +53,8 @@ from typing import Any
 
 from archiver.errors import PageParseError
 from archiver.model import ApiRequest, Author, Media, MediaKind, Page, Post, PostKind, RecordId
-from archiver.platforms import AccountRef, Auth, load_json, parse_time
+from archiver.platforms import AccountRef, Auth, load_json
+from archiver.platforms.fields import FOUND, FieldReader
 
 __all__ = [
     "NAME",
@@ -243,7 +244,7 @@ def snowflake_time(native_id: str) -> datetime | None:
 def parse_page(request: ApiRequest, body: bytes, headers: Mapping[str, str]) -> Page:
     """Turn one timeline or search page into records, its next page and its reply searches."""
     payload = load_json(body, request, NAME)
-    read = _Reader(request)
+    read = _reader(request)
     if not isinstance(payload, dict):
         raise read.fail("", f"the page is a JSON {type(payload).__name__}, not an object")
     if "data" not in payload and "meta" not in payload:
@@ -287,7 +288,7 @@ def parse_page(request: ApiRequest, body: bytes, headers: Mapping[str, str]) -> 
 
 
 def _post(
-    read: _Reader,
+    read: FieldReader,
     raw: dict[str, Any],
     where: str,
     users: Mapping[str, dict[str, Any]],
@@ -359,7 +360,7 @@ def _post(
     )
 
 
-def _media(read: _Reader, key: str, media: Mapping[str, dict[str, Any]]) -> Media:
+def _media(read: FieldReader, key: str, media: Mapping[str, dict[str, Any]]) -> Media:
     raw = media.get(key)
     if raw is None:
         # listed in attachments but not expanded (withheld or removed): keep the key
@@ -387,7 +388,7 @@ def _media(read: _Reader, key: str, media: Mapping[str, dict[str, Any]]) -> Medi
     )
 
 
-def _edit_history(read: _Reader, listed: list[Any], where: str) -> dict[str, str]:
+def _edit_history(read: FieldReader, listed: list[Any], where: str) -> dict[str, str]:
     """Every version id of the page's posts, mapped to the post's first id."""
     originals: dict[str, str] = {}
     for i, value in enumerate(listed):
@@ -399,7 +400,7 @@ def _edit_history(read: _Reader, listed: list[Any], where: str) -> dict[str, str
     return originals
 
 
-def _index(read: _Reader, value: Any, where: str, key: str) -> dict[str, dict[str, Any]]:
+def _index(read: FieldReader, value: Any, where: str, key: str) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for i, raw in enumerate(read.array(value, where)):
         entry = read.obj(raw, f"{where}[{i}]")
@@ -407,7 +408,7 @@ def _index(read: _Reader, value: Any, where: str, key: str) -> dict[str, dict[st
     return out
 
 
-def _missing(read: _Reader, value: Any) -> tuple[tuple[str, str], ...]:
+def _missing(read: FieldReader, value: Any) -> tuple[tuple[str, str], ...]:
     """``errors`` of a 200 page: posts (by id) and others (``user:name``) it could not show."""
     out: list[tuple[str, str]] = []
     for i, raw in enumerate(read.array(value, "errors")):
@@ -422,7 +423,7 @@ def _missing(read: _Reader, value: Any) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-def _cap_note(read: _Reader, user: dict[str, Any] | None) -> str | None:
+def _cap_note(read: FieldReader, user: dict[str, Any] | None) -> str | None:
     if user is None:
         return None
     metrics = read.obj(user.get("public_metrics", {}), "includes.users.public_metrics")
@@ -455,7 +456,7 @@ def _api_error(payload: dict[str, Any], request: ApiRequest) -> PageParseError:
                 if isinstance(text, str):
                     parts.append(text)
     if not parts:
-        return _Reader(request).fail("", "the page has neither data nor meta")
+        return _reader(request).fail("", "the page has neither data nor meta")
     said = "; ".join(dict.fromkeys(parts))
     return PageParseError(
         f"x {request.endpoint} {request.path}: X answered with an error instead of a page: {said}. "
@@ -464,56 +465,5 @@ def _api_error(payload: dict[str, Any], request: ApiRequest) -> PageParseError:
     )
 
 
-class _Reader:
-    """Typed access to a decoded page; anything unexpected becomes a ``PageParseError``."""
-
-    def __init__(self, request: ApiRequest) -> None:
-        self.request = request
-
-    def fail(self, where: str, problem: str) -> PageParseError:
-        at = f" at {where}" if where else ""
-        return PageParseError(
-            f"x {self.request.endpoint} {self.request.path}: {problem}{at}, which X API v2 does not "
-            "document. The page is kept in the WARC; re-run the harvest, and if this repeats, the API "
-            "has changed and archiver/platforms/x.py needs updating.",
-            url=self.request.path,
-        )
-
-    def obj(self, value: Any, where: str) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise self.fail(where, f"expected an object, found {_kind(value)}")
-        return value
-
-    def array(self, value: Any, where: str) -> list[Any]:
-        if not isinstance(value, list):
-            raise self.fail(where, f"expected a list, found {_kind(value)}")
-        return value
-
-    def string(self, value: Any, where: str) -> str:
-        if not isinstance(value, str):
-            raise self.fail(where, f"expected a string, found {_kind(value)}")
-        return value
-
-    def opt_string(self, value: Any, where: str) -> str | None:
-        return None if value is None else self.string(value, where)
-
-    def opt_int(self, value: Any, where: str) -> int | None:
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(where, f"expected an integer, found {_kind(value)}")
-        return value
-
-    def time(self, value: Any, where: str) -> datetime | None:
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            raise self.fail(where, f"expected a timestamp string, found {_kind(value)}")
-        try:
-            return parse_time(value)
-        except (ValueError, OverflowError) as exc:
-            raise self.fail(where, f"the timestamp {value[:40]!r} is not ISO 8601") from exc
-
-
-def _kind(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
+def _reader(request: ApiRequest) -> FieldReader:
+    return FieldReader(NAME, request, "X API v2", wording=FOUND)

@@ -58,8 +58,9 @@ from typing import Any, NoReturn
 
 from archiver.errors import PageParseError
 from archiver.model import ApiRequest, Author, Media, Page, Post, RecordId
-from archiver.platforms import AccountRef, Auth, load_json, parse_time
-from archiver.platforms.mastodon import html_to_text
+from archiver.platforms import AccountRef, Auth, load_json
+from archiver.platforms.fields import STRUCTURE_ERRORS, FieldReader
+from archiver.platforms.text import html_to_text
 
 __all__ = ["NAME", "AUTH", "DEFAULT_BASE_URL", "LISTING_ENDPOINTS", "first_requests", "parse_page"]
 
@@ -110,121 +111,123 @@ def video_threads_request(video_id: str) -> ApiRequest:
 
 def parse_page(request: ApiRequest, body: bytes, headers: Mapping[str, str]) -> Page:
     data = load_json(body, request, NAME)
+    read = FieldReader(NAME, request, "the API's shape has changed", digit_counts=True)
     try:
-        root = _obj(data, request, "the body")
+        root = read.obj(data, "the body")
         if "error" in root:
             _api_error(request, root["error"])
         parser = _PARSERS.get(request.endpoint)
         if parser is None:
-            _fail(request, "the request", f"no parser for endpoint {request.endpoint!r} (known: {', '.join(sorted(_PARSERS))})")
-        return parser(request, root)
+            raise read.fail("the request", f"no parser for endpoint {request.endpoint!r} (known: {', '.join(sorted(_PARSERS))})")
+        return parser(read, root)
     except PageParseError:
         raise
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
-        _fail(request, "the body", f"unexpected structure ({type(exc).__name__}: {exc})")
+    except STRUCTURE_ERRORS as exc:
+        raise read.unexpected(exc)
 
 
 # -- pages ----------------------------------------------------------------------------------
 
 
-def _parse_channel(request: ApiRequest, root: dict[str, Any]) -> Page:
-    _expect_kind(request, root, "youtube#channelListResponse")
-    items = _list(root.get("items", []), request, "items")
+def _parse_channel(read: FieldReader, root: dict[str, Any]) -> Page:
+    _expect_kind(read, root, "youtube#channelListResponse")
+    items = read.array(root.get("items", []), "items")
     if not items:
         # an unknown or terminated channel: 200 with no items at all
-        return Page(posts=(), missing=((request.target, "channel not returned by channels.list (unknown, terminated or private)"),))
+        return Page(posts=(), missing=((read.request.target, "channel not returned by channels.list (unknown, terminated or private)"),))
     follow_ups: list[ApiRequest] = []
     channels: list[dict[str, Any]] = []
     for n, raw in enumerate(items):
         where = f"items[{n}]"
-        item = _obj(raw, request, where)
-        channel_id = _str(item, "id", request, where)
-        details = _obj(item.get("contentDetails"), request, f"{where}.contentDetails")
-        playlists = _obj(details.get("relatedPlaylists"), request, f"{where}.contentDetails.relatedPlaylists")
-        uploads = _str(playlists, "uploads", request, f"{where}.contentDetails.relatedPlaylists")
+        item = read.obj(raw, where)
+        channel_id = read.nonempty_string(item.get("id"), f"{where}.id")
+        details = read.obj(item.get("contentDetails"), f"{where}.contentDetails")
+        playlists = read.obj(details.get("relatedPlaylists"), f"{where}.contentDetails.relatedPlaylists")
+        uploads = read.nonempty_string(playlists.get("uploads"), f"{where}.contentDetails.relatedPlaylists.uploads")
         params = (("part", "snippet,contentDetails"), ("playlistId", uploads), ("maxResults", str(MAX_PLAYLIST_ITEMS)))
         follow_ups.append(ApiRequest("uploads", "/playlistItems", params, target=uploads))
-        snippet = _obj(item.get("snippet", {}), request, f"{where}.snippet")
-        statistics = _obj(item.get("statistics", {}), request, f"{where}.statistics")
+        snippet = read.obj(item.get("snippet", {}), f"{where}.snippet")
+        statistics = read.obj(item.get("statistics", {}), f"{where}.statistics")
         channels.append(
             {
                 "id": channel_id,
-                "title": _opt_str(snippet, "title", request, f"{where}.snippet"),
+                "title": read.opt_string(snippet.get("title"), f"{where}.snippet.title"),
                 "uploads_playlist": uploads,
-                "video_count": _opt_int(statistics, "videoCount", request, f"{where}.statistics"),
+                "video_count": read.opt_int(statistics.get("videoCount"), f"{where}.statistics.videoCount"),
             }
         )
     return Page(posts=(), follow_ups=tuple(follow_ups), extra={"channels": channels})
 
 
-def _parse_uploads(request: ApiRequest, root: dict[str, Any]) -> Page:
-    _expect_kind(request, root, "youtube#playlistItemListResponse")
+def _parse_uploads(read: FieldReader, root: dict[str, Any]) -> Page:
+    _expect_kind(read, root, "youtube#playlistItemListResponse")
     video_ids: list[str] = []
     listed: list[tuple[RecordId, datetime | None]] = []
-    for n, raw in enumerate(_list(root.get("items", []), request, "items")):
+    for n, raw in enumerate(read.array(root.get("items", []), "items")):
         where = f"items[{n}]"
-        item = _obj(raw, request, where)
-        details = _obj(item.get("contentDetails", {}), request, f"{where}.contentDetails")
-        snippet = _obj(item.get("snippet", {}), request, f"{where}.snippet")
-        video_id = _opt_str(details, "videoId", request, f"{where}.contentDetails")
+        item = read.obj(raw, where)
+        details = read.obj(item.get("contentDetails", {}), f"{where}.contentDetails")
+        snippet = read.obj(item.get("snippet", {}), f"{where}.snippet")
+        video_id = read.opt_string(details.get("videoId"), f"{where}.contentDetails.videoId")
         if video_id is None:
             # part=snippet only (playlist_items_page1.json): the id is in snippet.resourceId
-            resource = _obj(snippet.get("resourceId"), request, f"{where}.snippet.resourceId")
-            video_id = _str(resource, "videoId", request, f"{where}.snippet.resourceId")
+            resource = read.obj(snippet.get("resourceId"), f"{where}.snippet.resourceId")
+            video_id = read.nonempty_string(resource.get("videoId"), f"{where}.snippet.resourceId.videoId")
         if video_id in video_ids:
             continue
         video_ids.append(video_id)
         published = details.get("videoPublishedAt") or snippet.get("publishedAt")
-        listed.append((RecordId(NAME, video_id), _time(published, request, f"{where}.contentDetails.videoPublishedAt")))
+        listed.append((RecordId(NAME, video_id), read.time(published, f"{where}.contentDetails.videoPublishedAt")))
     follow_ups = tuple(
         ApiRequest("videos", "/videos", (("part", _VIDEO_PARTS), ("id", ",".join(batch))), target=",".join(batch))
         for batch in _chunks(video_ids, MAX_VIDEO_IDS)
     )
-    page_info = _obj(root.get("pageInfo", {}), request, "pageInfo")
+    page_info = read.obj(root.get("pageInfo", {}), "pageInfo")
     return Page(
         posts=(),
-        next=_next_page(request, root),
+        next=_next_page(read, root),
         follow_ups=follow_ups,
-        total_count=_opt_int(page_info, "totalResults", request, "pageInfo"),
+        total_count=read.opt_int(page_info.get("totalResults"), "pageInfo.totalResults"),
         listed=tuple(listed),
     )
 
 
-def _parse_videos(request: ApiRequest, root: dict[str, Any]) -> Page:
-    _expect_kind(request, root, "youtube#videoListResponse")
+def _parse_videos(read: FieldReader, root: dict[str, Any]) -> Page:
+    _expect_kind(read, root, "youtube#videoListResponse")
     posts: list[Post] = []
-    for n, raw in enumerate(_list(root.get("items", []), request, "items")):
-        posts.append(_video(request, _obj(raw, request, f"items[{n}]"), f"items[{n}]"))
+    for n, raw in enumerate(read.array(root.get("items", []), "items")):
+        posts.append(_video(read, read.obj(raw, f"items[{n}]"), f"items[{n}]"))
+    request = read.request
     requested = [v for v in (request.target or _param(request, "id") or "").split(",") if v]
     returned = {p.record_id.native_id for p in posts}
     missing = tuple((v, "not returned by videos.list (deleted, private or blocked)") for v in requested if v not in returned)
     return Page(posts=tuple(posts), missing=missing)
 
 
-def _parse_threads(request: ApiRequest, root: dict[str, Any]) -> Page:
-    _expect_kind(request, root, "youtube#commentThreadListResponse")
+def _parse_threads(read: FieldReader, root: dict[str, Any]) -> Page:
+    _expect_kind(read, root, "youtube#commentThreadListResponse")
     posts: list[Post] = []
     follow_ups: list[ApiRequest] = []
-    for n, raw in enumerate(_list(root.get("items", []), request, "items")):
+    for n, raw in enumerate(read.array(root.get("items", []), "items")):
         where = f"items[{n}]"
-        thread = _obj(raw, request, where)
-        snippet = _obj(thread.get("snippet"), request, f"{where}.snippet")
-        top_raw = _obj(snippet.get("topLevelComment"), request, f"{where}.snippet.topLevelComment")
-        top_snippet = _obj(top_raw.get("snippet"), request, f"{where}.snippet.topLevelComment.snippet")
-        video_id = _opt_str(snippet, "videoId", request, f"{where}.snippet") or _opt_str(
-            top_snippet, "videoId", request, f"{where}.snippet.topLevelComment.snippet"
+        thread = read.obj(raw, where)
+        snippet = read.obj(thread.get("snippet"), f"{where}.snippet")
+        top_raw = read.obj(snippet.get("topLevelComment"), f"{where}.snippet.topLevelComment")
+        top_snippet = read.obj(top_raw.get("snippet"), f"{where}.snippet.topLevelComment.snippet")
+        video_id = read.opt_string(snippet.get("videoId"), f"{where}.snippet.videoId") or read.opt_string(
+            top_snippet.get("videoId"), f"{where}.snippet.topLevelComment.snippet.videoId"
         )
-        total_replies = _opt_int(snippet, "totalReplyCount", request, f"{where}.snippet")
-        top = _comment(request, top_raw, f"{where}.snippet.topLevelComment", video_id, reply_count=total_replies)
+        total_replies = read.opt_int(snippet.get("totalReplyCount"), f"{where}.snippet.totalReplyCount")
+        top = _comment(read, top_raw, f"{where}.snippet.topLevelComment", video_id, reply_count=total_replies)
         posts.append(top)
-        replies = _obj(thread.get("replies", {}), request, f"{where}.replies")
-        included = _list(replies.get("comments", []), request, f"{where}.replies.comments")
+        replies = read.obj(thread.get("replies", {}), f"{where}.replies")
+        included = read.array(replies.get("comments", []), f"{where}.replies.comments")
         for m, reply in enumerate(included):
             rwhere = f"{where}.replies.comments[{m}]"
-            posts.append(_comment(request, _obj(reply, request, rwhere), rwhere, video_id))
+            posts.append(_comment(read, read.obj(reply, rwhere), rwhere, video_id))
         if total_replies is not None and total_replies > len(included):
             follow_ups.append(replies_request(top.record_id.native_id, video_id))
-    return Page(posts=tuple(posts), next=_next_page(request, root), follow_ups=tuple(follow_ups))
+    return Page(posts=tuple(posts), next=_next_page(read, root), follow_ups=tuple(follow_ups))
 
 
 def replies_request(comment_id: str, video_id: str | None) -> ApiRequest:
@@ -234,14 +237,15 @@ def replies_request(comment_id: str, video_id: str | None) -> ApiRequest:
     return ApiRequest("replies", "/comments", params, target=target)
 
 
-def _parse_replies(request: ApiRequest, root: dict[str, Any]) -> Page:
-    _expect_kind(request, root, "youtube#commentListResponse")
-    video_id = request.target.partition("/")[0] if "/" in request.target else None
+def _parse_replies(read: FieldReader, root: dict[str, Any]) -> Page:
+    _expect_kind(read, root, "youtube#commentListResponse")
+    target = read.request.target
+    video_id = target.partition("/")[0] if "/" in target else None
     posts = tuple(
-        _comment(request, _obj(raw, request, f"items[{n}]"), f"items[{n}]", video_id)
-        for n, raw in enumerate(_list(root.get("items", []), request, "items"))
+        _comment(read, read.obj(raw, f"items[{n}]"), f"items[{n}]", video_id)
+        for n, raw in enumerate(read.array(root.get("items", []), "items"))
     )
-    return Page(posts=posts, next=_next_page(request, root))
+    return Page(posts=posts, next=_next_page(read, root))
 
 
 _PARSERS = {
@@ -256,60 +260,60 @@ _PARSERS = {
 # -- records --------------------------------------------------------------------------------
 
 
-def _video(request: ApiRequest, item: dict[str, Any], where: str) -> Post:
-    video_id = _str(item, "id", request, where)
-    snippet = _obj(item.get("snippet"), request, f"{where}.snippet")
-    details = _obj(item.get("contentDetails", {}), request, f"{where}.contentDetails")
-    statistics = _obj(item.get("statistics", {}), request, f"{where}.statistics")
-    title = _opt_str(snippet, "title", request, f"{where}.snippet") or ""
-    description = _opt_str(snippet, "description", request, f"{where}.snippet") or ""
-    duration = _opt_str(details, "duration", request, f"{where}.contentDetails")
+def _video(read: FieldReader, item: dict[str, Any], where: str) -> Post:
+    video_id = read.nonempty_string(item.get("id"), f"{where}.id")
+    snippet = read.obj(item.get("snippet"), f"{where}.snippet")
+    details = read.obj(item.get("contentDetails", {}), f"{where}.contentDetails")
+    statistics = read.obj(item.get("statistics", {}), f"{where}.statistics")
+    title = read.opt_string(snippet.get("title"), f"{where}.snippet.title") or ""
+    description = read.opt_string(snippet.get("description"), f"{where}.snippet.description") or ""
+    duration = read.opt_string(details.get("duration"), f"{where}.contentDetails.duration")
     media = Media(
         kind="video",
         url=None,  # the API names no fetchable file; the watch page is Post.url
         native_id=video_id,
-        preview_url=_best_thumbnail(request, snippet.get("thumbnails"), f"{where}.snippet.thumbnails"),
+        preview_url=_best_thumbnail(read, snippet.get("thumbnails"), f"{where}.snippet.thumbnails"),
         duration_ms=_duration_ms(duration) if duration else None,
     )
     counters = tuple(
         (name, value)
         for name, key in (("views", "viewCount"), ("likes", "likeCount"), ("favorites", "favoriteCount"), ("comments", "commentCount"))
-        if (value := _opt_int(statistics, key, request, f"{where}.statistics")) is not None
+        if (value := read.opt_int(statistics.get(key), f"{where}.statistics.{key}")) is not None
     )
-    channel_id = _opt_str(snippet, "channelId", request, f"{where}.snippet")
+    channel_id = read.opt_string(snippet.get("channelId"), f"{where}.snippet.channelId")
     return Post(
         record_id=RecordId(NAME, video_id),
         kind="post",
-        author=Author(channel_id, None, _opt_str(snippet, "channelTitle", request, f"{where}.snippet")) if channel_id else None,
-        created_at=_time(snippet.get("publishedAt"), request, f"{where}.snippet.publishedAt"),
+        author=Author(channel_id, None, read.opt_string(snippet.get("channelTitle"), f"{where}.snippet.channelTitle")) if channel_id else None,
+        created_at=read.time(snippet.get("publishedAt"), f"{where}.snippet.publishedAt"),
         text=f"{title}\n\n{description}" if description else title,
         url=_WATCH + video_id,
-        language=_opt_str(snippet, "defaultLanguage", request, f"{where}.snippet")
-        or _opt_str(snippet, "defaultAudioLanguage", request, f"{where}.snippet"),
+        language=read.opt_string(snippet.get("defaultLanguage"), f"{where}.snippet.defaultLanguage")
+        or read.opt_string(snippet.get("defaultAudioLanguage"), f"{where}.snippet.defaultAudioLanguage"),
         media=(media,),
-        reply_count=_opt_int(statistics, "commentCount", request, f"{where}.statistics"),
+        reply_count=read.opt_int(statistics.get("commentCount"), f"{where}.statistics.commentCount"),
         counters=counters,
     )
 
 
-def _comment(request: ApiRequest, item: dict[str, Any], where: str, video_id: str | None, *, reply_count: int | None = None) -> Post:
-    comment_id = _str(item, "id", request, where)
-    snippet = _obj(item.get("snippet"), request, f"{where}.snippet")
-    video_id = _opt_str(snippet, "videoId", request, f"{where}.snippet") or video_id
-    parent = _opt_str(snippet, "parentId", request, f"{where}.snippet")
+def _comment(read: FieldReader, item: dict[str, Any], where: str, video_id: str | None, *, reply_count: int | None = None) -> Post:
+    comment_id = read.nonempty_string(item.get("id"), f"{where}.id")
+    snippet = read.obj(item.get("snippet"), f"{where}.snippet")
+    video_id = read.opt_string(snippet.get("videoId"), f"{where}.snippet.videoId") or video_id
+    parent = read.opt_string(snippet.get("parentId"), f"{where}.snippet.parentId")
     video = RecordId(NAME, video_id) if video_id else None
-    text = _opt_str(snippet, "textOriginal", request, f"{where}.snippet")
+    text = read.opt_string(snippet.get("textOriginal"), f"{where}.snippet.textOriginal")
     if text is None:
         # textOriginal is guaranteed only to the comment's author; textDisplay is HTML
-        text = html_to_text(_opt_str(snippet, "textDisplay", request, f"{where}.snippet") or "")
-    published = _time(snippet.get("publishedAt"), request, f"{where}.snippet.publishedAt")
-    updated = _time(snippet.get("updatedAt"), request, f"{where}.snippet.updatedAt")
-    likes = _opt_int(snippet, "likeCount", request, f"{where}.snippet")
+        text = html_to_text(read.opt_string(snippet.get("textDisplay"), f"{where}.snippet.textDisplay") or "")
+    published = read.time(snippet.get("publishedAt"), f"{where}.snippet.publishedAt")
+    updated = read.time(snippet.get("updatedAt"), f"{where}.snippet.updatedAt")
+    likes = read.opt_int(snippet.get("likeCount"), f"{where}.snippet.likeCount")
     url = f"{_WATCH}{video_id}&lc={comment_id}" if video_id else None
     return Post(
         record_id=RecordId(NAME, comment_id),
         kind="reply" if parent else "comment",
-        author=_comment_author(request, snippet, f"{where}.snippet"),
+        author=_comment_author(read, snippet, f"{where}.snippet"),
         created_at=published,
         text=text,
         parent_id=RecordId(NAME, parent) if parent else video,
@@ -321,10 +325,10 @@ def _comment(request: ApiRequest, item: dict[str, Any], where: str, video_id: st
     )
 
 
-def _comment_author(request: ApiRequest, snippet: dict[str, Any], where: str) -> Author | None:
-    name = _opt_str(snippet, "authorDisplayName", request, where)
+def _comment_author(read: FieldReader, snippet: dict[str, Any], where: str) -> Author | None:
+    name = read.opt_string(snippet.get("authorDisplayName"), f"{where}.authorDisplayName")
     channel = snippet.get("authorChannelId")
-    channel_id = _opt_str(_obj(channel, request, f"{where}.authorChannelId"), "value", request, f"{where}.authorChannelId") if channel else None
+    channel_id = read.opt_string(read.obj(channel, f"{where}.authorChannelId").get("value"), f"{where}.authorChannelId.value") if channel else None
     if channel_id is None and name is None:
         return None
     # since 2023 authorDisplayName is the "@handle"; older payloads carry the display name.
@@ -333,13 +337,13 @@ def _comment_author(request: ApiRequest, snippet: dict[str, Any], where: str) ->
     return Author(channel_id or "", handle, name)
 
 
-def _best_thumbnail(request: ApiRequest, value: Any, where: str) -> str | None:
+def _best_thumbnail(read: FieldReader, value: Any, where: str) -> str | None:
     if value is None:
         return None
-    thumbnails = _obj(value, request, where)
+    thumbnails = read.obj(value, where)
     for size in ("maxres", "standard", "high", "medium", "default"):
         if size in thumbnails:
-            return _opt_str(_obj(thumbnails[size], request, f"{where}.{size}"), "url", request, f"{where}.{size}")
+            return read.opt_string(read.obj(thumbnails[size], f"{where}.{size}").get("url"), f"{where}.{size}.url")
     return None
 
 
@@ -356,8 +360,9 @@ def _duration_ms(text: str) -> int | None:
 # -- paging and errors -----------------------------------------------------------------------
 
 
-def _next_page(request: ApiRequest, root: dict[str, Any]) -> ApiRequest | None:
-    token = _opt_str(root, "nextPageToken", request, "nextPageToken")
+def _next_page(read: FieldReader, root: dict[str, Any]) -> ApiRequest | None:
+    token = read.opt_string(root.get("nextPageToken"), "nextPageToken.nextPageToken")
+    request = read.request
     if not token or token == _param(request, "pageToken"):
         return None
     params = tuple((k, v) for k, v in request.params if k != "pageToken") + (("pageToken", token),)
@@ -394,67 +399,7 @@ def _api_error(request: ApiRequest, error: Any) -> NoReturn:
     )
 
 
-def _fail(request: ApiRequest, where: str, what: str) -> NoReturn:
-    raise PageParseError(
-        f"{NAME} {request.endpoint} {request.path}: {what} at {where}. The response is kept in the WARC; "
-        "if this repeats, the API's shape has changed: compare the capture with the payloads named in "
-        "archiver/platforms/youtube.py and update its parser.",
-        url=request.path,
-    )
-
-
-def _expect_kind(request: ApiRequest, root: dict[str, Any], kind: str) -> None:
+def _expect_kind(read: FieldReader, root: dict[str, Any], kind: str) -> None:
     found = root.get("kind")
     if found is not None and found != kind:
-        _fail(request, "kind", f"expected a {kind}, got {found!r} (a response of another call?)")
-
-
-def _obj(value: Any, request: ApiRequest, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        _fail(request, where, f"expected an object, got {type(value).__name__}")
-    return value
-
-
-def _list(value: Any, request: ApiRequest, where: str) -> list[Any]:
-    if not isinstance(value, list):
-        _fail(request, where, f"expected a list, got {type(value).__name__}")
-    return value
-
-
-def _str(obj: dict[str, Any], key: str, request: ApiRequest, where: str) -> str:
-    value = obj.get(key)
-    if not isinstance(value, str) or not value:
-        _fail(request, f"{where}.{key}", f"expected a non-empty string, got {type(value).__name__}")
-    return value
-
-
-def _opt_str(obj: dict[str, Any], key: str, request: ApiRequest, where: str) -> str | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        _fail(request, f"{where}.{key}", f"expected a string, got {type(value).__name__}")
-    return value
-
-
-def _opt_int(obj: dict[str, Any], key: str, request: ApiRequest, where: str) -> int | None:
-    """An integer or, as YouTube's statistics are, a string of digits."""
-    value = obj.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        _fail(request, f"{where}.{key}", "expected a count, got a boolean")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        return int(value)
-    _fail(request, f"{where}.{key}", f"expected a count, got {value!r:.40}")
-
-
-def _time(value: Any, request: ApiRequest, where: str) -> datetime | None:
-    if value is not None and not isinstance(value, str):
-        _fail(request, where, f"expected an ISO 8601 time, got {type(value).__name__}")
-    try:
-        return parse_time(value)
-    except ValueError:
-        _fail(request, where, f"expected an ISO 8601 time, got {value!r:.40}")
+        raise read.fail("kind", f"expected a {kind}, got {found!r} (a response of another call?)")

@@ -30,7 +30,7 @@ import hashlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
-from archiver.samples.mastodon import REPLY_SPAN, Conversation, conversation, iter_timeline, timeline
+from archiver.samples.mastodon import Conversation, conversation, index_at_or_before, iter_timeline, locate, timeline
 from archiver.samples.server import SampleRequest, SampleResponse
 from archiver.samples.world import SampleAuthor, SampleMedia, World
 
@@ -96,41 +96,17 @@ def post_uri(world: World, conv: Conversation, key: int) -> str:
     return f"at://{did(world, author)}/app.bsky.feed.post/{_rkey(conv, key)}"
 
 
-def _index_at_or_before(world: World, micros: int) -> int:
-    lo, hi, found = 0, world.post_count() - 1, -1
-    while lo <= hi:
-        mid = (lo + hi) // 2
-        if _us(world.created_at(mid)) <= micros:
-            found, lo = mid, mid + 1
-        else:
-            hi = mid - 1
-    return found
-
-
 def _position(world: World, rkey: str) -> tuple[int, int] | None:
     """(post index, reply number) of a record key, or None if it names no record of the world."""
     parsed = _untid(rkey)
     if parsed is None:
         return None
     micros, clock = parsed
-    residue, number = clock >> 4, clock & 0xF
-    index = _index_at_or_before(world, micros)
-    if number == 0:
-        found = index >= 0 and _us(world.created_at(index)) == micros and index % 64 == residue
-        return (index, 0) if found else None
-    # a reply: its post is one of those created up to REPLY_SPAN before it, with that residue
-    earliest = micros - REPLY_SPAN // timedelta(microseconds=1)
-    candidate = index - (index - residue) % 64
-    while candidate >= 0 and _us(world.created_at(candidate)) >= earliest:
-        for reply in world.replies(NAME, candidate):
-            if reply.number == number and _us(reply.created_at) == micros:
-                return candidate, number
-        candidate -= 64
-    return None
+    return locate(world, NAME, timedelta(microseconds=1), micros, clock >> 4, 64, clock & 0xF)
 
 
 def _iter_records(world: World, below: int | None = None) -> Iterator[tuple[int, int, int]]:
-    start = world.post_count() - 1 if below is None else _index_at_or_before(world, below >> 10)
+    start = world.post_count() - 1 if below is None else index_at_or_before(world, timedelta(microseconds=1), below >> 10)
     return iter_timeline(world, NAME, _record_key, start, below)
 
 

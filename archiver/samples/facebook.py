@@ -22,10 +22,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from archiver.samples.server import SampleRequest, SampleResponse
@@ -40,8 +40,17 @@ __all__ = [
     "FieldSyntaxError",
     "parse_fields",
     "flatten_thread",
+    "GraphPost",
     "graph_error",
     "not_found",
+    "serve",
+    "answer",
+    "list_posts",
+    "comment_start",
+    "comment_page",
+    "pick_fields",
+    "check_fields",
+    "UnknownField",
     "encode_cursor",
     "decode_cursor",
     "graph_time",
@@ -129,6 +138,26 @@ def _parse_list(text: str, pos: int) -> tuple[dict[str, FieldSpec], int]:
     return out, pos
 
 
+def pick_fields(entry: Mapping[str, Any], spec: Mapping[str, FieldSpec] | None, default: tuple[str, ...]) -> dict[str, Any]:
+    """The requested fields of ``entry``, or its ``default`` fields when none were requested."""
+    wanted = set(spec) if spec is not None else set(default)
+    return {k: v for k, v in entry.items() if k in wanted}
+
+
+class UnknownField(Exception):
+    """A requested field the node type does not have; ``serve`` answers it with Graph's (#100)."""
+
+    def __init__(self, name: str, node: str) -> None:
+        super().__init__(name)
+        self.name, self.node = name, node
+
+
+def check_fields(spec: Mapping[str, FieldSpec] | None, allowed: frozenset[str], node: str) -> None:
+    for field in (spec or {}).values():
+        if field.name not in allowed:
+            raise UnknownField(field.name, node)
+
+
 # -- errors, cursors, times ----------------------------------------------------------------------
 
 
@@ -182,6 +211,112 @@ def parse_limit(raw: str | None, default: int) -> int:
     return min(int(raw), MAX_LIMIT)
 
 
+# -- what the sample Facebook and Instagram serve alike ------------------------------------------
+
+
+def serve(request: SampleRequest, route: Callable[[list[str], dict[str, FieldSpec] | None], SampleResponse | None]) -> SampleResponse:
+    """Answer a Graph request through ``route(path parts, requested fields)``, as Graph does.
+
+    The version prefix is optional; a ``fields`` syntax error and an ``UnknownField`` get
+    Graph's (#100) answers, and a path the route does not know (None) gets Graph's not-found.
+    """
+    match = _VERSIONED.fullmatch(request.path)
+    parts = (match.group(1) if match else request.path).strip("/").split("/")
+    fields = request.arg("fields")
+    try:
+        spec = parse_fields(fields) if fields else None
+    except FieldSyntaxError as exc:
+        return graph_error(f"(#100) Syntax error in the fields parameter: {exc}", 100)
+    try:
+        response = route(parts, spec)
+    except UnknownField as exc:
+        return graph_error(f"(#100) Tried accessing nonexisting field ({exc.name}) on node type ({exc.node})", 100)
+    return response if response is not None else not_found(parts[0] if parts and parts[0] else "/")
+
+
+def answer(block: dict[str, Any] | SampleResponse) -> SampleResponse:
+    """An edge's page as a response, or the error response it already is."""
+    return block if isinstance(block, SampleResponse) else SampleResponse.json(block)
+
+
+def list_posts(world: World, platform: str, request: SampleRequest, render: Callable[[int], dict[str, Any]]) -> SampleResponse:
+    """A listing of the account's posts, newest first, from the ``after`` cursor, each as ``render(index)``."""
+    limit = parse_limit(request.arg("limit"), 25)
+    start = world.post_count() - 1
+    after = request.arg("after")
+    if after:
+        decoded = decode_cursor(after, 1)
+        if decoded is None:
+            return bad_cursor("after")
+        start = decoded[0] - 1
+    chosen: list[int] = []
+    index = start
+    while index >= 0 and len(chosen) < limit:
+        if not world.post(platform, index).deleted:
+            chosen.append(index)
+        index -= 1
+    while index >= 0 and world.post(platform, index).deleted:
+        index -= 1
+    out: dict[str, Any] = {"data": [render(i) for i in chosen]}
+    if chosen:
+        cursors = {"before": encode_cursor(chosen[0]), "after": encode_cursor(chosen[-1])}
+        paging: dict[str, Any] = {"cursors": cursors}
+        query = {k: v[0] for k, v in request.query.items() if k not in ("after", "before") and v}
+        if index >= 0:
+            paging["next"] = f"{request.base_url}{request.path}?{urlencode({**query, 'after': cursors['after']})}"
+        if after:
+            paging["previous"] = f"{request.base_url}{request.path}?{urlencode({**query, 'before': cursors['before']})}"
+        out["paging"] = paging
+    return SampleResponse.json(out)
+
+
+def comment_start(entries: list[tuple[SampleReply, int]], index: int, after: str | None) -> int | None:
+    """Where a comments or replies page of post ``index`` starts, or None for a cursor not of that post."""
+    if not after:
+        return 0
+    decoded = decode_cursor(after, 2)
+    if decoded is None or decoded[0] != index:
+        return None
+    return next((n + 1 for n, (r, _) in enumerate(entries) if r.number == decoded[1]), len(entries))
+
+
+def comment_page(
+    request: SampleRequest,
+    index: int,
+    entries: list[tuple[SampleReply, int]],
+    limit: int,
+    sub: FieldSpec | None,
+    render: Callable[[SampleReply, int, Mapping[str, FieldSpec] | None], dict[str, Any]],
+    edge: str,
+    query: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """A page of a comments or replies ``edge`` (``{node}/comments``) of post ``index``.
+
+    The page holds the first ``limit`` of ``entries`` (each a comment and the number of the top
+    comment it hangs under, 0 for none), rendered, and Graph's paging, whose ``next`` URL carries
+    ``query`` and echoes the access token as Graph's does.
+    """
+    chosen = entries[:limit]
+    spec = sub.sub if sub is not None else None
+    out: dict[str, Any] = {"data": [render(r, top, spec) for r, top in chosen]}
+    if chosen:
+        paging: dict[str, Any] = {
+            "cursors": {"before": encode_cursor(index, chosen[0][0].number), "after": encode_cursor(index, chosen[-1][0].number)}
+        }
+        if limit < len(entries):
+            params = {
+                "access_token": request.arg("access_token") or "",
+                "pretty": "0",
+                **({"fields": sub.sub_text} if sub is not None and sub.sub_text else {}),
+                **(query or {}),
+                "limit": str(limit),
+                "after": paging["cursors"]["after"],
+            }
+            paging["next"] = f"{request.base_url}/{VERSION}/{edge}?{urlencode(params)}"
+        out["paging"] = paging
+    return out
+
+
 # -- threads ------------------------------------------------------------------------------------
 
 
@@ -233,43 +368,37 @@ def _user(world: World, author: SampleAuthor) -> dict[str, str]:
     return {"name": author.display_name, "id": str(100_000_000_000_000 + author.number)}
 
 
-def _pick(entry: Mapping[str, Any], spec: Mapping[str, FieldSpec] | None, default: tuple[str, ...]) -> dict[str, Any]:
-    wanted = set(spec) if spec is not None else set(default)
-    return {k: v for k, v in entry.items() if k in wanted}
-
-
-class _UnknownField(Exception):
-    def __init__(self, name: str, node: str) -> None:
-        super().__init__(name)
-        self.name, self.node = name, node
-
-
-def _check(spec: Mapping[str, FieldSpec] | None, allowed: frozenset[str], node: str) -> None:
-    for field in (spec or {}).values():
-        if field.name not in allowed:
-            raise _UnknownField(field.name, node)
-
-
 # -- rendering ----------------------------------------------------------------------------------
 
 
 @dataclass
-class _Post:
-    """One post of the Page and its comments, in Graph shapes."""
+class GraphPost:
+    """One post of the account and its two-level thread (``flatten_thread``), for a Graph node to render."""
 
+    platform: ClassVar[str]
     world: World
     index: int
     request: SampleRequest
 
     def __post_init__(self) -> None:
-        self.post: SamplePost = self.world.post(PLATFORM, self.index)
-        self.thread = flatten_thread(self.world, PLATFORM, self.index)
+        self.post: SamplePost = self.world.post(self.platform, self.index)
+        self.thread = flatten_thread(self.world, self.platform, self.index)
+
+
+@dataclass
+class _Post(GraphPost):
+    """One post of the Page and its comments, in Graph shapes."""
+
+    platform = PLATFORM
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
         self.id = post_id(self.world, self.index)
         self.fbid = POST_FBID_BASE + self.index
         self.permalink = f"https://www.facebook.com/{self.world.account(PLATFORM).native_id}/posts/{self.fbid}/"
 
     def comment(self, reply: SampleReply, top: int, spec: Mapping[str, FieldSpec] | None) -> dict[str, Any]:
-        _check(spec, _COMMENT_FIELDS, "Comment")
+        check_fields(spec, _COMMENT_FIELDS, "Comment")
         link = f"{self.permalink}?comment_id={COMMENT_FBID_BASE + self.index * 100 + (top or reply.number)}"
         if top:
             link += f"&reply_comment_id={COMMENT_FBID_BASE + self.index * 100 + reply.number}"
@@ -286,7 +415,7 @@ class _Post:
         }
         if top:
             entry["parent"] = {"id": comment_id(self.index, top)}
-        return _pick(entry, spec, _DEFAULT_COMMENT)
+        return pick_fields(entry, spec, _DEFAULT_COMMENT)
 
     def comments(self, modifiers: Mapping[str, str], sub: FieldSpec | None, after: str | None, summary: bool) -> dict[str, Any] | SampleResponse:
         """A comments edge: the expansion in a post, or ``/{post-id}/comments`` itself."""
@@ -295,33 +424,16 @@ class _Post:
         entries = [(r, top) for r, top in self.thread if stream or top == 0]
         if newest_first:
             entries.reverse()
-        start = 0
-        if after:
-            decoded = decode_cursor(after, 2)
-            if decoded is None or decoded[0] != self.index:
-                return bad_cursor("after")
-            start = next((n + 1 for n, (r, _) in enumerate(entries) if r.number == decoded[1]), len(entries))
+        start = comment_start(entries, self.index, after)
+        if start is None:
+            return bad_cursor("after")
+        query = {
+            **({"summary": "true"} if summary else {}),
+            "filter": "stream" if stream else "toplevel",
+            "order": "reverse_chronological" if newest_first else "chronological",
+        }
         limit = parse_limit(modifiers.get("limit"), 25)
-        chosen = entries[start : start + limit]
-        spec = sub.sub if sub is not None else None
-        out: dict[str, Any] = {"data": [self.comment(r, top, spec) for r, top in chosen]}
-        if chosen:
-            paging: dict[str, Any] = {
-                "cursors": {"before": encode_cursor(self.index, chosen[0][0].number), "after": encode_cursor(self.index, chosen[-1][0].number)}
-            }
-            if start + limit < len(entries):
-                query = {
-                    "access_token": self.request.arg("access_token") or "",
-                    "pretty": "0",
-                    **({"fields": sub.sub_text} if sub is not None and sub.sub_text else {}),
-                    **({"summary": "true"} if summary else {}),
-                    "filter": "stream" if stream else "toplevel",
-                    "order": "reverse_chronological" if newest_first else "chronological",
-                    "limit": str(limit),
-                    "after": paging["cursors"]["after"],
-                }
-                paging["next"] = f"{self.request.base_url}/{VERSION}/{self.id}/comments?{urlencode(query)}"
-            out["paging"] = paging
+        out = comment_page(self.request, self.index, entries[start:], limit, sub, self.comment, f"{self.id}/comments", query)
         if summary:
             out["summary"] = {"order": "reverse_chronological" if newest_first else "chronological", "total_count": len(entries), "can_comment": True}
         return out
@@ -368,10 +480,10 @@ class _Post:
                 "type": "album",
                 "url": url,
             }
-        return {"data": [_pick(entry, sub.sub, tuple(entry))]}
+        return {"data": [pick_fields(entry, sub.sub, tuple(entry))]}
 
     def render(self, spec: Mapping[str, FieldSpec] | None) -> dict[str, Any]:
-        _check(spec, _POST_FIELDS, "PagePost")
+        check_fields(spec, _POST_FIELDS, "PagePost")
         post = self.post
         newest = max([post.created_at, post.edited_at or post.created_at, *(r.created_at for r, _ in self.thread)])
         out: dict[str, Any] = {"id": self.id}
@@ -401,66 +513,28 @@ class _Post:
                 assert isinstance(block, dict)  # no cursor, so no cursor error
                 if block["data"] or summary:
                     out[key] = block
-        return _pick(out, spec, _DEFAULT_POST)
+        return pick_fields(out, spec, _DEFAULT_POST)
 
 
 def handle(world: World, request: SampleRequest) -> SampleResponse:
     """Answer one Graph API request for the department Page."""
-    match = _VERSIONED.fullmatch(request.path)
-    path = match.group(1) if match else request.path
-    parts = path.strip("/").split("/")
-    fields = request.arg("fields")
-    try:
-        spec = parse_fields(fields) if fields else None
-    except FieldSyntaxError as exc:
-        return graph_error(f"(#100) Syntax error in the fields parameter: {exc}", 100)
-    try:
-        if len(parts) == 2 and parts[1] in ("posts", "feed", "published_posts"):
-            if parts[0] != world.account(PLATFORM).native_id:
-                return not_found(parts[0])
-            return _posts(world, request, spec)
-        if len(parts) == 2 and parts[1] == "comments":
-            index = _post_index(world, parts[0])
-            if index is None or world.post(PLATFORM, index).deleted:
-                return not_found(parts[0])
-            modifiers = {k: v for k in ("filter", "order", "limit") if (v := request.arg(k)) is not None}
-            sub = FieldSpec("comments", {}, spec, request.arg("fields") or "") if spec is not None else None
-            summary = request.arg("summary") in ("true", "1", "total_count")
-            block = _Post(world, index, request).comments(modifiers, sub, request.arg("after"), summary)
-            return block if isinstance(block, SampleResponse) else SampleResponse.json(block)
-    except _UnknownField as exc:
-        return graph_error(f"(#100) Tried accessing nonexisting field ({exc.name}) on node type ({exc.node})", 100)
-    return not_found(parts[0] if parts and parts[0] else "/")
+    return serve(request, lambda parts, spec: _route(world, request, parts, spec))
 
 
-def _posts(world: World, request: SampleRequest, spec: Mapping[str, FieldSpec] | None) -> SampleResponse:
-    limit = parse_limit(request.arg("limit"), 25)
-    start = world.post_count() - 1
-    after = request.arg("after")
-    if after:
-        decoded = decode_cursor(after, 1)
-        if decoded is None:
-            return bad_cursor("after")
-        start = decoded[0] - 1
-    chosen: list[_Post] = []
-    index = start
-    while index >= 0 and len(chosen) < limit:
-        if not world.post(PLATFORM, index).deleted:
-            chosen.append(_Post(world, index, request))
-        index -= 1
-    while index >= 0 and world.post(PLATFORM, index).deleted:
-        index -= 1
-    out: dict[str, Any] = {"data": [p.render(spec) for p in chosen]}
-    if chosen:
-        cursors = {"before": encode_cursor(chosen[0].index), "after": encode_cursor(chosen[-1].index)}
-        paging: dict[str, Any] = {"cursors": cursors}
-        query = {k: v[0] for k, v in request.query.items() if k not in ("after", "before") and v}
-        if index >= 0:
-            paging["next"] = f"{request.base_url}{request.path}?{urlencode({**query, 'after': cursors['after']})}"
-        if after:
-            paging["previous"] = f"{request.base_url}{request.path}?{urlencode({**query, 'before': cursors['before']})}"
-        out["paging"] = paging
-    return SampleResponse.json(out)
+def _route(world: World, request: SampleRequest, parts: list[str], spec: Mapping[str, FieldSpec] | None) -> SampleResponse | None:
+    if len(parts) == 2 and parts[1] in ("posts", "feed", "published_posts"):
+        if parts[0] != world.account(PLATFORM).native_id:
+            return not_found(parts[0])
+        return list_posts(world, PLATFORM, request, lambda index: _Post(world, index, request).render(spec))
+    if len(parts) == 2 and parts[1] == "comments":
+        index = _post_index(world, parts[0])
+        if index is None or world.post(PLATFORM, index).deleted:
+            return not_found(parts[0])
+        modifiers = {k: v for k in ("filter", "order", "limit") if (v := request.arg(k)) is not None}
+        sub = FieldSpec("comments", {}, spec, request.arg("fields") or "") if spec is not None else None
+        summary = request.arg("summary") in ("true", "1", "total_count")
+        return answer(_Post(world, index, request).comments(modifiers, sub, request.arg("after"), summary))
+    return None
 
 
 def ground_truth(world: World) -> set[str]:

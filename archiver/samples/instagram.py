@@ -19,28 +19,27 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 from archiver.samples.facebook import (
-    VERSION,
     FieldSpec,
-    FieldSyntaxError,
+    GraphPost,
+    answer,
     bad_cursor,
-    decode_cursor,
-    encode_cursor,
+    check_fields,
+    comment_page,
+    comment_start,
     flatten_thread,
-    graph_error,
     graph_time,
-    not_found,
-    parse_fields,
+    list_posts,
     parse_limit,
+    pick_fields,
+    serve,
 )
 from archiver.samples.server import SampleRequest, SampleResponse
-from archiver.samples.world import SampleAuthor, SamplePost, SampleReply, World
+from archiver.samples.world import SampleAuthor, SampleReply, World
 
 __all__ = ["handle", "ground_truth", "media_id", "comment_id"]
 
@@ -48,7 +47,6 @@ PLATFORM = "instagram"
 MEDIA_BASE = 17_950_000_000_000_000
 CHILD_BASE = 17_960_000_000_000_000
 COMMENT_BASE = 17_850_000_000_000_000
-_VERSIONED = re.compile(r"/v\d+\.\d+(/.*)")
 _MEDIA_FIELDS = frozenset(
     "id caption media_type media_url thumbnail_url permalink timestamp username like_count comments_count children "
     "comments shortcode media_product_type owner is_comment_enabled".split()
@@ -79,37 +77,17 @@ def _user(world: World, author: SampleAuthor) -> dict[str, str]:
     return {"id": str(17_841_450_000_000_000 + author.number), "username": author.handle}
 
 
-def _pick(entry: Mapping[str, Any], spec: Mapping[str, FieldSpec] | None, default: tuple[str, ...]) -> dict[str, Any]:
-    wanted = set(spec) if spec is not None else set(default)
-    return {k: v for k, v in entry.items() if k in wanted}
-
-
-class _UnknownField(Exception):
-    def __init__(self, name: str, node: str) -> None:
-        super().__init__(name)
-        self.name, self.node = name, node
-
-
-def _check(spec: Mapping[str, FieldSpec] | None, allowed: frozenset[str], node: str) -> None:
-    for field in (spec or {}).values():
-        if field.name not in allowed:
-            raise _UnknownField(field.name, node)
-
-
 @dataclass
-class _Media:
-    world: World
-    index: int
-    request: SampleRequest
+class _Media(GraphPost):
+    platform = PLATFORM
 
     def __post_init__(self) -> None:
-        self.post: SamplePost = self.world.post(PLATFORM, self.index)
-        self.thread = flatten_thread(self.world, PLATFORM, self.index)
+        super().__post_init__()
         self.id = media_id(self.index)
 
     # -- comments -----------------------------------------------------------------------------
     def _comment(self, reply: SampleReply, top: int, spec: Mapping[str, FieldSpec] | None) -> dict[str, Any]:
-        _check(spec, _COMMENT_FIELDS, "IGComment")
+        check_fields(spec, _COMMENT_FIELDS, "IGComment")
         user = _user(self.world, reply.author)
         entry: dict[str, Any] = {
             "id": comment_id(self.index, reply.number),
@@ -128,55 +106,28 @@ class _Media:
             assert isinstance(block, dict)  # no cursor, so no cursor error
             if block["data"]:
                 entry["replies"] = block
-        return _pick(entry, spec, _DEFAULT_COMMENT)
-
-    def _block(self, entries: list[tuple[SampleReply, int]], start: int, limit: int, edge: str, owner: str, sub: FieldSpec | None) -> dict[str, Any]:
-        chosen = entries[start : start + limit]
-        spec = sub.sub if sub is not None else None
-        out: dict[str, Any] = {"data": [self._comment(r, top, spec) for r, top in chosen]}
-        if chosen:
-            paging: dict[str, Any] = {
-                "cursors": {"before": encode_cursor(self.index, chosen[0][0].number), "after": encode_cursor(self.index, chosen[-1][0].number)}
-            }
-            if start + limit < len(entries):
-                query = {
-                    "access_token": self.request.arg("access_token") or "",
-                    "pretty": "0",
-                    **({"fields": sub.sub_text} if sub is not None and sub.sub_text else {}),
-                    "limit": str(limit),
-                    "after": paging["cursors"]["after"],
-                }
-                paging["next"] = f"{self.request.base_url}/{VERSION}/{owner}/{edge}?{urlencode(query)}"
-            out["paging"] = paging
-        return out
-
-    @staticmethod
-    def _start(entries: list[tuple[SampleReply, int]], index: int, after: str | None) -> int | None:
-        if not after:
-            return 0
-        decoded = decode_cursor(after, 2)
-        if decoded is None or decoded[0] != index:
-            return None
-        return next((n + 1 for n, (r, _) in enumerate(entries) if r.number == decoded[1]), len(entries))
+        return pick_fields(entry, spec, _DEFAULT_COMMENT)
 
     def comments(self, modifiers: Mapping[str, str], sub: FieldSpec | None, after: str | None) -> dict[str, Any] | SampleResponse:
         # Instagram lists a media's comments newest first (media_comments_page1.json)
         entries = [(r, top) for r, top in reversed(self.thread) if top == 0]
-        start = self._start(entries, self.index, after)
-        if start is None:
-            return bad_cursor("after")
-        return self._block(entries, start, parse_limit(modifiers.get("limit"), 25), "comments", self.id, sub)
+        return self._page(entries, modifiers, sub, after, f"{self.id}/comments")
 
     def replies(self, number: int, modifiers: Mapping[str, str], sub: FieldSpec | None, after: str | None) -> dict[str, Any] | SampleResponse:
         entries = [(r, top) for r, top in self.thread if top == number]
-        start = self._start(entries, self.index, after)
+        return self._page(entries, modifiers, sub, after, f"{comment_id(self.index, number)}/replies")
+
+    def _page(
+        self, entries: list[tuple[SampleReply, int]], modifiers: Mapping[str, str], sub: FieldSpec | None, after: str | None, edge: str
+    ) -> dict[str, Any] | SampleResponse:
+        start = comment_start(entries, self.index, after)
         if start is None:
             return bad_cursor("after")
-        return self._block(entries, start, parse_limit(modifiers.get("limit"), 25), "replies", comment_id(self.index, number), sub)
+        return comment_page(self.request, self.index, entries[start:], parse_limit(modifiers.get("limit"), 25), sub, self._comment, edge)
 
     # -- the media itself ----------------------------------------------------------------------
     def _child(self, n: int, spec: Mapping[str, FieldSpec] | None) -> dict[str, Any]:
-        _check(spec, _CHILD_FIELDS, "ShadowIGMedia")
+        check_fields(spec, _CHILD_FIELDS, "ShadowIGMedia")
         item = self.post.media[n]
         base = f"{self.request.server_url}/media/{item.name}"
         entry: dict[str, Any] = {"id": str(CHILD_BASE + self.index * 10 + n), "media_type": "VIDEO" if item.kind == "video" else "IMAGE"}
@@ -185,10 +136,10 @@ class _Media:
         else:
             entry["media_url"] = f"{base}.png"
         entry.update(timestamp=graph_time(self.post.created_at), username=self.world.account(PLATFORM).handle)
-        return _pick(entry, spec, _DEFAULT_MEDIA)
+        return pick_fields(entry, spec, _DEFAULT_MEDIA)
 
     def render(self, spec: Mapping[str, FieldSpec] | None) -> dict[str, Any]:
-        _check(spec, _MEDIA_FIELDS, "ShadowIGMedia")
+        check_fields(spec, _MEDIA_FIELDS, "ShadowIGMedia")
         post, account = self.post, self.world.account(PLATFORM)
         server = self.request.server_url + "/media/"
         out: dict[str, Any] = {"id": self.id, "caption": post.text}
@@ -221,74 +172,34 @@ class _Media:
                 assert isinstance(block, dict)  # no cursor, so no cursor error
                 if block["data"]:  # Instagram leaves the field out when there are none
                     out[key] = block
-        return _pick(out, spec, _DEFAULT_MEDIA)
+        return pick_fields(out, spec, _DEFAULT_MEDIA)
 
 
 def handle(world: World, request: SampleRequest) -> SampleResponse:
     """Answer one Instagram Graph API request for the department account."""
-    match = _VERSIONED.fullmatch(request.path)
-    parts = (match.group(1) if match else request.path).strip("/").split("/")
-    fields = request.arg("fields")
-    try:
-        spec = parse_fields(fields) if fields else None
-    except FieldSyntaxError as exc:
-        return graph_error(f"(#100) Syntax error in the fields parameter: {exc}", 100)
+    return serve(request, lambda parts, spec: _route(world, request, parts, spec))
+
+
+def _route(world: World, request: SampleRequest, parts: list[str], spec: Mapping[str, FieldSpec] | None) -> SampleResponse | None:
     if len(parts) != 2 or not parts[0].isdigit():
-        return not_found(parts[0] if parts and parts[0] else "/")
+        return None
     node, edge = int(parts[0]), parts[1]
-    sub = FieldSpec(edge, {}, spec, fields or "") if spec is not None else None
+    sub = FieldSpec(edge, {}, spec, request.arg("fields") or "") if spec is not None else None
     modifiers = {"limit": v for v in [request.arg("limit")] if v is not None}
     after = request.arg("after")
-    try:
-        if edge == "media" and parts[0] == world.account(PLATFORM).native_id:
-            return _media_listing(world, request, spec)
-        if edge == "comments" and 0 <= node - MEDIA_BASE < world.post_count():
-            index = node - MEDIA_BASE
-            if not world.post(PLATFORM, index).deleted:
-                return _answer(_Media(world, index, request).comments(modifiers, sub, after))
-        if edge == "replies" and 0 <= node - COMMENT_BASE < world.post_count() * 100:
-            index, number = divmod(node - COMMENT_BASE, 100)
-            if not world.post(PLATFORM, index).deleted:
-                media = _Media(world, index, request)
-                if any(r.number == number and top == 0 for r, top in media.thread):
-                    return _answer(media.replies(number, modifiers, sub, after))
-    except _UnknownField as exc:
-        return graph_error(f"(#100) Tried accessing nonexisting field ({exc.name}) on node type ({exc.node})", 100)
-    return not_found(parts[0])
-
-
-def _answer(block: dict[str, Any] | SampleResponse) -> SampleResponse:
-    return block if isinstance(block, SampleResponse) else SampleResponse.json(block)
-
-
-def _media_listing(world: World, request: SampleRequest, spec: Mapping[str, FieldSpec] | None) -> SampleResponse:
-    limit = parse_limit(request.arg("limit"), 25)
-    start = world.post_count() - 1
-    after = request.arg("after")
-    if after:
-        decoded = decode_cursor(after, 1)
-        if decoded is None:
-            return bad_cursor("after")
-        start = decoded[0] - 1
-    chosen: list[_Media] = []
-    index = start
-    while index >= 0 and len(chosen) < limit:
+    if edge == "media" and parts[0] == world.account(PLATFORM).native_id:
+        return list_posts(world, PLATFORM, request, lambda index: _Media(world, index, request).render(spec))
+    if edge == "comments" and 0 <= node - MEDIA_BASE < world.post_count():
+        index = node - MEDIA_BASE
         if not world.post(PLATFORM, index).deleted:
-            chosen.append(_Media(world, index, request))
-        index -= 1
-    while index >= 0 and world.post(PLATFORM, index).deleted:
-        index -= 1
-    out: dict[str, Any] = {"data": [m.render(spec) for m in chosen]}
-    if chosen:
-        cursors = {"before": encode_cursor(chosen[0].index), "after": encode_cursor(chosen[-1].index)}
-        paging: dict[str, Any] = {"cursors": cursors}
-        query = {k: v[0] for k, v in request.query.items() if k not in ("after", "before") and v}
-        if index >= 0:
-            paging["next"] = f"{request.base_url}{request.path}?{urlencode({**query, 'after': cursors['after']})}"
-        if after:
-            paging["previous"] = f"{request.base_url}{request.path}?{urlencode({**query, 'before': cursors['before']})}"
-        out["paging"] = paging
-    return SampleResponse.json(out)
+            return answer(_Media(world, index, request).comments(modifiers, sub, after))
+    if edge == "replies" and 0 <= node - COMMENT_BASE < world.post_count() * 100:
+        index, number = divmod(node - COMMENT_BASE, 100)
+        if not world.post(PLATFORM, index).deleted:
+            media = _Media(world, index, request)
+            if any(r.number == number and top == 0 for r, top in media.thread):
+                return answer(media.replies(number, modifiers, sub, after))
+    return None
 
 
 def ground_truth(world: World) -> set[str]:

@@ -32,7 +32,19 @@ from urllib.parse import quote
 from archiver.samples.server import SampleRequest, SampleResponse
 from archiver.samples.world import SampleAuthor, SampleMedia, SamplePost, SampleReply, World
 
-__all__ = ["handle", "ground_truth", "status_id", "Conversation", "conversation", "iter_timeline", "timeline", "listed_statuses", "REPLY_SPAN"]
+__all__ = [
+    "handle",
+    "ground_truth",
+    "status_id",
+    "Conversation",
+    "conversation",
+    "iter_timeline",
+    "timeline",
+    "listed_statuses",
+    "index_at_or_before",
+    "locate",
+    "REPLY_SPAN",
+]
 
 NAME = "mastodon"
 MAX_STATUSES = 40
@@ -165,6 +177,40 @@ def timeline(world: World, platform: str, statuses: Iterator[tuple[int, int, int
         yield cache[index], number
 
 
+def index_at_or_before(world: World, unit: timedelta, when: int) -> int:
+    """The largest post index created at or before ``when`` (``unit``s since 1970), -1 if none."""
+    lo, hi = 0, world.post_count() - 1
+    found = -1
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        if (world.created_at(mid) - _EPOCH) // unit <= when:
+            found, lo = mid, mid + 1
+        else:
+            hi = mid - 1
+    return found
+
+
+def locate(world: World, platform: str, unit: timedelta, when: int, residue: int, modulus: int, number: int) -> tuple[int, int] | None:
+    """(post index, reply number) of the record an id names, or None if it names none.
+
+    The id gives the record's creation time ``when`` in ``unit``s since 1970, its post index
+    modulo ``modulus`` (``residue``) and its reply number (0 for the post itself).
+    """
+    index = index_at_or_before(world, unit, when)
+    if number == 0:
+        found = index >= 0 and (world.created_at(index) - _EPOCH) // unit == when and index % modulus == residue
+        return (index, 0) if found else None
+    # a reply: its post is one of those created up to REPLY_SPAN before it, with that residue
+    earliest = when - REPLY_SPAN // unit
+    candidate = index - (index - residue) % modulus
+    while candidate >= 0 and (world.created_at(candidate) - _EPOCH) // unit >= earliest:
+        for reply in world.replies(platform, candidate):
+            if reply.number == number and (reply.created_at - _EPOCH) // unit == when:
+                return candidate, number
+        candidate -= modulus
+    return None
+
+
 # -- ids ----------------------------------------------------------------------------------------
 
 
@@ -185,41 +231,15 @@ def status_id(world: World, index: int, number: int = 0) -> str:
 
 
 def _iter_statuses(world: World, below: int | None = None) -> Iterator[tuple[int, int, int]]:
-    start = world.post_count() - 1 if below is None else _index_at_or_before(world, below >> 16)
+    start = world.post_count() - 1 if below is None else index_at_or_before(world, timedelta(milliseconds=1), below >> 16)
     return iter_timeline(world, NAME, lambda i, n, t: _status_key(world, i, n, t), start, below)
-
-
-def _index_at_or_before(world: World, ms: int) -> int:
-    """The largest post index created at or before ``ms`` (-1 if none)."""
-    lo, hi = 0, world.post_count() - 1
-    found = -1
-    while lo <= hi:
-        mid = (lo + hi) // 2
-        if _ms(world.created_at(mid)) <= ms:
-            found, lo = mid, mid + 1
-        else:
-            hi = mid - 1
-    return found
 
 
 def _parse_status_id(world: World, text: str) -> tuple[int, int] | None:
     if not text.isdigit() or len(text) > 20:
         return None
     value = int(text)
-    ms, residue, number = value >> 16, (value >> 4) & 0xFFF, value & 0xF
-    index = _index_at_or_before(world, ms)
-    if number == 0:
-        found = index >= 0 and _ms(world.created_at(index)) == ms and index % 4096 == residue
-        return (index, 0) if found else None
-    # a reply: its post is one of those created up to REPLY_SPAN before it, with that residue
-    earliest = ms - REPLY_SPAN // timedelta(milliseconds=1)
-    candidate = index - (index - residue) % 4096
-    while candidate >= 0 and _ms(world.created_at(candidate)) >= earliest:
-        for reply in world.replies(NAME, candidate):
-            if reply.number == number and _ms(reply.created_at) == ms:
-                return candidate, number
-        candidate -= 4096
-    return None
+    return locate(world, NAME, timedelta(milliseconds=1), value >> 16, (value >> 4) & 0xFFF, 4096, value & 0xF)
 
 
 def _account_id(world: World, author: SampleAuthor) -> str:

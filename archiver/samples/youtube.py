@@ -261,12 +261,7 @@ def _playlist_items(world: World, request: SampleRequest) -> SampleResponse:
         }
         if "snippet" in parts:
             item["snippet"] = {
-                "publishedAt": _when(post.created_at),
-                "channelId": account.native_id,
-                "title": _title(post.text),
-                "description": post.text,
-                "thumbnails": _thumbnails(request, _thumbnail_stem(post)),
-                "channelTitle": account.display_name,
+                **_video_snippet(world, request, post),
                 "playlistId": _uploads_id(account.native_id),
                 "position": world.post_count() - 1 - post.index,
                 "resourceId": {"kind": "youtube#video", "videoId": video_id(post.index)},
@@ -286,6 +281,19 @@ def _playlist_items(world: World, request: SampleRequest) -> SampleResponse:
     return SampleResponse.json(body)
 
 
+def _video_snippet(world: World, request: SampleRequest, post: SamplePost) -> dict[str, object]:
+    """The snippet fields a playlist item and a video share, in YouTube's order."""
+    account = world.account(NAME)
+    return {
+        "publishedAt": _when(post.created_at),
+        "channelId": account.native_id,
+        "title": _title(post.text),
+        "description": post.text,
+        "thumbnails": _thumbnails(request, _thumbnail_stem(post)),
+        "channelTitle": account.display_name,
+    }
+
+
 def _next_visible(world: World, index: int) -> int | None:
     while index >= 0:
         if _visible_post(world, index) is not None:
@@ -301,7 +309,6 @@ def _videos(world: World, request: SampleRequest) -> SampleResponse:
     if len(ids) > MAX_VIDEO_IDS:
         return _error(400, "The request specifies an invalid filter parameter.", "invalidFilters", location="parameters.")
     parts = _parts(request)
-    account = world.account(NAME)
     items = []
     for vid in ids:
         index = _parse_video_id(vid)
@@ -314,12 +321,7 @@ def _videos(world: World, request: SampleRequest) -> SampleResponse:
             "etag": _etag("video", post.index, world.epoch),
             "id": vid,
             "snippet": {
-                "publishedAt": _when(post.created_at),
-                "channelId": account.native_id,
-                "title": _title(post.text),
-                "description": post.text,
-                "thumbnails": _thumbnails(request, _thumbnail_stem(post)),
-                "channelTitle": account.display_name,
+                **_video_snippet(world, request, post),
                 "tags": [tag.lstrip("#") for tag in post.hashtags],
                 "categoryId": "25",
                 "liveBroadcastContent": "none",

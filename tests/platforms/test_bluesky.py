@@ -3,36 +3,40 @@
 from __future__ import annotations
 
 import copy
-import json
 import math
-from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
-from pathlib import Path
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import httpx
 import orjson
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from archiver.errors import PageParseError
-from archiver.model import ApiRequest, Page, Post, RecordId
+from archiver.model import ApiRequest, Page, RecordId
 from archiver.platforms import AccountRef, bluesky, get_platform
 from archiver.samples import SampleServer, World
 from archiver.samples.bluesky import ground_truth, listed_records, post_uri
 from archiver.samples.mastodon import conversation
-from tests.walk import Walk, walk_platform
+from tests.platforms import common
+from tests.platforms.common import (
+    Payloads,
+    assert_calls_within_a_tenth,
+    by_id,
+    count_listed,
+    page_or_refusal_tests,
+    real_payload_tests,
+    records_by_id,
+    refusal,
+    utc,
+    walked,
+)
+from tests.walk import Walk
 
-ROOT = Path(__file__).resolve().parents[2]
-REALDATA = ROOT.parent / "shared" / "realdata" / "bluesky"
+REALDATA = common.REALDATA / "bluesky"
 POSTS = 150
 SHINYA = "did:plc:iijrtk7ocored6zuziwmqq3c"
 FEED = bluesky.first_requests(AccountRef("bluesky", SHINYA))[0]
-
-
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=timezone.utc)  # type: ignore[arg-type, misc]
 
 
 def rid(native_id: str) -> RecordId:
@@ -45,10 +49,6 @@ def post(did: str, rkey: str) -> str:
 
 def load(name: str) -> Any:
     return orjson.loads((REALDATA / name).read_bytes())
-
-
-def by_id(page: Page) -> dict[str, Post]:
-    return {p.record_id.native_id: p for p in page.posts}
 
 
 # -- the module's contract ---------------------------------------------------------------------
@@ -166,14 +166,7 @@ CHECKS: dict[str, Callable[[str], None]] = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in REALDATA.iterdir()))
-def test_real_payload(name: str) -> None:
-    assert name in CHECKS, f"realdata/bluesky/{name} is new: add a check for it to CHECKS in {Path(__file__).name}"
-    CHECKS[name](name)
-
-
-def test_every_check_has_its_payload() -> None:
-    assert sorted(CHECKS) == sorted(p.name for p in REALDATA.iterdir())
+test_real_payload, test_every_check_has_its_payload = real_payload_tests("bluesky", CHECKS, __file__)
 
 
 # -- shapes built from the real ones ---------------------------------------------------------------
@@ -277,68 +270,26 @@ def test_no_cursor_or_an_empty_feed_ends_the_listing() -> None:
     ],
 )
 def test_bad_bodies_raise_page_parse_error(request_: ApiRequest, body: bytes, expected: str) -> None:
-    with pytest.raises(PageParseError) as caught:
-        bluesky.parse_page(request_, body, {})
-    assert expected in caught.value.message
-    assert caught.value.message.startswith(f"bluesky {request_.endpoint} {request_.path}: ")
+    error = refusal(bluesky.parse_page, request_, body)
+    assert expected in error.message
+    assert error.message.startswith(f"bluesky {request_.endpoint} {request_.path}: ")
 
 
 REQUESTS = [FEED, bluesky.thread_request(TOP_URI)]
-JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
-    max_leaves=25,
+MUTABLE = Payloads(
+    REALDATA,
+    {
+        "get_author_feed_page_with_cursor.json": FEED,
+        "get_post_thread_nested_replies.json": REQUESTS[1],
+        "get_post_thread_parents_and_replies.json": bluesky.thread_request("at://did:plc:iuk433sj23ncu2oo2pfnw7fw/app.bsky.feed.post/3jujgsslyxt2h"),
+    },
 )
 
-
-def parses_or_refuses(request: ApiRequest, body: bytes) -> None:
-    try:
-        page = bluesky.parse_page(request, body, {})
-    except PageParseError:
-        return
-    assert isinstance(page, Page)
-
-
-@given(st.sampled_from(REQUESTS), st.binary(max_size=200))
-def test_arbitrary_bytes_give_a_page_or_page_parse_error(request: ApiRequest, body: bytes) -> None:
-    parses_or_refuses(request, body)
-
-
-@given(st.sampled_from(REQUESTS), JSON)
-def test_arbitrary_json_gives_a_page_or_page_parse_error(request: ApiRequest, value: Any) -> None:
-    parses_or_refuses(request, json.dumps(value).encode())
-
-
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    yield prefix
-    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, child in children:
-        yield from _paths(child, prefix + (key,))
-
-
-def _replace(value: Any, path: tuple[Any, ...], new: Any) -> Any:
-    if not path:
-        return new
-    result = value.copy()
-    result[path[0]] = _replace(value[path[0]], path[1:], new)
-    return result
-
-
-MUTABLE = {
-    "get_author_feed_page_with_cursor.json": FEED,
-    "get_post_thread_nested_replies.json": REQUESTS[1],
-    "get_post_thread_parents_and_replies.json": bluesky.thread_request("at://did:plc:iuk433sj23ncu2oo2pfnw7fw/app.bsky.feed.post/3jujgsslyxt2h"),
-}
-LOADED = {name: load(name) for name in MUTABLE}
-PATHS = {name: list(_paths(value)) for name, value in LOADED.items()}
-
-
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
-@given(st.data())
-def test_real_payloads_with_one_value_replaced_give_a_page_or_page_parse_error(data: st.DataObject) -> None:
-    name = data.draw(st.sampled_from(sorted(MUTABLE)))
-    mutated = _replace(LOADED[name], data.draw(st.sampled_from(PATHS[name])), data.draw(JSON))
-    parses_or_refuses(MUTABLE[name], json.dumps(mutated).encode())
+(
+    test_arbitrary_bytes_give_a_page_or_page_parse_error,
+    test_arbitrary_json_gives_a_page_or_page_parse_error,
+    test_real_payloads_with_one_value_replaced_give_a_page_or_page_parse_error,
+) = page_or_refusal_tests(bluesky.parse_page, REQUESTS, MUTABLE)
 
 
 # -- round trip with the sample AppView ---------------------------------------------------------------
@@ -351,31 +302,12 @@ def minimum_calls(world: World) -> int:
     one getPostThread per feed item with replies: a thread is the only way to reach replies, and
     one call returns it whole (depth up to 1000).
     """
-    listed = with_replies = 0
-    for conv, key in listed_records(world):
-        listed += 1
-        with_replies += conv.reply_count(key) > 0
+    listed, with_replies = count_listed(listed_records(world))
     return max(1, math.ceil(listed / 100)) + with_replies
 
 
-def walk_at(epoch: int) -> tuple[SampleServer, Walk]:
-    server = SampleServer(World(seed=3, posts_per_account=POSTS)).start()
-    server.set_epoch(epoch)
-    return server, walk_platform(server, "bluesky")
-
-
-@pytest.fixture(scope="module")
-def epoch0() -> Iterator[tuple[SampleServer, Walk]]:
-    server, walk = walk_at(0)
-    yield server, walk
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def epoch1() -> Iterator[tuple[SampleServer, Walk]]:
-    server, walk = walk_at(1)
-    yield server, walk
-    server.stop()
+epoch0 = walked("bluesky", POSTS, 0)
+epoch1 = walked("bluesky", POSTS, 1)
 
 
 def test_round_trip_captures_the_ground_truth(epoch0: tuple[SampleServer, Walk]) -> None:
@@ -426,20 +358,11 @@ def test_round_trip_keeps_text_hindi_and_media(epoch0: tuple[SampleServer, Walk]
 
 def test_round_trip_calls_stay_within_a_tenth_of_the_minimum(epoch0: tuple[SampleServer, Walk]) -> None:
     server, walk = epoch0
-    records = len({p.record_id for p in walk.posts})
-    minimum = minimum_calls(server.world)
-    per_thousand, minimum_per_thousand = walk.calls * 1000 / records, minimum * 1000 / records
-    assert per_thousand <= 1.1 * minimum_per_thousand, (walk.calls_by_endpoint, minimum)
+    assert_calls_within_a_tenth(walk, minimum_calls(server.world))
 
 
 def fetch(server: SampleServer, request: ApiRequest) -> Page:
-    response = httpx.get(
-        server.base_url("bluesky") + request.path,
-        params=list(request.params),
-        headers={"Authorization": f"Bearer {server.world.token('bluesky')}"},
-    )
-    assert response.status_code == 200, response.text[:200]
-    return bluesky.parse_page(request, response.content, dict(response.headers))
+    return common.fetch(server, "bluesky", request)
 
 
 def listed_uris(server: SampleServer) -> list[str]:
@@ -500,8 +423,8 @@ def test_feed_paging_is_stable_while_the_world_grows() -> None:
 def test_epoch1_drops_deleted_shows_edits_and_new_posts(epoch1: tuple[SampleServer, Walk]) -> None:
     server, walk = epoch1
     world = server.world
-    ids = {p.record_id.native_id for p in walk.posts}
-    posts = {p.record_id.native_id: p for p in walk.posts}
+    posts = records_by_id(walk.posts)
+    ids = set(posts)
     assert ids == ground_truth(world)
     deleted = edited = new = 0
     for index in range(world.post_count()):

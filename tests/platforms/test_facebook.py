@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
 
 import orjson
 import pytest
-from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archiver.errors import PageParseError
@@ -20,10 +16,20 @@ from archiver.platforms import facebook as fb
 from archiver.samples import SampleServer, World
 from archiver.samples import facebook as sample_fb
 from archiver.samples.server import SampleRequest
+from tests.platforms import common
+from tests.platforms.common import (
+    ORJSON,
+    at,
+    graph_sample_request,
+    only_page_parse_error_tests,
+    real_file_tests,
+    refusal,
+    serving,
+    walk_before_and_after,
+)
 from tests.walk import walk_platform
 
-ROOT = Path(__file__).resolve().parents[2]
-REALDATA = ROOT.parent / "shared" / "realdata" / "facebook"
+REALDATA = common.REALDATA / "facebook"
 
 POSTS_REQUEST = fb.first_requests(AccountRef("facebook", "19292868552", "FacebookforDevelopers"))[0]
 COMMENTS_REQUEST = fb.comments_request("19292868552_10158407654328553")
@@ -31,10 +37,6 @@ COMMENTS_REQUEST = fb.comments_request("19292868552_10158407654328553")
 
 def rid(native_id: str) -> RecordId:
     return RecordId("facebook", native_id)
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
 
 
 def parse(name: str, request: ApiRequest) -> Page:
@@ -148,13 +150,7 @@ REAL_FILES: dict[str, Callable[[], None]] = {
 }
 
 
-def test_every_real_file_has_a_test() -> None:
-    assert sorted(p.name for p in REALDATA.iterdir()) == sorted(REAL_FILES)
-
-
-@pytest.mark.parametrize("name", sorted(REAL_FILES))
-def test_real_file(name: str) -> None:
-    REAL_FILES[name]()
+test_every_real_file_has_a_test, test_real_file = real_file_tests("facebook", REAL_FILES)
 
 
 # -- requests --------------------------------------------------------------------------------------
@@ -195,49 +191,23 @@ def test_first_request_expands_comments_into_the_posts_call() -> None:
     ],
 )
 def test_bad_input_raises_page_parse_error(body: bytes, expected: str) -> None:
-    with pytest.raises(PageParseError) as caught:
-        fb.parse_page(POSTS_REQUEST, body, {})
-    assert expected in caught.value.message
-    assert "facebook posts /v23.0/19292868552/posts" in caught.value.message
+    error = refusal(fb.parse_page, POSTS_REQUEST, body)
+    assert expected in error.message
+    assert "facebook posts /v23.0/19292868552/posts" in error.message
 
 
-JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
-    max_leaves=20,
-)
 ITEM_KEYS = ["id", "message", "created_time", "updated_time", "from", "comments", "attachments", "reactions", "shares", "permalink_url", "parent", "attachment", "like_count", "comment_count"]
 PAGES = st.fixed_dictionaries(
-    {"data": st.lists(st.dictionaries(st.sampled_from(ITEM_KEYS), JSON | st.just("https://www.facebook.com/1/posts/2/?comment_id=3&reply_comment_id=4"), max_size=8), max_size=3)},
-    optional={"paging": JSON, "summary": JSON, "error": JSON},
+    {"data": st.lists(st.dictionaries(st.sampled_from(ITEM_KEYS), ORJSON | st.just("https://www.facebook.com/1/posts/2/?comment_id=3&reply_comment_id=4"), max_size=8), max_size=3)},
+    optional={"paging": ORJSON, "summary": ORJSON, "error": ORJSON},
 )
 
 
-def parses_or_refuses(body: bytes) -> None:
-    for request in (POSTS_REQUEST, COMMENTS_REQUEST):
-        try:
-            page = fb.parse_page(request, body, {})
-        except PageParseError:
-            continue
-        assert isinstance(page, Page)
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=200))
-def test_arbitrary_bytes_raise_only_page_parse_error(body: bytes) -> None:
-    parses_or_refuses(body)
-
-
-@settings(max_examples=300, deadline=None)
-@given(JSON)
-def test_arbitrary_json_raises_only_page_parse_error(value: Any) -> None:
-    parses_or_refuses(orjson.dumps(value))
-
-
-@settings(max_examples=500, deadline=None)
-@given(PAGES)
-def test_page_shaped_json_raises_only_page_parse_error(value: Any) -> None:
-    parses_or_refuses(orjson.dumps(value))
+(
+    test_arbitrary_bytes_raise_only_page_parse_error,
+    test_arbitrary_json_raises_only_page_parse_error,
+    test_page_shaped_json_raises_only_page_parse_error,
+) = only_page_parse_error_tests(fb.parse_page, (POSTS_REQUEST, COMMENTS_REQUEST), PAGES)
 
 
 # -- round trip with the sample Facebook -----------------------------------------------------------
@@ -245,10 +215,7 @@ def test_page_shaped_json_raises_only_page_parse_error(value: Any) -> None:
 POSTS = 300
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[SampleServer]:
-    with SampleServer(World(seed=3, posts_per_account=POSTS)) as running:
-        yield running
+server = serving(POSTS)
 
 
 def test_round_trip_captures_every_post_and_comment(server: SampleServer) -> None:
@@ -296,11 +263,7 @@ def test_round_trip_calls_are_within_a_tenth_of_the_minimum(server: SampleServer
 
 
 def test_round_trip_at_a_later_epoch() -> None:
-    with SampleServer(World(seed=3, posts_per_account=POSTS)) as server:
-        before = {p.record_id.native_id for p in walk_platform(server, "facebook").posts}
-        server.set_epoch(1)
-        world = server.world
-        walk = walk_platform(server, "facebook")
+    before, world, walk = walk_before_and_after("facebook", POSTS)
     records = {p.record_id.native_id: p for p in walk.posts}
     assert set(records) == sample_fb.ground_truth(world)
     deleted = {sample_fb.comment_id(p.index, r.number) for p in world.iter_posts("facebook") for r in world.replies("facebook", p.index) if r.deleted}
@@ -330,9 +293,7 @@ def test_round_trip_at_a_later_epoch() -> None:
 
 
 def sample_request(request: ApiRequest, token: str = "TOKEN") -> SampleRequest:
-    query = {k: [v] for k, v in request.params}
-    query["access_token"] = [token]
-    return SampleRequest(request.path, query, {}, "http://sample/facebook", "http://sample")
+    return graph_sample_request("facebook", request, token)
 
 
 def drain(world: World, first: ApiRequest) -> list[Post]:

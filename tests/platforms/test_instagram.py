@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
 
-import orjson
 import pytest
-from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archiver.errors import PageParseError
@@ -21,20 +16,26 @@ from archiver.samples import SampleServer, World
 from archiver.samples import instagram as sample_ig
 from archiver.samples.facebook import flatten_thread
 from archiver.samples.server import SampleRequest
+from tests.platforms import common
+from tests.platforms.common import (
+    ORJSON,
+    at,
+    graph_sample_request,
+    only_page_parse_error_tests,
+    real_file_tests,
+    refusal,
+    serving,
+    walk_before_and_after,
+)
 from tests.walk import walk_platform
 
-ROOT = Path(__file__).resolve().parents[2]
-REALDATA = ROOT.parent / "shared" / "realdata" / "instagram"
+REALDATA = common.REALDATA / "instagram"
 
 MEDIA_REQUEST = ig.first_requests(AccountRef("instagram", "17841406338772941"))[0]
 
 
 def rid(native_id: str) -> RecordId:
     return RecordId("instagram", native_id)
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
 
 
 def parse(name: str, request: ApiRequest) -> Page:
@@ -112,13 +113,7 @@ REAL_FILES: dict[str, Callable[[], None]] = {
 }
 
 
-def test_every_real_file_has_a_test() -> None:
-    assert sorted(p.name for p in REALDATA.iterdir()) == sorted(REAL_FILES)
-
-
-@pytest.mark.parametrize("name", sorted(REAL_FILES))
-def test_real_file(name: str) -> None:
-    REAL_FILES[name]()
+test_every_real_file_has_a_test, test_real_file = real_file_tests("instagram", REAL_FILES)
 
 
 # -- requests --------------------------------------------------------------------------------------
@@ -154,50 +149,24 @@ def test_first_request_expands_comments_and_replies() -> None:
     ],
 )
 def test_bad_input_raises_page_parse_error(body: bytes, expected: str) -> None:
-    with pytest.raises(PageParseError) as caught:
-        ig.parse_page(MEDIA_REQUEST, body, {})
-    assert expected in caught.value.message
-    assert "instagram media /v23.0/17841406338772941/media" in caught.value.message
+    error = refusal(ig.parse_page, MEDIA_REQUEST, body)
+    assert expected in error.message
+    assert "instagram media /v23.0/17841406338772941/media" in error.message
 
 
-JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
-    max_leaves=20,
-)
 ITEM_KEYS = ["id", "caption", "media_type", "media_url", "timestamp", "children", "comments", "replies", "from", "username", "like_count", "comments_count", "parent_id", "media", "text"]
 PAGES = st.fixed_dictionaries(
-    {"data": st.lists(st.dictionaries(st.sampled_from(ITEM_KEYS), JSON, max_size=8), max_size=3)},
-    optional={"paging": JSON, "error": JSON},
+    {"data": st.lists(st.dictionaries(st.sampled_from(ITEM_KEYS), ORJSON, max_size=8), max_size=3)},
+    optional={"paging": ORJSON, "error": ORJSON},
 )
 REQUESTS = (MEDIA_REQUEST, ig.comments_request("1"), ig.replies_request("2"))
 
 
-def parses_or_refuses(body: bytes) -> None:
-    for request in REQUESTS:
-        try:
-            page = ig.parse_page(request, body, {})
-        except PageParseError:
-            continue
-        assert isinstance(page, Page)
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=200))
-def test_arbitrary_bytes_raise_only_page_parse_error(body: bytes) -> None:
-    parses_or_refuses(body)
-
-
-@settings(max_examples=300, deadline=None)
-@given(JSON)
-def test_arbitrary_json_raises_only_page_parse_error(value: Any) -> None:
-    parses_or_refuses(orjson.dumps(value))
-
-
-@settings(max_examples=500, deadline=None)
-@given(PAGES)
-def test_page_shaped_json_raises_only_page_parse_error(value: Any) -> None:
-    parses_or_refuses(orjson.dumps(value))
+(
+    test_arbitrary_bytes_raise_only_page_parse_error,
+    test_arbitrary_json_raises_only_page_parse_error,
+    test_page_shaped_json_raises_only_page_parse_error,
+) = only_page_parse_error_tests(ig.parse_page, REQUESTS, PAGES)
 
 
 # -- round trip with the sample Instagram ----------------------------------------------------------
@@ -205,10 +174,7 @@ def test_page_shaped_json_raises_only_page_parse_error(value: Any) -> None:
 POSTS = 300
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[SampleServer]:
-    with SampleServer(World(seed=3, posts_per_account=POSTS)) as running:
-        yield running
+server = serving(POSTS)
 
 
 def test_round_trip_captures_every_media_comment_and_reply(server: SampleServer) -> None:
@@ -253,11 +219,7 @@ def test_round_trip_calls_are_within_a_tenth_of_the_minimum(server: SampleServer
 
 
 def test_round_trip_at_a_later_epoch() -> None:
-    with SampleServer(World(seed=3, posts_per_account=POSTS)) as server:
-        before = {p.record_id.native_id for p in walk_platform(server, "instagram").posts}
-        server.set_epoch(1)
-        world = server.world
-        walk = walk_platform(server, "instagram")
+    before, world, walk = walk_before_and_after("instagram", POSTS)
     records = {p.record_id.native_id: p for p in walk.posts}
     assert set(records) == sample_ig.ground_truth(world)
     deleted = {sample_ig.comment_id(p.index, r.number) for p in world.iter_posts("instagram") for r in world.replies("instagram", p.index) if r.deleted}
@@ -276,9 +238,7 @@ def test_round_trip_at_a_later_epoch() -> None:
 
 
 def sample_request(request: ApiRequest) -> SampleRequest:
-    query = {k: [v] for k, v in request.params}
-    query["access_token"] = ["TOKEN"]
-    return SampleRequest(request.path, query, {}, "http://sample/instagram", "http://sample")
+    return graph_sample_request("instagram", request)
 
 
 def test_small_pages_and_expansions_page_through_everything() -> None:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import copy
-import json
 import math
-from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
-from pathlib import Path
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -15,7 +13,6 @@ import httpx
 import orjson
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from archiver.errors import PageParseError
@@ -24,10 +21,21 @@ from archiver.platforms import AccountRef, get_platform
 from archiver.platforms import mastodon
 from archiver.samples import SampleServer, World
 from archiver.samples.mastodon import conversation, ground_truth, listed_statuses, status_id
-from tests.walk import Walk, walk_platform
+from tests.platforms import common
+from tests.platforms.common import (
+    Payloads,
+    assert_calls_within_a_tenth,
+    count_listed,
+    page_or_refusal_tests,
+    real_payload_tests,
+    records_by_id,
+    refusal,
+    utc,
+    walked,
+)
+from tests.walk import Walk
 
-ROOT = Path(__file__).resolve().parents[2]
-REALDATA = ROOT.parent / "shared" / "realdata" / "mastodon"
+REALDATA = common.REALDATA / "mastodon"
 POSTS = 150
 ACCOUNT = "117020565966271181"
 STATUSES = mastodon.statuses_request(ACCOUNT)
@@ -52,10 +60,6 @@ TOOT_IDS = [
     "117020580459855703",
     "117020580452511285",
 ]
-
-
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=timezone.utc)  # type: ignore[arg-type, misc]
 
 
 def rid(native_id: str) -> RecordId:
@@ -189,14 +193,7 @@ CHECKS: dict[str, Callable[[str], None]] = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in REALDATA.iterdir()))
-def test_real_payload(name: str) -> None:
-    assert name in CHECKS, f"realdata/mastodon/{name} is new: add a check for it to CHECKS in {Path(__file__).name}"
-    CHECKS[name](name)
-
-
-def test_every_check_has_its_payload() -> None:
-    assert sorted(CHECKS) == sorted(p.name for p in REALDATA.iterdir())
+test_real_payload, test_every_check_has_its_payload = real_payload_tests("mastodon", CHECKS, __file__)
 
 
 # -- statuses built from the real shape -----------------------------------------------------------
@@ -317,64 +314,26 @@ def test_html_to_text(markup: str, text: str) -> None:
     ],
 )
 def test_bad_bodies_raise_page_parse_error(request_: ApiRequest, body: bytes, expected: str) -> None:
-    with pytest.raises(PageParseError) as caught:
-        mastodon.parse_page(request_, body, {})
-    assert expected in caught.value.message
-    assert caught.value.message.startswith(f"mastodon {request_.endpoint} {request_.path}: ")
+    error = refusal(mastodon.parse_page, request_, body)
+    assert expected in error.message
+    assert error.message.startswith(f"mastodon {request_.endpoint} {request_.path}: ")
 
 
 REQUESTS = [STATUSES, mastodon.context_request("110446983926957470"), ApiRequest("status", "/api/v1/statuses/1", (), "1")]
-JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
-    max_leaves=25,
+MUTABLE = Payloads(REALDATA, {"account_statuses_page1.json": STATUSES, "status_context_mastodon_social.json": REQUESTS[1]})
+
+# arbitrary bodies come with an arbitrary Link header, real ones with the one recorded with them
+(
+    test_arbitrary_bytes_give_a_page_or_page_parse_error,
+    test_arbitrary_json_gives_a_page_or_page_parse_error,
+    test_real_payloads_with_one_value_replaced_give_a_page_or_page_parse_error,
+) = page_or_refusal_tests(
+    mastodon.parse_page,
+    REQUESTS,
+    MUTABLE,
+    headers=st.text(max_size=80).map(lambda link: {"Link": link}),
+    payload_headers={"Link": LINK_PAGE1},
 )
-
-
-def parses_or_refuses(request: ApiRequest, body: bytes, headers: dict[str, str] | None = None) -> None:
-    try:
-        page = mastodon.parse_page(request, body, headers or {})
-    except PageParseError:
-        return
-    assert isinstance(page, Page)
-
-
-@given(st.sampled_from(REQUESTS), st.binary(max_size=200), st.text(max_size=80))
-def test_arbitrary_bytes_give_a_page_or_page_parse_error(request: ApiRequest, body: bytes, link: str) -> None:
-    parses_or_refuses(request, body, {"Link": link})
-
-
-@given(st.sampled_from(REQUESTS), JSON, st.text(max_size=80))
-def test_arbitrary_json_gives_a_page_or_page_parse_error(request: ApiRequest, value: Any, link: str) -> None:
-    parses_or_refuses(request, json.dumps(value).encode(), {"Link": link})
-
-
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    yield prefix
-    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, child in children:
-        yield from _paths(child, prefix + (key,))
-
-
-def _replace(value: Any, path: tuple[Any, ...], new: Any) -> Any:
-    if not path:
-        return new
-    result = value.copy()
-    result[path[0]] = _replace(value[path[0]], path[1:], new)
-    return result
-
-
-MUTABLE = {"account_statuses_page1.json": STATUSES, "status_context_mastodon_social.json": REQUESTS[1]}
-LOADED = {name: orjson.loads((REALDATA / name).read_bytes()) for name in MUTABLE}
-PATHS = {name: list(_paths(value)) for name, value in LOADED.items()}
-
-
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
-@given(st.data())
-def test_real_payloads_with_one_value_replaced_give_a_page_or_page_parse_error(data: st.DataObject) -> None:
-    name = data.draw(st.sampled_from(sorted(MUTABLE)))
-    mutated = _replace(LOADED[name], data.draw(st.sampled_from(PATHS[name])), data.draw(JSON))
-    parses_or_refuses(MUTABLE[name], json.dumps(mutated).encode(), {"Link": LINK_PAGE1})
 
 
 # -- round trip with the sample instance ---------------------------------------------------------------
@@ -387,31 +346,12 @@ def minimum_calls(world: World) -> int:
     serves, and one context call per listed status that has replies: a context is the only way to
     reach replies, and it is not paged.
     """
-    listed = with_replies = 0
-    for conv, key in listed_statuses(world):
-        listed += 1
-        with_replies += conv.reply_count(key) > 0
+    listed, with_replies = count_listed(listed_statuses(world))
     return max(1, math.ceil(listed / 40)) + with_replies
 
 
-def walk_at(epoch: int) -> tuple[SampleServer, Walk]:
-    server = SampleServer(World(seed=3, posts_per_account=POSTS)).start()
-    server.set_epoch(epoch)
-    return server, walk_platform(server, "mastodon")
-
-
-@pytest.fixture(scope="module")
-def epoch0() -> Iterator[tuple[SampleServer, Walk]]:
-    server, walk = walk_at(0)
-    yield server, walk
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def epoch1() -> Iterator[tuple[SampleServer, Walk]]:
-    server, walk = walk_at(1)
-    yield server, walk
-    server.stop()
+epoch0 = walked("mastodon", POSTS, 0)
+epoch1 = walked("mastodon", POSTS, 1)
 
 
 def test_round_trip_captures_the_ground_truth(epoch0: tuple[SampleServer, Walk]) -> None:
@@ -462,20 +402,11 @@ def test_round_trip_keeps_text_hindi_media_and_edits(epoch0: tuple[SampleServer,
 
 def test_round_trip_calls_stay_within_a_tenth_of_the_minimum(epoch0: tuple[SampleServer, Walk]) -> None:
     server, walk = epoch0
-    records = len({p.record_id for p in walk.posts})
-    minimum = minimum_calls(server.world)
-    per_thousand, minimum_per_thousand = walk.calls * 1000 / records, minimum * 1000 / records
-    assert per_thousand <= 1.1 * minimum_per_thousand, (walk.calls_by_endpoint, minimum)
+    assert_calls_within_a_tenth(walk, minimum_calls(server.world))
 
 
 def fetch(server: SampleServer, request: ApiRequest) -> Page:
-    response = httpx.get(
-        server.base_url("mastodon") + request.path,
-        params=list(request.params),
-        headers={"Authorization": f"Bearer {server.world.token('mastodon')}"},
-    )
-    assert response.status_code == 200, response.text[:200]
-    return mastodon.parse_page(request, response.content, dict(response.headers))
+    return common.fetch(server, "mastodon", request)
 
 
 def test_timeline_lists_posts_and_own_replies_by_creation_time() -> None:
@@ -526,8 +457,8 @@ def test_timeline_paging_is_stable_while_the_world_grows() -> None:
 def test_epoch1_drops_deleted_shows_edits_and_new_posts(epoch1: tuple[SampleServer, Walk]) -> None:
     server, walk = epoch1
     world = server.world
-    ids = {p.record_id.native_id for p in walk.posts}
-    posts = {p.record_id.native_id: p for p in walk.posts}
+    posts = records_by_id(walk.posts)
+    ids = set(posts)
     assert ids == ground_truth(world)
     new = range(world.posts_per_account, world.post_count())
     assert len(new) == POSTS // 20 and all(status_id(world, i) in ids for i in new if not world.post("mastodon", i).deleted)

@@ -8,26 +8,34 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 import yaml
-from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archiver.errors import PageParseError
-from archiver.model import ApiRequest, Media, Page, Post, RecordId
+from archiver.model import ApiRequest, Media, RecordId
 from archiver.platforms import AccountRef
 from archiver.platforms import x
 from archiver.samples import SampleServer, World
 from archiver.samples import x as sample_x
 from archiver.samples.server import SampleRequest
+from tests.platforms import common
+from tests.platforms.common import (
+    ORJSON,
+    at,
+    by_id,
+    only_page_parse_error_tests,
+    real_file_tests,
+    refusal,
+    serving,
+    walk_before_and_after,
+)
 from tests.walk import walk_platform
 
-ROOT = Path(__file__).resolve().parents[2]
-REALDATA = ROOT.parent / "shared" / "realdata" / "x"
+REALDATA = common.REALDATA / "x"
 
 TIMELINE = x.first_requests(AccountRef("x", "2351222345", "PhillyNEFL"))[0]
 SEARCH = x.reply_requests([("1391899066431311872", 5)])[0]
@@ -37,17 +45,9 @@ def rid(native_id: str) -> RecordId:
     return RecordId("x", native_id)
 
 
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
-
-
 def to_ms(instant: datetime) -> datetime:
     """X's timestamps and snowflake ids keep milliseconds."""
     return instant.replace(microsecond=instant.microsecond // 1000 * 1000)
-
-
-def by_id(page: Page) -> dict[str, Post]:
-    return {p.record_id.native_id: p for p in page.posts}
 
 
 # -- real recorded pages ---------------------------------------------------------------------------
@@ -173,13 +173,7 @@ REAL_FILES: dict[str, Callable[[], None]] = {
 }
 
 
-def test_every_real_file_has_a_test() -> None:
-    assert sorted(p.name for p in REALDATA.iterdir()) == sorted(REAL_FILES)
-
-
-@pytest.mark.parametrize("name", sorted(REAL_FILES))
-def test_real_file(name: str) -> None:
-    REAL_FILES[name]()
+test_every_real_file_has_a_test, test_real_file = real_file_tests("x", REAL_FILES)
 
 
 def test_real_page_with_twarc_key_ignores_it() -> None:
@@ -244,11 +238,10 @@ def test_reply_requests_keep_each_query_within_a_page() -> None:
     ],
 )
 def test_bad_input_raises_page_parse_error(body: bytes, expected: str) -> None:
-    with pytest.raises(PageParseError) as caught:
-        x.parse_page(TIMELINE, body, {})
-    assert expected in caught.value.message
-    assert "x timeline /2/users/2351222345/tweets" in caught.value.message
-    assert caught.value.url == "/2/users/2351222345/tweets"
+    error = refusal(x.parse_page, TIMELINE, body)
+    assert expected in error.message
+    assert "x timeline /2/users/2351222345/tweets" in error.message
+    assert error.url == "/2/users/2351222345/tweets"
 
 
 def test_empty_page_is_the_end() -> None:
@@ -256,48 +249,23 @@ def test_empty_page_is_the_end() -> None:
     assert page.posts == () and page.next is None and page.follow_ups == ()
 
 
-JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
-    max_leaves=20,
-)
 TWEET_KEYS = ["id", "text", "created_at", "edit_history_tweet_ids", "referenced_tweets", "public_metrics", "author_id", "attachments", "conversation_id", "note_tweet", "lang"]
-TWEETS = st.lists(st.dictionaries(st.sampled_from(TWEET_KEYS), JSON | st.just("1577730467436138524"), max_size=8), max_size=3)
+TWEETS = st.lists(st.dictionaries(st.sampled_from(TWEET_KEYS), ORJSON | st.just("1577730467436138524"), max_size=8), max_size=3)
 PAGES = st.fixed_dictionaries(
     {"data": TWEETS},
     optional={
-        "includes": st.dictionaries(st.sampled_from(["users", "media", "tweets"]), JSON | TWEETS, max_size=3),
-        "meta": st.dictionaries(st.sampled_from(["next_token", "result_count"]), JSON, max_size=2),
-        "errors": JSON,
+        "includes": st.dictionaries(st.sampled_from(["users", "media", "tweets"]), ORJSON | TWEETS, max_size=3),
+        "meta": st.dictionaries(st.sampled_from(["next_token", "result_count"]), ORJSON, max_size=2),
+        "errors": ORJSON,
     },
 )
 
 
-def parses_or_refuses(body: bytes) -> None:
-    for request in (TIMELINE, SEARCH):
-        try:
-            page = x.parse_page(request, body, {})
-        except PageParseError:
-            continue
-        assert isinstance(page, Page)
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=200))
-def test_arbitrary_bytes_raise_only_page_parse_error(body: bytes) -> None:
-    parses_or_refuses(body)
-
-
-@settings(max_examples=300, deadline=None)
-@given(JSON)
-def test_arbitrary_json_raises_only_page_parse_error(value: Any) -> None:
-    parses_or_refuses(orjson.dumps(value))
-
-
-@settings(max_examples=500, deadline=None)
-@given(PAGES)
-def test_page_shaped_json_raises_only_page_parse_error(value: Any) -> None:
-    parses_or_refuses(orjson.dumps(value))
+(
+    test_arbitrary_bytes_raise_only_page_parse_error,
+    test_arbitrary_json_raises_only_page_parse_error,
+    test_page_shaped_json_raises_only_page_parse_error,
+) = only_page_parse_error_tests(x.parse_page, (TIMELINE, SEARCH), PAGES)
 
 
 # -- round trip with the sample X ------------------------------------------------------------------
@@ -305,10 +273,7 @@ def test_page_shaped_json_raises_only_page_parse_error(value: Any) -> None:
 POSTS = 300
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[SampleServer]:
-    with SampleServer(World(seed=3, posts_per_account=POSTS)) as running:
-        yield running
+server = serving(POSTS)
 
 
 def test_round_trip_captures_every_post_and_reply(server: SampleServer) -> None:
@@ -361,11 +326,7 @@ def test_round_trip_calls_are_within_a_tenth_of_the_minimum(server: SampleServer
 
 
 def test_round_trip_at_a_later_epoch() -> None:
-    with SampleServer(World(seed=3, posts_per_account=POSTS)) as server:
-        before = {p.record_id.native_id for p in walk_platform(server, "x").posts}
-        server.set_epoch(1)
-        world = server.world
-        walk = walk_platform(server, "x")
+    before, world, walk = walk_before_and_after("x", POSTS)
     records = {p.record_id.native_id: p for p in walk.posts}
     assert set(records) == sample_x.ground_truth(world)
     # deleted replies are gone (most were captured the night before)

@@ -2,34 +2,24 @@
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
 
 import httpx
-import orjson
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from archiver.errors import PageParseError
-from archiver.model import ApiRequest, Page, Post, RecordId
+from archiver.model import ApiRequest, Page, RecordId
 from archiver.platforms import AccountRef, get_platform
 from archiver.platforms import youtube
 from archiver.samples import SampleServer, World
 from archiver.samples.youtube import THREAD_REPLIES_INCLUDED, comment_id, ground_truth, thread_groups, video_id
-from tests.walk import Walk, walk_platform
+from tests.platforms import common
+from tests.platforms.common import Payloads, assert_calls_within_a_tenth, by_id, page_or_refusal_tests, real_payload_tests, refusal, utc, walked
+from tests.walk import Walk
 
-ROOT = Path(__file__).resolve().parents[2]
-REALDATA = ROOT.parent / "shared" / "realdata" / "youtube"
+REALDATA = common.REALDATA / "youtube"
 POSTS = 300
-
-
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=timezone.utc)  # type: ignore[arg-type, misc]
 
 
 def rid(native_id: str) -> RecordId:
@@ -38,10 +28,6 @@ def rid(native_id: str) -> RecordId:
 
 def parse(name: str, request: ApiRequest) -> Page:
     return youtube.parse_page(request, (REALDATA / name).read_bytes(), {})
-
-
-def by_id(page: Page) -> dict[str, Post]:
-    return {p.record_id.native_id: p for p in page.posts}
 
 
 # -- the module's contract ---------------------------------------------------------------------
@@ -207,14 +193,7 @@ CHECKS: dict[str, Callable[[str], None]] = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in REALDATA.iterdir()))
-def test_real_payload(name: str) -> None:
-    assert name in CHECKS, f"realdata/youtube/{name} is new: add a check for it to CHECKS in {Path(__file__).name}"
-    CHECKS[name](name)
-
-
-def test_every_check_has_its_payload() -> None:
-    assert sorted(CHECKS) == sorted(p.name for p in REALDATA.iterdir())
+test_real_payload, test_every_check_has_its_payload = real_payload_tests("youtube", CHECKS, __file__)
 
 
 # -- bad input ---------------------------------------------------------------------------------------
@@ -243,11 +222,10 @@ VIDEOS = ApiRequest("videos", "/videos", (("part", "snippet"), ("id", "abc")), "
     ],
 )
 def test_bad_bodies_raise_page_parse_error(body: bytes, expected: str) -> None:
-    with pytest.raises(PageParseError) as caught:
-        youtube.parse_page(VIDEOS, body, {})
-    assert expected in caught.value.message
-    assert caught.value.message.startswith("youtube videos /videos: ")
-    assert caught.value.url == "/videos"
+    error = refusal(youtube.parse_page, VIDEOS, body)
+    assert expected in error.message
+    assert error.message.startswith("youtube videos /videos: ")
+    assert error.url == "/videos"
 
 
 def test_unknown_endpoint_is_named() -> None:
@@ -269,65 +247,24 @@ REQUESTS = [
     youtube.comment_threads_request("UCx"),
     youtube.replies_request("Ugx", "vid"),
 ]
-JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
-    max_leaves=25,
+
+MUTABLE = Payloads(
+    REALDATA,
+    {
+        "videos_list_full_parts.json": VIDEOS,
+        "comment_threads_by_video_with_replies.json": youtube.video_threads_request("D-lhorsDlUQ"),
+        "comment_threads_all_to_channel_page1.json": youtube.comment_threads_request("UC_x5XG1OV2P6uZZ5FSM9Ttw"),
+        "playlist_items_page1.json": playlist_request(),
+        "channels_list_contentDetails.json": REQUESTS[0],
+        "comments_by_parent_page1.json": youtube.replies_request("Ugw5zYU6n9pmIgAZWvN4AaABAg", None),
+    },
 )
 
-
-def parses_or_refuses(request: ApiRequest, body: bytes) -> None:
-    try:
-        page = youtube.parse_page(request, body, {})
-    except PageParseError:
-        return
-    assert isinstance(page, Page)
-
-
-@given(st.sampled_from(REQUESTS), st.binary(max_size=200))
-def test_arbitrary_bytes_give_a_page_or_page_parse_error(request: ApiRequest, body: bytes) -> None:
-    parses_or_refuses(request, body)
-
-
-@given(st.sampled_from(REQUESTS), JSON)
-def test_arbitrary_json_gives_a_page_or_page_parse_error(request: ApiRequest, value: Any) -> None:
-    parses_or_refuses(request, json.dumps(value).encode())
-
-
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    yield prefix
-    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, child in children:
-        yield from _paths(child, prefix + (key,))
-
-
-def _replace(value: Any, path: tuple[Any, ...], new: Any) -> Any:
-    if not path:
-        return new
-    copy = value.copy()
-    copy[path[0]] = _replace(value[path[0]], path[1:], new)
-    return copy
-
-
-MUTABLE = {
-    "videos_list_full_parts.json": VIDEOS,
-    "comment_threads_by_video_with_replies.json": youtube.video_threads_request("D-lhorsDlUQ"),
-    "comment_threads_all_to_channel_page1.json": youtube.comment_threads_request("UC_x5XG1OV2P6uZZ5FSM9Ttw"),
-    "playlist_items_page1.json": playlist_request(),
-    "channels_list_contentDetails.json": REQUESTS[0],
-    "comments_by_parent_page1.json": youtube.replies_request("Ugw5zYU6n9pmIgAZWvN4AaABAg", None),
-}
-LOADED = {name: orjson.loads((REALDATA / name).read_bytes()) for name in MUTABLE}
-PATHS = {name: list(_paths(value)) for name, value in LOADED.items()}
-
-
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
-@given(st.data())
-def test_real_payloads_with_one_value_replaced_give_a_page_or_page_parse_error(data: st.DataObject) -> None:
-    name = data.draw(st.sampled_from(sorted(MUTABLE)))
-    path = data.draw(st.sampled_from(PATHS[name]))
-    mutated = _replace(LOADED[name], path, data.draw(JSON))
-    parses_or_refuses(MUTABLE[name], json.dumps(mutated).encode())
+(
+    test_arbitrary_bytes_give_a_page_or_page_parse_error,
+    test_arbitrary_json_gives_a_page_or_page_parse_error,
+    test_real_payloads_with_one_value_replaced_give_a_page_or_page_parse_error,
+) = page_or_refusal_tests(youtube.parse_page, REQUESTS, MUTABLE)
 
 
 # -- round trip with the sample YouTube ---------------------------------------------------------------
@@ -350,24 +287,8 @@ def minimum_calls(world: World) -> int:
     return 1 + 2 * math.ceil(videos / 50) + max(1, math.ceil(top_level / 100)) + long_threads
 
 
-def walk_at(epoch: int) -> tuple[SampleServer, Walk]:
-    server = SampleServer(World(seed=3, posts_per_account=POSTS)).start()
-    server.set_epoch(epoch)
-    return server, walk_platform(server, "youtube")
-
-
-@pytest.fixture(scope="module")
-def epoch0() -> Iterator[tuple[SampleServer, Walk]]:
-    server, walk = walk_at(0)
-    yield server, walk
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def epoch1() -> Iterator[tuple[SampleServer, Walk]]:
-    server, walk = walk_at(1)
-    yield server, walk
-    server.stop()
+epoch0 = walked("youtube", POSTS, 0)
+epoch1 = walked("youtube", POSTS, 1)
 
 
 def test_round_trip_captures_the_ground_truth(epoch0: tuple[SampleServer, Walk]) -> None:
@@ -423,18 +344,13 @@ def test_round_trip_keeps_text_hindi_and_media(epoch0: tuple[SampleServer, Walk]
 
 def test_round_trip_calls_stay_within_a_tenth_of_the_minimum(epoch0: tuple[SampleServer, Walk]) -> None:
     server, walk = epoch0
-    records = len({p.record_id for p in walk.posts})
-    minimum = minimum_calls(server.world)
-    per_thousand, minimum_per_thousand = walk.calls * 1000 / records, minimum * 1000 / records
-    assert per_thousand <= 1.1 * minimum_per_thousand, (walk.calls_by_endpoint, minimum)
+    assert_calls_within_a_tenth(walk, minimum_calls(server.world))
     assert walk.calls_by_endpoint["channel"] == 1
     assert walk.calls_by_endpoint["uploads"] == walk.calls_by_endpoint["videos"] == math.ceil(POSTS / 50)
 
 
 def fetch(server: SampleServer, request: ApiRequest) -> Page:
-    response = httpx.get(server.base_url("youtube") + request.path, params={**dict(request.params), "key": server.world.token("youtube")})
-    assert response.status_code == 200, response.text[:200]
-    return youtube.parse_page(request, response.content, dict(response.headers))
+    return common.fetch(server, "youtube", request)
 
 
 def test_uploads_paging_is_stable_while_the_world_grows() -> None:
