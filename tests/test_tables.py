@@ -41,6 +41,11 @@ def _rows(config: Config) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (r["record_id"], r["captured_at"], r["version_id"]))
 
 
+def _sql(query: str) -> list[tuple[Any, ...]]:
+    """Rows of a DuckDB query, run by DuckDB's own Parquet reader."""
+    return duckdb.connect().execute(query).fetchall()
+
+
 def _truth(world: World, platform: str) -> set[str]:
     return {f"{platform}:{i}" for i in importlib.import_module(f"archiver.samples.{platform}").ground_truth(world)}
 
@@ -51,14 +56,14 @@ def test_every_captured_record_has_a_row_readable_by_duckdb_and_pyarrow(config: 
     report = extract(config)
     assert not report.problems
     for platform in PLATFORMS:
-        ids = {r[0] for r in duckdb.sql(f"SELECT record_id FROM read_parquet('{_glob(config)}', hive_partitioning = true) WHERE platform = '{platform}'").fetchall()}
+        ids = {r[0] for r in _sql(f"SELECT record_id FROM read_parquet('{_glob(config)}', hive_partitioning = true) WHERE platform = '{platform}'")}
         assert _truth(sample_server.world, platform) <= ids, platform
         assert report.platforms[platform].new_versions == len(ids)  # a first capture: one version each
     dataset = ds.dataset(config.records_dir, format="parquet", partitioning="hive")
     assert {f.name for f in dataset.partitioning.schema} == {"platform", "account", "month"}
     hindi = dataset.to_table(filter=ds.field("language") == "hi", columns=["text"]).column("text").to_pylist()
     assert hindi and any("\u0900" <= ch <= "\u097f" for ch in hindi[0])
-    assert duckdb.sql(f"SELECT count(*) FROM read_parquet('{_glob(config)}') WHERE warc_file IS NULL OR warc_offset IS NULL").fetchall() == [(0,)]
+    assert _sql(f"SELECT count(*) FROM read_parquet('{_glob(config)}') WHERE warc_file IS NULL OR warc_offset IS NULL") == [(0,)]
     row = _rows(config)[0]
     assert row["schema_version"] == 1 and row["captured_at"].tzinfo is not None
 
