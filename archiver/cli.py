@@ -310,6 +310,25 @@ def rebuild_tables(ctx: click.Context, data_dir: Path | None, as_json: bool) -> 
     _print_extract(report, config, as_json)
 
 
+@cli.command()
+@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), help="Data directory (overrides the config).")
+@click.pass_context
+def retag(ctx: click.Context, data_dir: Path | None) -> None:
+    """Re-tag the record dataset with the retention schedule in force, reading no WARC file.
+
+    The schedule is `retention_schedule` in the config (default schemas/retention.yaml); it is
+    checked first, and every problem in it is listed.
+
+    Example: sangrah retag
+    """
+    from archiver import pipeline
+
+    config = _load(ctx, data_dir)
+    with _errors_as_click():
+        report = pipeline.retag_tables(config)
+    click.echo(f"checked {report.files_checked} Parquet files: re-tagged {report.files_retagged}, {report.rows_changed} rows changed retention")
+
+
 def _with_progress(ctx: click.Context, verb: str, work: Any) -> Any:
     console = _err_console()
     show = not ctx.obj["quiet"] and console.is_terminal

@@ -66,6 +66,7 @@ class Config(_Strict):
     data_dir: Path = Field(Path("sangrah-data"), description="Local directory for the store, staging area and SQLite catalog.")
     catalog_url: str | None = Field(None, description="SQLAlchemy URL of the catalog; empty means SQLite in data_dir.")
     operator: str | None = Field(None, description="Who runs harvests, written into each WARC's warcinfo; empty means the login name.")
+    retention_schedule: Path | None = Field(None, description="The department's retention schedule (YAML); empty means schemas/retention.yaml.")
     harvest: HarvestSettings = Field(default_factory=HarvestSettings)  # type: ignore[arg-type]
     tables: TablesSettings = Field(default_factory=TablesSettings)  # type: ignore[arg-type]
     platforms: dict[str, PlatformSettings] = Field(default_factory=_default_platforms)

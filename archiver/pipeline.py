@@ -554,12 +554,16 @@ def import_export(config: Config, *, kind: str, path: Path, account_key: str, ag
 # -- tables ------------------------------------------------------------------------------------
 def extract(config: Config, *, progress: Any = None) -> Any:
     """Extract every published WARC file not yet in the record dataset (idempotent)."""
+    from archiver.retention import load_schedule
     from archiver.tables.extract import extract_all
+    from archiver.tables.retag import retag
 
+    schedule = load_schedule(config.retention_schedule)
     catalog = open_catalog(config)
     store = _store(config)
     try:
-        report = extract_all(catalog, lambda key: _local(store, key), config.records_dir, chunk_rows=config.tables.chunk_rows, progress=progress)
+        report = extract_all(catalog, lambda key: _local(store, key), config.records_dir, schedule, chunk_rows=config.tables.chunk_rows, progress=progress)
+        report.retagged = retag(catalog, config.records_dir, schedule)
         catalog.audit(
             actor=config.operator_name,
             action="extract",
@@ -581,8 +585,10 @@ def rebuild_tables(config: Config, *, progress: Any = None) -> Any:
     import shutil
 
     from archiver.catalog import tables as t
+    from archiver.retention import load_schedule
     from archiver.tables.extract import extract_all
 
+    schedule = load_schedule(config.retention_schedule)
     catalog = open_catalog(config)
     store = _store(config)
     root = config.records_dir
@@ -595,10 +601,31 @@ def rebuild_tables(config: Config, *, progress: Any = None) -> Any:
         with catalog.engine.begin() as conn:
             for table in (t.record_versions, t.parquet_files, t.extractions):
                 conn.execute(table.delete())
-        report = extract_all(catalog, lambda key: _local(store, key), root, chunk_rows=config.tables.chunk_rows, progress=progress)
+        report = extract_all(catalog, lambda key: _local(store, key), root, schedule, chunk_rows=config.tables.chunk_rows, progress=progress)
         if aside.exists():
             shutil.rmtree(aside)
         catalog.audit(actor=config.operator_name, action="rebuild_tables", target=str(root), outcome="ok", details={"warc_files": report.warc_files, "rows": report.rows})
+        return report
+    finally:
+        catalog.close()
+
+
+def retag_tables(config: Config) -> Any:
+    """Re-tag the record dataset with the retention schedule in force; no WARC file is read."""
+    from archiver.retention import load_schedule
+    from archiver.tables.retag import retag
+
+    schedule = load_schedule(config.retention_schedule)
+    catalog = open_catalog(config)
+    try:
+        report = retag(catalog, config.records_dir, schedule)
+        catalog.audit(
+            actor=config.operator_name,
+            action="retag_tables",
+            target=str(config.records_dir),
+            outcome="ok",
+            details={"schedule": str(schedule.source), "fingerprint": schedule.fingerprint, "files": report.files_retagged, "rows_changed": report.rows_changed},
+        )
         return report
     finally:
         catalog.close()

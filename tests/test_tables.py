@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 import os
 import signal
 import subprocess
@@ -204,3 +205,50 @@ def test_schema_doc_is_current() -> None:
 
     doc = (Path(__file__).resolve().parents[1] / "docs" / "record-schema.md").read_text()
     assert doc == render_schema_doc(), "regenerate with: python -m archiver.tables.schema > docs/record-schema.md"
+
+
+def test_rows_carry_their_retention_tags(config: Config, sample_server: SampleServer) -> None:
+    register_samples(config, sample_server, ("x",))
+    harvest(config)
+    extract(config)
+    rows = _rows(config)
+    own_posts = [r for r in rows if r["by_department"] and r["kind"] == "post"]
+    replies = [r for r in rows if not r["by_department"] and r["kind"] == "reply"]
+    assert own_posts and {r["retention_series"] for r in own_posts} == {"department-posts"}
+    assert {(r["retention_class"], r["retention_until"]) for r in own_posts} == {("A", None)}
+    reply = replies[0]
+    assert reply["retention_series"] == "citizen-replies" and reply["retention_class"] == "C-3"
+    ist_year = reply["created_at"].astimezone(__import__("zoneinfo").ZoneInfo("Asia/Kolkata")).year
+    assert reply["retention_until"] == __import__("datetime").date(ist_year + 4, 1, 1)
+
+
+def test_a_changed_schedule_retags_without_reading_any_warc(config: Config, sample_server: SampleServer, tmp_path: Path) -> None:
+    from archiver.retention import DEFAULT_SCHEDULE_PATH
+
+    register_samples(config, sample_server, ("mastodon",))
+    harvest(config)
+    extract(config)
+    # the WARC files go away: re-tagging must not need them
+    (config.store_dir / "warcs").rename(tmp_path / "warcs-elsewhere")
+    text = DEFAULT_SCHEDULE_PATH.read_text()
+    changed = tmp_path / "retention.yaml"
+    changed.write_text(text.replace("class: C-3\n    retention: 3", "class: C-5\n    retention: 5"))
+    config_file = tmp_path / "sangrah.yaml"
+    config_file.write_text(yaml.safe_dump({"data_dir": str(config.data_dir), "retention_schedule": str(changed)}))
+    result = CliRunner().invoke(cli, ["--config", str(config_file), "retag"], obj={})
+    assert result.exit_code == 0, result.output
+    assert re.fullmatch(r"checked \d+ Parquet files: re-tagged \d+, [1-9]\d* rows changed retention\n", result.stdout)
+    classes = {r["retention_class"] for r in _rows(config) if r["retention_series"] == "citizen-replies"}
+    assert classes == {"C-5"}
+    again = CliRunner().invoke(cli, ["--config", str(config_file), "retag"], obj={})
+    assert ", 0 rows changed retention" in again.stdout and "re-tagged 0" in again.stdout
+
+
+def test_a_broken_schedule_is_a_usage_error_with_its_place(config: Config, tmp_path: Path) -> None:
+    broken = tmp_path / "retention.yaml"
+    broken.write_text("version: [\n")
+    config_file = tmp_path / "sangrah.yaml"
+    config_file.write_text(yaml.safe_dump({"data_dir": str(config.data_dir), "retention_schedule": str(broken)}))
+    result = CliRunner().invoke(cli, ["--config", str(config_file), "retag"], obj={})
+    assert result.exit_code == 2
+    assert str(broken) in result.stderr

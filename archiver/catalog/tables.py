@@ -130,6 +130,7 @@ parquet_files = Table(
     Column("sha256", String(64), nullable=False),
     Column("warc_file", String(255), nullable=False),
     Column("schema_version", Integer, nullable=False),
+    Column("schedule_fingerprint", String(64), nullable=False),  # the retention schedule its tags come from
     Column("status", String(20), nullable=False),  # pending (entered, not yet in place), published
     Column("created_at", DateTime(timezone=True), nullable=False),
 )

@@ -38,10 +38,11 @@ from archiver.errors import CaptureError, PageParseError
 from archiver.model import ApiRequest, WarcPointer, content_hash
 from archiver.platforms import get_platform
 from archiver.storage.local import fsync_dir
-from archiver.tables.rows import Capture, row_for
+from archiver.retention import Schedule
+from archiver.tables.rows import Capture, row_for, tag_row
 from archiver.tables.schema import RECORD_SCHEMA, SCHEMA_VERSION
 
-__all__ = ["ExtractReport", "Problem", "extract_all", "dataset_files"]
+__all__ = ["ExtractReport", "Problem", "extract_all", "dataset_files", "write_parquet"]
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ class ExtractReport:
     parquet_files: int = 0
     problems: list[Problem] = field(default_factory=list)
     recovered: list[str] = field(default_factory=list)
+    retagged: Any = None  #: the RetagReport of the re-tagging that followed, if any
 
     @property
     def rows(self) -> int:
@@ -95,8 +97,20 @@ def dataset_files(root: Path) -> list[Path]:
     return sorted(root.rglob("*.parquet"))
 
 
-def extract_all(catalog: Catalog, warc_path: Callable[[str], Path], root: Path, *, chunk_rows: int = DEFAULT_CHUNK_ROWS, progress: ProgressFn | None = None) -> ExtractReport:
-    """Extract every published WARC file not yet (wholly) extracted into the dataset at ``root``."""
+def extract_all(
+    catalog: Catalog,
+    warc_path: Callable[[str], Path],
+    root: Path,
+    schedule: Schedule,
+    *,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    progress: ProgressFn | None = None,
+) -> ExtractReport:
+    """Extract every published WARC file not yet (wholly) extracted into the dataset at ``root``.
+
+    Every row is tagged with ``schedule``; files whose tags come from another schedule are
+    re-tagged (``retag``) so that the whole dataset agrees with the schedule in force.
+    """
     report = ExtractReport()
     root.mkdir(parents=True, exist_ok=True)
     report.recovered = _recover(catalog, root)
@@ -106,7 +120,7 @@ def extract_all(catalog: Catalog, warc_path: Callable[[str], Path], root: Path, 
         state = done.get(warc.name)
         if state is not None and state.complete:
             continue
-        _Extraction(catalog, root, warc.name, warc.harvest_id, chunk_rows, report).run(warc_path(warc.store_key), state.offset_done if state else 0, state.rows if state else 0)
+        _Extraction(catalog, root, warc.name, warc.harvest_id, chunk_rows, report, schedule).run(warc_path(warc.store_key), state.offset_done if state else 0, state.rows if state else 0)
         report.warc_files += 1
         if progress:
             progress(warc.name, report.rows, report)
@@ -130,7 +144,8 @@ class _Known:
 
 
 class _Extraction:
-    def __init__(self, catalog: Catalog, root: Path, warc_name: str, harvest_id: str, chunk_rows: int, report: ExtractReport) -> None:
+    def __init__(self, catalog: Catalog, root: Path, warc_name: str, harvest_id: str, chunk_rows: int, report: ExtractReport, schedule: Schedule) -> None:
+        self.schedule = schedule
         self.catalog = catalog
         self.root = root
         self.warc_name = warc_name
@@ -211,7 +226,7 @@ class _Extraction:
                 last_walk=walk or (previous.last_walk if previous else None),
             )
             if changed:
-                self.rows.append(row)
+                self.rows.append(tag_row(row, self.schedule))
                 counts.new_versions += 1
 
     def _deletions(self, record: ReadRecord) -> None:
@@ -241,9 +256,10 @@ class _Extraction:
             gone = list(conn.execute(query))
         for r in gone:
             platform = r.record_id.split(":", 1)[0]
-            row = deletion_row(r.record_id, platform, account, r.kind, r.by_department, r.root_id, r.created_at, seen_at, record, self.harvest_id)
+            created = _utc(r.created_at)
+            row = tag_row(deletion_row(r.record_id, platform, account, r.kind, r.by_department, r.root_id, created, seen_at, record, self.harvest_id), self.schedule)
             self.rows.append(row)
-            self.touched[r.record_id] = _Known(row["version_id"], seen_at, r.versions + 1, True, account, r.kind, r.by_department, r.root_id, r.created_at, r.last_walk)
+            self.touched[r.record_id] = _Known(row["version_id"], seen_at, r.versions + 1, True, account, r.kind, r.by_department, r.root_id, created, r.last_walk)
             self.report.platforms[platform].deletions += 1
             self.report.platforms[platform].new_versions += 1
 
@@ -261,7 +277,10 @@ class _Extraction:
             for start in range(0, len(missing), 500):
                 batch = missing[start : start + 500]
                 for r in conn.execute(select(t.record_versions).where(t.record_versions.c.record_id.in_(batch))).mappings():
-                    found[r["record_id"]] = _Known(**{c: r[c] for c in columns})
+                    values = {c: r[c] for c in columns}
+                    values["captured_at"] = _utc(values["captured_at"])
+                    values["created_at"] = _utc(values["created_at"])
+                    found[r["record_id"]] = _Known(**values)
         return found
 
     # -- one chunk ----------------------------------------------------------------------------
@@ -318,9 +337,7 @@ class _Extraction:
             name = f"{stem}-{self.chunk_start:012d}-{serial:03d}.parquet"
             final = folder / name
             temp = folder / f"{name}{_PART}"
-            pq.write_table(pa.Table.from_pylist(rows, schema=RECORD_SCHEMA), temp, row_group_size=ROW_GROUP_ROWS, compression="zstd")
-            with open(temp, "rb+") as handle:
-                os.fsync(handle.fileno())
+            write_parquet(pa.Table.from_pylist(rows, schema=RECORD_SCHEMA), temp, self.schedule.fingerprint)
             written.append(
                 {
                     "temp": temp,
@@ -332,10 +349,24 @@ class _Extraction:
                         "sha256": hashlib.sha256(temp.read_bytes()).hexdigest(),
                         "warc_file": self.warc_name,
                         "schema_version": SCHEMA_VERSION,
+                        "schedule_fingerprint": self.schedule.fingerprint,
                     },
                 }
             )
         return written
+
+
+def write_parquet(table: pa.Table, path: Path, fingerprint: str) -> None:
+    """Write and fsync one file of the dataset, naming the retention schedule of its tags."""
+    metadata = {**(table.schema.metadata or {}), b"sangrah.retention_fingerprint": fingerprint.encode()}
+    pq.write_table(table.replace_schema_metadata(metadata), path, row_group_size=ROW_GROUP_ROWS, compression="zstd")
+    with open(path, "rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    # SQLite gives timezone-aware columns back naive; they were written in UTC
+    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
 
 
 def _as_dict(known: _Known) -> dict[str, Any]:

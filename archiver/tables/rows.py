@@ -14,9 +14,10 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from archiver.model import Post, WarcPointer, content_hash
+from archiver.retention import RecordFacts, Schedule
 from archiver.tables.schema import SCHEMA_VERSION
 
-__all__ = ["Capture", "row_for", "version_id", "text_entities"]
+__all__ = ["Capture", "row_for", "version_id", "text_entities", "tag_row"]
 
 _HASHTAG = re.compile(r"(?<![\w&])#([\w\u0900-\u097F]+)")
 _MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_][A-Za-z0-9_.]*[A-Za-z0-9_]|[A-Za-z0-9_])")
@@ -131,3 +132,20 @@ def row_for(post: Post, capture: Capture, *, deleted: bool = False, media_pointe
         "retention_until": None,
         "schema_version": SCHEMA_VERSION,
     }
+
+
+def tag_row(row: dict[str, Any], schedule: Schedule) -> dict[str, Any]:
+    """Set the row's retention series, class and disposal date from the schedule (in place)."""
+    tag = schedule.tag(
+        RecordFacts(
+            platform=row["platform"],
+            kind=row["kind"],
+            by_department=row["by_department"],
+            is_media=False,
+            created_at=row["created_at"] or row["captured_at"],
+        )
+    )
+    row["retention_series"] = tag.series
+    row["retention_class"] = tag.retention_class
+    row["retention_until"] = tag.retention_until
+    return row

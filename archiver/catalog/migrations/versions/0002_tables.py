@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("sha256", sa.String(64), nullable=False),
         sa.Column("warc_file", sa.String(255), nullable=False),
         sa.Column("schema_version", sa.Integer, nullable=False),
+        sa.Column("schedule_fingerprint", sa.String(64), nullable=False),
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("created_at", TS, nullable=False),
     )

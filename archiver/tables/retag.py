@@ -1,0 +1,68 @@
+"""Re-tag the record dataset with the retention schedule in force, without reading any WARC file.
+
+Each Parquet file names the schedule its tags come from (its fingerprint, in the file and in the
+catalog's Parquet manifest). A file tagged under another schedule is read, every row re-tagged,
+and the file replaced as extraction publishes one: written as ``.part``, entered in the
+manifest, then renamed over the old file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import select, update
+
+from archiver.catalog import Catalog
+from archiver.catalog import tables as t
+from archiver.retention import Schedule
+from archiver.storage.local import fsync_dir
+from archiver.tables.extract import write_parquet
+from archiver.tables.rows import tag_row
+from archiver.tables.schema import RECORD_SCHEMA
+
+__all__ = ["RetagReport", "retag"]
+
+_TAG_COLUMNS = ("retention_series", "retention_class", "retention_until")
+
+
+@dataclass(slots=True)
+class RetagReport:
+    files_checked: int = 0
+    files_retagged: int = 0
+    rows_changed: int = 0
+
+
+def retag(catalog: Catalog, root: Path, schedule: Schedule) -> RetagReport:
+    report = RetagReport()
+    with catalog.engine.connect() as conn:
+        files = list(conn.execute(select(t.parquet_files).where(t.parquet_files.c.status == "published").order_by(t.parquet_files.c.path)))
+    for entry in files:
+        report.files_checked += 1
+        if entry.schedule_fingerprint == schedule.fingerprint:
+            continue
+        path = root / entry.path
+        rows = pq.read_table(path).to_pylist()
+        for row in rows:
+            before = tuple(row[c] for c in _TAG_COLUMNS)
+            tag_row(row, schedule)
+            report.rows_changed += before != tuple(row[c] for c in _TAG_COLUMNS)
+        temp = path.with_name(path.name + ".part")
+        write_parquet(pa.Table.from_pylist(rows, schema=RECORD_SCHEMA), temp, schedule.fingerprint)
+        digest = hashlib.sha256(temp.read_bytes()).hexdigest()
+        with catalog.engine.begin() as conn:
+            conn.execute(
+                update(t.parquet_files)
+                .where(t.parquet_files.c.path == entry.path)
+                .values(status="pending", sha256=digest, size_bytes=temp.stat().st_size, schedule_fingerprint=schedule.fingerprint)
+            )
+        os.replace(temp, path)
+        fsync_dir(path.parent)
+        with catalog.engine.begin() as conn:
+            conn.execute(update(t.parquet_files).where(t.parquet_files.c.path == entry.path).values(status="published"))
+        report.files_retagged += 1
+    return report
