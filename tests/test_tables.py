@@ -252,3 +252,18 @@ def test_a_broken_schedule_is_a_usage_error_with_its_place(config: Config, tmp_p
     result = CliRunner().invoke(cli, ["--config", str(config_file), "retag"], obj={})
     assert result.exit_code == 2
     assert str(broken) in result.stderr
+
+
+def test_a_thread_that_answers_404_marks_its_post_deleted(config: Config, sample_server: SampleServer) -> None:
+    register_samples(config, sample_server, ("mastodon",))
+    harvest(config)
+    extract(config)
+    status = next(r for r in _rows(config) if r["by_department"] and (r["reply_count"] or 0) > 0 and r["kind"] == "post")
+    native = status["record_id"].split(":", 1)[1]
+    sample_server.inject("404", platform="mastodon", path_pattern=rf"/statuses/{native}/context", count=1)
+    harvest(_revisit_all(config))
+    report = extract(config)
+    assert report.platforms["mastodon"].deletions >= 1
+    deleted = [r for r in _rows(config) if r["record_id"] == status["record_id"] and r["deleted_on_platform"]]
+    assert len(deleted) == 1 and deleted[0]["deleted_seen_at"] is not None
+    assert deleted[0]["retention_series"] == "department-posts"

@@ -230,38 +230,50 @@ class _Extraction:
                 counts.new_versions += 1
 
     def _deletions(self, record: ReadRecord) -> None:
-        """After a complete window: what was in it before and was not returned again is gone."""
+        """At a window's end: the records the platform said are gone, and, after a complete
+        window, those it was in a position to return again and did not."""
         window = orjson.loads(record.payload)
-        if window.get("type") != "harvest-window" or window.get("status") != "ok":
+        if window.get("type") != "harvest-window":
             return
+        account, walk, platform = window["account"], window.get("walk_id"), window["platform"]
         gaps = (window.get("coverage") or {}).get("gaps", [])
-        # a "not_found" gap is itself a finding (the platform said the post is gone); any other
-        # gap means something was missed, and a miss must not be taken for a deletion
-        if any(g.get("cause") != "not_found" for g in gaps) or not (window.get("window") or {}).get("start") or not window.get("walk_id"):
-            return
-        start = datetime.fromisoformat(window["window"]["start"])
-        account, walk = window["account"], window["walk_id"]
         rv = t.record_versions
-        relisted_roots = (
-            select(rv.c.record_id).where(rv.c.account == account, rv.c.last_walk == walk, rv.c.root_id.is_(None), rv.c.created_at >= start)
-        ).scalar_subquery()
-        query = select(rv).where(
-            rv.c.account == account,
-            rv.c.deleted.is_(False),
-            (rv.c.last_walk != walk) | rv.c.last_walk.is_(None),
-            ((rv.c.root_id.is_(None) & (rv.c.created_at >= start)) | rv.c.root_id.in_(relisted_roots)),
-        )
+        queries = []
+        # a 404 on a post's own thread, or a post the platform lists as an error: it says so itself
+        named = sorted({f"{platform}:{g['target']}" for g in gaps if g.get("cause") == "not_found" and g.get("target")})
+        if named:
+            queries.append(select(rv).where(rv.c.record_id.in_(named), rv.c.deleted.is_(False)))
+        # any gap but "not_found" means something was missed, and a miss is not a deletion
+        start_text = (window.get("window") or {}).get("start")
+        if window.get("status") == "ok" and walk and start_text and all(g.get("cause") == "not_found" for g in gaps):
+            start = datetime.fromisoformat(start_text)
+            relisted_roots = (
+                select(rv.c.record_id).where(rv.c.account == account, rv.c.last_walk == walk, rv.c.root_id.is_(None), rv.c.created_at >= start)
+            ).scalar_subquery()
+            queries.append(
+                select(rv).where(
+                    rv.c.account == account,
+                    rv.c.deleted.is_(False),
+                    (rv.c.last_walk != walk) | rv.c.last_walk.is_(None),
+                    ((rv.c.root_id.is_(None) & (rv.c.created_at >= start)) | rv.c.root_id.in_(relisted_roots)),
+                )
+            )
         seen_at = record.date or datetime.now(timezone.utc)
+        gone: dict[str, Any] = {}
         with self.catalog.engine.connect() as conn:
-            gone = list(conn.execute(query))
-        for r in gone:
-            platform = r.record_id.split(":", 1)[0]
+            for query in queries:
+                for r in conn.execute(query):
+                    gone.setdefault(r.record_id, r)
+        for r in gone.values():
+            if r.record_id in self.touched and self.touched[r.record_id].deleted:
+                continue
+            record_platform = r.record_id.split(":", 1)[0]
             created = _utc(r.created_at)
-            row = tag_row(deletion_row(r.record_id, platform, account, r.kind, r.by_department, r.root_id, created, seen_at, record, self.harvest_id), self.schedule)
+            row = tag_row(deletion_row(r.record_id, record_platform, r.account, r.kind, r.by_department, r.root_id, created, seen_at, record, self.harvest_id), self.schedule)
             self.rows.append(row)
-            self.touched[r.record_id] = _Known(row["version_id"], seen_at, r.versions + 1, True, account, r.kind, r.by_department, r.root_id, created, r.last_walk)
-            self.report.platforms[platform].deletions += 1
-            self.report.platforms[platform].new_versions += 1
+            self.touched[r.record_id] = _Known(row["version_id"], seen_at, r.versions + 1, True, r.account, r.kind, r.by_department, r.root_id, created, r.last_walk)
+            self.report.platforms[record_platform].deletions += 1
+            self.report.platforms[record_platform].new_versions += 1
 
     def _known(self, record_ids: list[str]) -> dict[str, _Known]:
         """The latest version of each record: this chunk's first, then the catalog's."""
