@@ -477,17 +477,18 @@ def demo(ctx: click.Context, data_dir: Path, posts: int, seed: int, night: int, 
 
 
 def _print_sample_rows(config: Config) -> None:
-    """A few rows of the record dataset, one per platform, read back with DuckDB-free pyarrow."""
+    """A few rows of the record dataset, one per platform, read back with pyarrow."""
     import pyarrow.dataset as ds
 
     dataset = ds.dataset(config.records_dir, format="parquet", partitioning="hive")
-    columns = ["record_id", "kind", "by_department", "created_at", "text"]
-    table = Table(*columns, title="A few rows of the record dataset", show_lines=False)
+    columns = ["record_id", "kind", "by_department", "created_at", "retention_class", "text"]
+    table = Table("record", "kind", "by", "posted", "kept", "text", title="A few rows of the record dataset")
     for platform in PLATFORMS:
         rows = dataset.to_table(columns=columns, filter=(ds.field("platform") == platform) & (ds.field("kind") != "post")).slice(0, 1).to_pylist()
         for row in rows:
-            when = row["created_at"].astimezone(IST).strftime("%Y-%m-%d %H:%M IST") if row["created_at"] else ""
-            table.add_row(row["record_id"][:34], row["kind"], "yes" if row["by_department"] else "no", when, row["text"][:60])
+            when = row["created_at"].astimezone(IST).strftime("%Y-%m-%d") if row["created_at"] else ""
+            who = "department" if row["by_department"] else "citizen"
+            table.add_row(row["record_id"][:26], row["kind"], who, when, row["retention_class"] or "", row["text"][:48])
     _out_console().print(table)
     click.echo(f"query it with DuckDB: SELECT * FROM read_parquet('{config.records_dir}/**/*.parquet', hive_partitioning = true)")
 
