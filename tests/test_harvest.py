@@ -139,7 +139,7 @@ def test_no_api_page_is_captured_twice_in_one_harvest(config: Config, sample_ser
 def test_parallel_runs_keep_to_their_own_staging_and_accounts(config: Config, sample_server: SampleServer) -> None:
     """Two runs at once (Airflow maps one task per account): neither touches the other's files,
     and one account is never walked by both."""
-    from archiver.pipeline import _account_lock, _run_staging
+    from archiver.pipeline.capture import account_lock as _account_lock, run_staging as _run_staging
 
     register_samples(config, sample_server, ("x", "mastodon"))
     with _run_staging(config, "other-run") as other_dir:

@@ -1,7 +1,7 @@
-"""The pipeline's steps, each idempotent, used by the CLI and (later) the Airflow DAGs.
+"""Capture steps: ``harvest`` the accounts into WARC files and publish them; ``verify`` them.
 
-``harvest`` captures the configured accounts into WARC files and publishes them;
-``verify`` re-hashes every published WARC against the manifest and re-reads every record.
+A harvest writes in a staging directory of its own, publishes each closed file with the cursors
+it advances (``Publisher``), and finishes what a killed run left (``recover_staging``).
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ from archiver.capture.reader import verify_file
 from archiver.capture.writer import OPEN_SUFFIX, ClosedWarc, WarcWriter
 from archiver.catalog import AccountRow, Catalog
 from archiver.config import Config
-from archiver.errors import ArchiverError, AuthError, CaptureError, CatalogError
+from archiver.errors import AuthError, CaptureError, CatalogError
 from archiver.harvest import AccountHarvest, ExchangeRecorder, ProgressFn, harvest_account
 from archiver.http import PlatformClient, RetryPolicy
 from archiver.platforms import AccountRef, PlatformModule, get_platform
 from archiver.storage import LocalStore
 
-__all__ = ["HarvestReport", "VerifyReport", "open_catalog", "harvest", "verify", "recover_staging", "WARC_PREFIX"]
+__all__ = ["HarvestReport", "VerifyReport", "Publisher", "open_catalog", "open_store", "harvest", "verify", "recover_staging", "run_staging", "account_lock", "WARC_PREFIX"]
 
 log = logging.getLogger(__name__)
 
@@ -86,12 +86,12 @@ def open_catalog(config: Config) -> Catalog:
     return catalog
 
 
-def _store(config: Config) -> LocalStore:
+def open_store(config: Config) -> LocalStore:
     config.store_dir.mkdir(parents=True, exist_ok=True)
     return LocalStore(config.store_dir)
 
 
-class _Publisher:
+class Publisher:
     """Called by the writer for each closed file: manifest + cursors, then the store."""
 
     def __init__(self, catalog: Catalog, store: LocalStore, harvest_id: str, operator: str) -> None:
@@ -141,7 +141,7 @@ class _Publisher:
 
 
 @contextmanager
-def _run_staging(config: Config, run_id: str) -> Iterator[Path]:
+def run_staging(config: Config, run_id: str) -> Iterator[Path]:
     """A staging directory of this run's own, locked while the run lives.
 
     Runs in parallel (one Airflow task per account) each write in their own directory; recovery
@@ -163,7 +163,7 @@ def _run_staging(config: Config, run_id: str) -> Iterator[Path]:
 
 
 @contextmanager
-def _account_lock(config: Config, account_key: str) -> Iterator[bool]:
+def account_lock(config: Config, account_key: str) -> Iterator[bool]:
     """Hold the account's lock for the length of its walk; yields False if another run holds it."""
     locks = config.data_dir / "locks"
     locks.mkdir(parents=True, exist_ok=True)
@@ -231,7 +231,7 @@ def harvest(
 ) -> HarvestReport:
     """Capture the given accounts (all active ones when None) and publish their WARC files."""
     catalog = open_catalog(config)
-    store = _store(config)
+    store = open_store(config)
     operator = config.operator_name
     accounts = _select_accounts(catalog, account_keys)
     recovered = recover_staging(config, catalog, store, operator=operator)
@@ -240,7 +240,7 @@ def harvest(
     report = HarvestReport(harvest_id=harvest_id, started_at=started, recovered=recovered)
     catalog.start_run(harvest_id, operator=operator, host=config.host_name, software=SOFTWARE)
     catalog.audit(actor=operator, action="harvest_start", target=harvest_id, outcome="ok", details={"accounts": [a.key for a in accounts]})
-    publisher = _Publisher(catalog, store, harvest_id, operator)
+    publisher = Publisher(catalog, store, harvest_id, operator)
     policy = RetryPolicy(
         max_retries=config.harvest.max_retries,
         backoff_base_seconds=config.harvest.backoff_base_seconds,
@@ -248,7 +248,7 @@ def harvest(
         timeout_seconds=config.harvest.timeout_seconds,
     )
     try:
-        with _run_staging(config, harvest_id) as staging_dir:
+        with run_staging(config, harvest_id) as staging_dir:
             writer = WarcWriter(
                 staging_dir,
                 prefix="sangrah",
@@ -294,7 +294,7 @@ def _select_accounts(catalog: Catalog, keys: Sequence[str] | None) -> list[Accou
 def _harvest_one(
     config: Config,
     catalog: Catalog,
-    publisher: _Publisher,
+    publisher: Publisher,
     recorder: ExchangeRecorder,
     policy: RetryPolicy,
     row: AccountRow,
@@ -315,7 +315,7 @@ def _harvest_one(
         )
         catalog.audit(actor=config.operator_name, action="harvest_account", target=account.key, outcome="failed", details=error.to_dict())
         return AccountHarvest(account=account, status="failed", error=error)
-    with _account_lock(config, account.key) as locked:
+    with account_lock(config, account.key) as locked:
         if not locked:
             busy = CaptureError(
                 f"{account.label()}: another harvest of this account is running now; this run left it alone. "
@@ -328,7 +328,7 @@ def _harvest_one(
 def _walk_account(
     config: Config,
     catalog: Catalog,
-    publisher: _Publisher,
+    publisher: Publisher,
     recorder: ExchangeRecorder,
     policy: RetryPolicy,
     row: AccountRow,
@@ -397,7 +397,7 @@ class VerifyReport:
 def verify(config: Config) -> VerifyReport:
     """Re-hash every published WARC against the manifest and re-read every record."""
     catalog = open_catalog(config)
-    store = _store(config)
+    store = open_store(config)
     report = VerifyReport()
     listed: set[str] = set()
     try:
@@ -433,206 +433,3 @@ def verify(config: Config) -> VerifyReport:
     finally:
         catalog.close()
     return report
-
-
-
-
-# -- account exports ---------------------------------------------------------------------------
-@dataclass(slots=True)
-class ImportReport:
-    kind: str
-    account: str
-    source: str
-    source_sha256: str
-    members: list[dict[str, Any]] = field(default_factory=list)
-    posts: int = 0
-    earliest: datetime | None = None
-    latest: datetime | None = None
-    published: list[ClosedWarc] = field(default_factory=list)
-
-
-def import_export(config: Config, *, kind: str, path: Path, account_key: str, again: bool = False) -> ImportReport:
-    """Store an account export (an X archive, a Facebook download) as WARC resource records.
-
-    Every member file that holds posts is parsed first (so a damaged export is refused before
-    anything is written), then stored byte for byte as a ``resource`` record, with one
-    ``metadata`` record describing the export: its file name, SHA-256, members and date range.
-    """
-    import hashlib
-    import zipfile
-
-    from archiver.errors import ArchiverError as _Error
-    from archiver.platforms.exports import EXPORT_KINDS, is_facebook_export_member, is_x_archive_member, parse_member
-
-    if kind not in EXPORT_KINDS:
-        raise _Error(f"unknown export kind {kind!r}; known: {', '.join(EXPORT_KINDS)}")
-    catalog = open_catalog(config)
-    store = _store(config)
-    operator = config.operator_name
-    try:
-        row = catalog.get_account(account_key)
-        if row is None:
-            raise CatalogError(f"no account {account_key} is registered; add it first: sangrah accounts add {EXPORT_KINDS[kind]} ID --handle HANDLE")
-        if row.platform != EXPORT_KINDS[kind]:
-            raise _Error(f"{path.name} is a {kind}, which belongs to {EXPORT_KINDS[kind]}, but {account_key} is a {row.platform} account.")
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        source_sha256 = digest.hexdigest()
-        earlier = [e for e in catalog.audit_entries(action="import_export") if (e["details"] or {}).get("source_sha256") == source_sha256]
-        if earlier and not again:
-            raise _Error(
-                f"{path.name} (SHA-256 {source_sha256[:16]}…) was already imported on {earlier[0]['at']:%Y-%m-%d %H:%M} UTC. "
-                "Importing it again would store a second copy; add --again if that is what you want."
-            )
-        try:
-            archive = zipfile.ZipFile(path)
-        except (OSError, zipfile.BadZipFile) as exc:
-            raise _Error(f"{path}: not a readable zip file ({exc}). Give the zip as downloaded from the platform, unchanged.") from exc
-        wanted = is_x_archive_member if kind == "x-archive" else is_facebook_export_member
-        report = ImportReport(kind=kind, account=account_key, source=path.name, source_sha256=source_sha256)
-        with archive:
-            names = [n for n in archive.namelist() if wanted(n)]
-            if not names:
-                expected = "data/tweets.js" if kind == "x-archive" else "posts/…posts….json"
-                raise _Error(f"{path.name}: no {expected} inside; is this the {kind} zip as the platform delivered it?")
-            parsed: list[tuple[str, bytes, int]] = []
-            for name in names:
-                body = archive.read(name)
-                posts = parse_member(kind, name, body, row.native_id, row.handle)
-                for post in posts:
-                    if post.created_at is not None:
-                        report.earliest = post.created_at if report.earliest is None else min(report.earliest, post.created_at)
-                        report.latest = post.created_at if report.latest is None else max(report.latest, post.created_at)
-                report.posts += len(posts)
-                parsed.append((name, body, len(posts)))
-            harvest_id = f"import-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
-            publisher = _Publisher(catalog, store, harvest_id, operator)
-            now = datetime.now(timezone.utc)
-            with _run_staging(config, harvest_id) as staging_dir, WarcWriter(
-                staging_dir,
-                prefix="sangrah-import",
-                max_file_bytes=config.harvest.max_file_bytes,
-                warcinfo={"operator": operator, "hostname": config.host_name, "harvest-id": harvest_id, "isPartOf": "sangrah", "description": f"{kind} import of {path.name}"},
-                on_close=publisher,
-            ) as writer:
-                for name, body, count in parsed:
-                    content_type = "application/javascript" if name.endswith(".js") else "application/json"
-                    written = writer.write_resource(
-                        uri=f"urn:sangrah:export:{kind}:{source_sha256}/{name}",
-                        content_type=content_type,
-                        body=body,
-                        created_at=now,
-                    )
-                    report.members.append({"name": name, "bytes": len(body), "sha256": hashlib.sha256(body).hexdigest(), "records": count, "warc_record_id": written.record_id})
-                writer.write_metadata(
-                    uri=f"urn:sangrah:export:{kind}:{source_sha256}",
-                    created_at=now,
-                    fields={
-                        "type": "account-export",
-                        "kind": kind,
-                        "account": account_key,
-                        "source_file": path.name,
-                        "source_sha256": source_sha256,
-                        "source_bytes": path.stat().st_size,
-                        "members": report.members,
-                        "posts": report.posts,
-                        "earliest": report.earliest.isoformat() if report.earliest else None,
-                        "latest": report.latest.isoformat() if report.latest else None,
-                        "imported_by": operator,
-                        "coverage": {"complete": None, "note": "an export holds what the platform put in it; it says nothing of what it left out"},
-                    },
-                )
-        report.published = publisher.published
-        catalog.audit(actor=operator, action="import_export", target=account_key, outcome="ok", details={"kind": kind, "source": path.name, "source_sha256": source_sha256, "posts": report.posts, "warc_files": [w.name for w in report.published]})
-        return report
-    finally:
-        catalog.close()
-
-
-# -- tables ------------------------------------------------------------------------------------
-def extract(config: Config, *, progress: Any = None) -> Any:
-    """Extract every published WARC file not yet in the record dataset (idempotent)."""
-    from archiver.retention import load_schedule
-    from archiver.tables.extract import extract_all
-    from archiver.tables.retag import retag
-
-    schedule = load_schedule(config.retention_schedule)
-    catalog = open_catalog(config)
-    store = _store(config)
-    try:
-        report = extract_all(catalog, lambda key: _local(store, key), config.records_dir, schedule, chunk_rows=config.tables.chunk_rows, progress=progress)
-        report.retagged = retag(catalog, config.records_dir, schedule)
-        catalog.audit(
-            actor=config.operator_name,
-            action="extract",
-            target=str(config.records_dir),
-            outcome="ok" if not report.problems else "problems",
-            details={"warc_files": report.warc_files, "rows": report.rows, "problems": [p.to_json() for p in report.problems[:50]]},
-        )
-        return report
-    finally:
-        catalog.close()
-
-
-def rebuild_tables(config: Config, *, progress: Any = None) -> Any:
-    """Regenerate the whole record dataset from the WARC files.
-
-    The old dataset is moved aside first and removed only once the new one is complete, so an
-    interrupted rebuild leaves the old one to return to (run the rebuild again).
-    """
-    import shutil
-
-    from archiver.catalog import tables as t
-    from archiver.retention import load_schedule
-    from archiver.tables.extract import extract_all
-
-    schedule = load_schedule(config.retention_schedule)
-    catalog = open_catalog(config)
-    store = _store(config)
-    root = config.records_dir
-    aside = root.with_name(f".{root.name}.replaced")
-    try:
-        if aside.exists():
-            shutil.rmtree(aside)
-        if root.exists():
-            root.rename(aside)
-        with catalog.engine.begin() as conn:
-            for table in (t.record_versions, t.parquet_files, t.extractions):
-                conn.execute(table.delete())
-        report = extract_all(catalog, lambda key: _local(store, key), root, schedule, chunk_rows=config.tables.chunk_rows, progress=progress)
-        if aside.exists():
-            shutil.rmtree(aside)
-        catalog.audit(actor=config.operator_name, action="rebuild_tables", target=str(root), outcome="ok", details={"warc_files": report.warc_files, "rows": report.rows})
-        return report
-    finally:
-        catalog.close()
-
-
-def retag_tables(config: Config) -> Any:
-    """Re-tag the record dataset with the retention schedule in force; no WARC file is read."""
-    from archiver.retention import load_schedule
-    from archiver.tables.retag import retag
-
-    schedule = load_schedule(config.retention_schedule)
-    catalog = open_catalog(config)
-    try:
-        report = retag(catalog, config.records_dir, schedule)
-        catalog.audit(
-            actor=config.operator_name,
-            action="retag_tables",
-            target=str(config.records_dir),
-            outcome="ok",
-            details={"schedule": str(schedule.source), "fingerprint": schedule.fingerprint, "files": report.files_retagged, "rows_changed": report.rows_changed},
-        )
-        return report
-    finally:
-        catalog.close()
-
-
-def _local(store: LocalStore, key: str) -> Path:
-    path = store.local_path(key)
-    if path is None:
-        raise CatalogError(f"{key} is not on local disk; tables are extracted from a local store")
-    return path

@@ -1,0 +1,35 @@
+"""The pipeline's steps, each idempotent, used by the CLI and the Airflow DAGs.
+
+- ``capture``: ``harvest`` accounts into WARC files and publish them; ``verify`` them.
+- ``imports``: ``import_export`` an account's own download into WARC.
+- ``tables``: ``extract`` the record dataset, ``rebuild_tables``, ``retag_tables``.
+"""
+
+from archiver.pipeline.capture import (
+    WARC_PREFIX,
+    HarvestReport,
+    VerifyReport,
+    harvest,
+    open_catalog,
+    open_store,
+    recover_staging,
+    verify,
+)
+from archiver.pipeline.imports import ImportReport, import_export
+from archiver.pipeline.tables import extract, rebuild_tables, retag_tables
+
+__all__ = [
+    "WARC_PREFIX",
+    "HarvestReport",
+    "VerifyReport",
+    "ImportReport",
+    "harvest",
+    "verify",
+    "recover_staging",
+    "open_catalog",
+    "open_store",
+    "import_export",
+    "extract",
+    "rebuild_tables",
+    "retag_tables",
+]

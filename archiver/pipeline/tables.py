@@ -1,0 +1,100 @@
+"""Table steps: ``extract`` the WARC files into the record dataset, ``rebuild_tables`` it from
+scratch, ``retag_tables`` it with the retention schedule in force."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from archiver.config import Config
+from archiver.errors import CatalogError
+from archiver.pipeline.capture import open_catalog, open_store
+from archiver.storage import LocalStore
+
+__all__ = ["extract", "rebuild_tables", "retag_tables"]
+
+
+def extract(config: Config, *, progress: Any = None) -> Any:
+    """Extract every published WARC file not yet in the record dataset (idempotent)."""
+    from archiver.retention import load_schedule
+    from archiver.tables.extract import extract_all
+    from archiver.tables.retag import retag
+
+    schedule = load_schedule(config.retention_schedule)
+    catalog = open_catalog(config)
+    store = open_store(config)
+    try:
+        report = extract_all(catalog, lambda key: _local(store, key), config.records_dir, schedule, chunk_rows=config.tables.chunk_rows, progress=progress)
+        report.retagged = retag(catalog, config.records_dir, schedule)
+        catalog.audit(
+            actor=config.operator_name,
+            action="extract",
+            target=str(config.records_dir),
+            outcome="ok" if not report.problems else "problems",
+            details={"warc_files": report.warc_files, "rows": report.rows, "problems": [p.to_json() for p in report.problems[:50]]},
+        )
+        return report
+    finally:
+        catalog.close()
+
+
+def rebuild_tables(config: Config, *, progress: Any = None) -> Any:
+    """Regenerate the whole record dataset from the WARC files.
+
+    The old dataset is moved aside first and removed only once the new one is complete, so an
+    interrupted rebuild leaves the old one to return to (run the rebuild again).
+    """
+    import shutil
+
+    from archiver.catalog import tables as t
+    from archiver.retention import load_schedule
+    from archiver.tables.extract import extract_all
+
+    schedule = load_schedule(config.retention_schedule)
+    catalog = open_catalog(config)
+    store = open_store(config)
+    root = config.records_dir
+    aside = root.with_name(f".{root.name}.replaced")
+    try:
+        if aside.exists():
+            shutil.rmtree(aside)
+        if root.exists():
+            root.rename(aside)
+        with catalog.engine.begin() as conn:
+            for table in (t.record_versions, t.parquet_files, t.extractions):
+                conn.execute(table.delete())
+        report = extract_all(catalog, lambda key: _local(store, key), root, schedule, chunk_rows=config.tables.chunk_rows, progress=progress)
+        if aside.exists():
+            shutil.rmtree(aside)
+        catalog.audit(actor=config.operator_name, action="rebuild_tables", target=str(root), outcome="ok", details={"warc_files": report.warc_files, "rows": report.rows})
+        return report
+    finally:
+        catalog.close()
+
+
+def retag_tables(config: Config) -> Any:
+    """Re-tag the record dataset with the retention schedule in force; no WARC file is read."""
+    from archiver.retention import load_schedule
+    from archiver.tables.retag import retag
+
+    schedule = load_schedule(config.retention_schedule)
+    catalog = open_catalog(config)
+    try:
+        report = retag(catalog, config.records_dir, schedule)
+        catalog.audit(
+            actor=config.operator_name,
+            action="retag_tables",
+            target=str(config.records_dir),
+            outcome="ok",
+            details={"schedule": str(schedule.source), "fingerprint": schedule.fingerprint, "files": report.files_retagged, "rows_changed": report.rows_changed},
+        )
+        return report
+    finally:
+        catalog.close()
+
+
+def _local(store: LocalStore, key: str) -> Path:
+    path = store.local_path(key)
+    if path is None:
+        raise CatalogError(f"{key} is not on local disk; tables are extracted from a local store")
+    return path
