@@ -365,6 +365,50 @@ def _print_extract(report: Any, config: Config, as_json: bool) -> None:
         raise SystemExit(1)
 
 
+@cli.command()
+@click.argument("record_id")
+@click.option("--version", "version_id", help="A version_id of the record (default: its latest version).")
+@click.option("--warc", "warc_out", type=click.Path(path_type=Path, dir_okay=False), help="Also write the capture as a one-record WARC file, byte for byte.")
+@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), help="Data directory (overrides the config).")
+@click.pass_context
+def show(ctx: click.Context, record_id: str, version_id: str | None, warc_out: Path | None, data_dir: Path | None) -> None:
+    """Print the exact capture a record came from: its WARC headers and the platform's response.
+
+    The record is read by its pointer (file, offset, length) and its digests are checked; a
+    capture that fails the check is refused, with the file and offset.
+
+    Example: sangrah show x:1350000000000000001
+    """
+    from archiver import pipeline
+    from archiver.capture.reader import read_record
+
+    config = _load(ctx, data_dir)
+    with _errors_as_click():
+        row, path = pipeline.find_capture(config, record_id, version_id)
+        record = read_record(path, row["warc_offset"], row["warc_length"])
+    when = row["captured_at"].astimezone(IST).strftime("%Y-%m-%d %H:%M:%S IST")
+    click.echo(f"{row['record_id']} ({row['kind']}, version {row['version_id'][:16]}…) captured {when}", err=True)
+    click.echo(f"{row['warc_file']} offset {row['warc_offset']} length {row['warc_length']}: digests verified", err=True)
+    for name, value in record.headers:
+        click.echo(f"{name}: {value}")
+    click.echo("")
+    if record.http_line:
+        click.echo(record.http_line)
+        for name, value in record.http_headers:
+            click.echo(f"{name}: {value}")
+        click.echo("")
+    payload = record.payload
+    try:
+        click.echo(orjson.dumps(orjson.loads(payload), option=orjson.OPT_INDENT_2).decode())
+    except orjson.JSONDecodeError:
+        click.echo(payload.decode("utf-8", "replace"))
+    if warc_out is not None:
+        with open(path, "rb") as source:
+            source.seek(row["warc_offset"])
+            warc_out.write_bytes(source.read(row["warc_length"]))
+        click.echo(f"wrote the capture to {warc_out} (one record, byte for byte as archived)", err=True)
+
+
 # -- verify ------------------------------------------------------------------------------------
 @cli.command()
 @click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), help="Data directory (overrides the config).")

@@ -267,3 +267,29 @@ def test_a_thread_that_answers_404_marks_its_post_deleted(config: Config, sample
     deleted = [r for r in _rows(config) if r["record_id"] == status["record_id"] and r["deleted_on_platform"]]
     assert len(deleted) == 1 and deleted[0]["deleted_seen_at"] is not None
     assert deleted[0]["retention_series"] == "department-posts"
+
+
+def test_show_prints_the_verified_capture_and_writes_it_as_a_warc(config: Config, sample_server: SampleServer, tmp_path: Path) -> None:
+    register_samples(config, sample_server, ("youtube",))
+    harvest(config)
+    extract(config)
+    row = next(r for r in _rows(config) if r["kind"] == "comment")
+    out = tmp_path / "capture.warc.gz"
+    result = CliRunner().invoke(cli, ["show", row["record_id"], "--warc", str(out), "--data-dir", str(config.data_dir)], obj={})
+    assert result.exit_code == 0, result.output
+    assert f"WARC-Record-ID: {row['warc_record_id']}" in result.stdout
+    assert "HTTP/1.1 200 OK" in result.stdout
+    assert row["record_id"].split(":", 1)[1] in result.stdout  # the platform's own response names it
+    assert "digests verified" in result.stderr
+    check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(out)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout
+    # a capture altered after archiving is refused, with its place
+    warc = config.store_dir / "warcs" / row["warc_file"]
+    data = bytearray(warc.read_bytes())
+    data[row["warc_offset"] + row["warc_length"] // 2] ^= 0x20
+    warc.write_bytes(bytes(data))
+    refused = CliRunner().invoke(cli, ["show", row["record_id"], "--data-dir", str(config.data_dir)], obj={})
+    assert refused.exit_code == 1
+    assert f"{row['warc_file']} at offset {row['warc_offset']}" in refused.stderr
+    missing = CliRunner().invoke(cli, ["show", "youtube:nope", "--data-dir", str(config.data_dir)], obj={})
+    assert missing.exit_code == 1 and "youtube:nope is not in the record dataset" in missing.stderr

@@ -16,7 +16,7 @@ from archiver.pipeline.capture import (
     verify,
 )
 from archiver.pipeline.imports import ImportReport, import_export
-from archiver.pipeline.tables import extract, rebuild_tables, retag_tables
+from archiver.pipeline.tables import extract, find_capture, rebuild_tables, retag_tables
 
 __all__ = [
     "WARC_PREFIX",
@@ -32,4 +32,5 @@ __all__ = [
     "extract",
     "rebuild_tables",
     "retag_tables",
+    "find_capture",
 ]

@@ -11,7 +11,7 @@ from archiver.errors import CatalogError
 from archiver.pipeline.capture import open_catalog, open_store
 from archiver.storage import LocalStore
 
-__all__ = ["extract", "rebuild_tables", "retag_tables"]
+__all__ = ["extract", "rebuild_tables", "retag_tables", "find_capture"]
 
 
 def extract(config: Config, *, progress: Any = None) -> Any:
@@ -98,3 +98,25 @@ def _local(store: LocalStore, key: str) -> Path:
     if path is None:
         raise CatalogError(f"{key} is not on local disk; tables are extracted from a local store")
     return path
+
+
+def find_capture(config: Config, record_id: str, version_id: str | None = None) -> tuple[dict[str, Any], Path]:
+    """The dataset row of a record's latest version (or of ``version_id``) and the local path of
+    the WARC file holding its capture."""
+    import pyarrow.dataset as ds
+
+    from archiver.errors import ArchiverError
+
+    if not config.records_dir.exists():
+        raise ArchiverError(f"there is no record dataset in {config.records_dir} yet; run `sangrah extract` first.")
+    dataset = ds.dataset(config.records_dir, format="parquet", partitioning="hive")
+    condition = ds.field("record_id") == record_id
+    if version_id:
+        condition = condition & (ds.field("version_id") == version_id)
+    rows = dataset.to_table(filter=condition).drop_columns(["month"]).to_pylist()
+    if not rows:
+        what = f"version {version_id} of {record_id}" if version_id else record_id
+        raise ArchiverError(f"{what} is not in the record dataset. Check the id (platform:native_id), or run `sangrah extract` if it was harvested recently.")
+    row = max(rows, key=lambda r: r["captured_at"])
+    store = open_store(config)
+    return row, _local(store, "warcs/" + row["warc_file"])
