@@ -6,6 +6,13 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/infra/setup-python.sh" test
 cd "$root"
 export PYTHONDONTWRITEBYTECODE=1
+# The OpenSearch node the search tests use (docs/services.md). A node that was already up is
+# left running; one started here is stopped on any exit.
+if ! "$root/infra/opensearch.sh" status >/dev/null 2>&1; then
+  trap '"$root/infra/opensearch.sh" stop' EXIT
+fi
+SANGRAH_OPENSEARCH_URL="$("$root/infra/opensearch.sh" start)"
+export SANGRAH_OPENSEARCH_URL
 status=0
 "$root/.venv/bin/python" -m pytest "$@" || status=$?
 if [ "$status" -eq 5 ]; then
