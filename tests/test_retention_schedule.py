@@ -400,7 +400,7 @@ BAD_FILES = [
         id="series no record reaches",
     ),
     pytest.param(
-        [("status: draft", "status: approved\n  approved_by: R. Sharma, Deputy Secretary\n  approved_on: 25-11-2026")],
+        [("status: draft", "status: approved\n  approved_by: Deputy Secretary (Records)\n  approved_on: 25-11-2026")],
         "  - authority.approved_on (line 7): found '25-11-2026'; allowed: a date written YYYY-MM-DD. Write the date as year-month-day, e.g. 2026-11-25 (not 25-11-2026).",
         id="date written day first",
     ),
@@ -438,8 +438,8 @@ def test_an_approved_schedule_names_who_approved_it(tmp_path: Path) -> None:
         "  - authority.approved_by (line 2): found nothing; allowed: text: name and designation. Add approved_by. An approved schedule names the records officer who approved it (PRA s.5).\n"
         "  - authority.approved_on (line 2): found nothing; allowed: a date written YYYY-MM-DD. Add approved_on. Write the date of approval as year-month-day, e.g. 2026-11-25."
     )
-    approved = parse_schedule(edited(("status: draft", "status: approved\n  approved_by: R. Sharma, Deputy Secretary\n  approved_on: 2026-11-25")))
-    assert (approved.authority.approved_by, approved.authority.approved_on) == ("R. Sharma, Deputy Secretary", date(2026, 11, 25))
+    approved = parse_schedule(edited(("status: draft", "status: approved\n  approved_by: Deputy Secretary (Records)\n  approved_on: 2026-11-25")))
+    assert (approved.authority.approved_by, approved.authority.approved_on) == ("Deputy Secretary (Records)", date(2026, 11, 25))
 
 
 def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
