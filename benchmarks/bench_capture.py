@@ -42,6 +42,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from perfdoc import update_section  # noqa: E402 - after the path is set
 
 POOL_SIZE = 1000
 SECTION = "## WARC capture"
@@ -466,19 +469,6 @@ def render(command: str, results: list[dict[str, Any]], compressors: list[dict[s
     return "\n".join(lines)
 
 
-def update_docs(doc: Path, section: str) -> None:
-    """Replace the "WARC capture" section of ``doc`` (or add it), leaving other sections alone."""
-    text = doc.read_text(encoding="utf-8") if doc.exists() else "# Performance\n\n"
-    start = text.find(SECTION + "\n")
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + ("" if end == -1 else text[end + 1 :])
-    doc.parent.mkdir(parents=True, exist_ok=True)
-    doc.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,100000", help="exchange counts, comma-separated")
@@ -513,7 +503,7 @@ def main() -> None:
         print(f"{c['compressor']:18s} {c['mb_per_second']:>7,.0f} MB/s ratio {c['ratio']:.3f}")
     section = render(command, results, compressors)
     if not args.no_docs:
-        update_docs(args.docs, section)
+        update_section(args.docs, SECTION, section)
         print(f"updated {args.docs}")
 
 

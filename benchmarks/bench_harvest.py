@@ -41,6 +41,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from perfdoc import update_section  # noqa: E402 - after the path is set
 
 SECTION = "## Harvest: API calls and memory"
 
@@ -179,17 +182,6 @@ def render(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def update_docs(doc: Path, section: str) -> None:
-    text = doc.read_text() if doc.exists() else "# Performance\n\n"
-    start = text.find(SECTION + "\n")
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + (text[end + 1 :] if end != -1 else "")
-    doc.write_text(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="300,1500", help="posts per account, comma-separated")
@@ -208,7 +200,7 @@ def main() -> None:
     section = render(results)
     print(section)
     if not args.no_docs:
-        update_docs(args.docs, section)
+        update_section(args.docs, SECTION, section)
 
 
 if __name__ == "__main__":
