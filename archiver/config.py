@@ -55,7 +55,7 @@ class HarvestSettings(_Strict):
 
 
 class TablesSettings(_Strict):
-    chunk_rows: int = Field(50_000, ge=1, description="Rows extracted per committed chunk: the most rows held in memory, and the unit an interrupted extraction resumes from.")
+    chunk_rows: int = Field(20_000, ge=1, description="Rows extracted per committed chunk: the most rows held in memory, and the unit an interrupted extraction resumes from.")
 
 
 def _default_platforms() -> dict[str, PlatformSettings]:

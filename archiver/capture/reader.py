@@ -52,14 +52,15 @@ def _decode_line(line: bytes) -> str:
         return line.decode("iso-8859-1")
 
 
-def _parse_fields(lines: list[bytes]) -> tuple[tuple[str, str], ...]:
-    """``Name: value`` lines, continuation lines folded in, values stripped of outer spaces."""
-    fields: list[tuple[str, str]] = []
+def _parse_fields(head: bytes) -> tuple[tuple[str, str], ...]:
+    """``Name: value`` lines (CRLF-separated), continuation lines folded in, values stripped of
+    outer spaces."""
     # one decode for the whole head when it is UTF-8, as nearly every head is
     try:
-        decoded = b"\n".join(lines).decode("utf-8").split("\n")
+        decoded = head.decode("utf-8").replace("\r\n", "\n").split("\n")
     except UnicodeDecodeError:
-        decoded = [_decode_line(raw) for raw in lines]
+        decoded = [_decode_line(raw) for raw in head.split(b"\r\n")]
+    fields: list[tuple[str, str]] = []
     for line in decoded:
         if line[:1] in (" ", "\t") and fields:
             name, value = fields[-1]
@@ -69,6 +70,12 @@ def _parse_fields(lines: list[bytes]) -> tuple[tuple[str, str], ...]:
         if colon:
             fields.append((name.rstrip(" \t"), value.strip(" \t")))
     return tuple(fields)
+
+
+def _index(fields: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """Lower-cased name → value of the first field of that name."""
+    # reversed, so that the first of two fields of the same name is the one kept
+    return {name.lower(): value for name, value in reversed(fields)}
 
 
 def _get(fields: tuple[tuple[str, str], ...], name: str) -> str | None:
@@ -87,6 +94,28 @@ def _parse_date(text: str | None) -> datetime | None:
     except ValueError:
         return None
     return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+
+
+# The base32 alphabet (RFC 4648) → the digits ``int(text, 32)`` reads; any other ASCII character
+# → one it rejects.
+_B32_AS_DIGITS = str.maketrans(
+    {**{chr(code): "!" for code in range(128)}, **dict(zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "0123456789abcdefghijklmnopqrstuv"))}
+)
+
+
+def _matches_own_digest(expected: str, data: bytes) -> bool:
+    """Is ``expected`` a SHA-256 in our writer's format (``sha256:``, padded upper-case base32)
+    that ``data`` hashes to? False sends the check to ``_check_digest``, which says why."""
+    # Comparing numbers rather than texts: encoding every digest to base32 costs more than
+    # hashing the small records that most of a file is.
+    if len(expected) != 63 or not expected.startswith("sha256:") or not expected.endswith("====") or not expected.isascii():
+        return False
+    try:
+        value = int(expected[7:59].translate(_B32_AS_DIGITS), 32)
+    except ValueError:
+        return False
+    # 52 base32 characters are 260 bits: the 256 of the digest and 4 zero bits
+    return value == int.from_bytes(hashlib.sha256(data).digest(), "big") << 4
 
 
 def _check_digest(expected: str, data: bytes) -> tuple[bool | None, str]:
@@ -150,10 +179,7 @@ class ReadRecord:
 
     @cached_property
     def _header_index(self) -> dict[str, str]:
-        index: dict[str, str] = {}
-        for key, value in self.headers:
-            index.setdefault(key.lower(), value)
-        return index
+        return _index(self.headers)
 
     @property
     def is_http(self) -> bool:
@@ -161,27 +187,33 @@ class ReadRecord:
         return self.rec_type in _HTTP_RECORD_TYPES and uri.startswith(("http:", "https:"))
 
     @cached_property
-    def _http(self) -> tuple[str | None, tuple[tuple[str, str], ...], int]:
+    def _http_split(self) -> tuple[int, int, int]:
+        """Where the HTTP head's first line ends, where the head ends and where the payload
+        starts; all 0 when the record holds no HTTP message."""
         if not self.is_http or not self.block:
-            return None, (), 0
+            return 0, 0, 0
         end = self.block.find(b"\r\n\r\n")
         head_end, payload_start = (len(self.block), len(self.block)) if end == -1 else (end, end + 4)
-        lines = self.block[:head_end].split(b"\r\n")
-        return _decode_line(lines[0]).strip(), _parse_fields(lines[1:]), payload_start
+        line_end = self.block.find(b"\r\n", 0, head_end)
+        return (head_end if line_end == -1 else line_end), head_end, payload_start
 
-    @property
+    @cached_property
     def http_line(self) -> str | None:
         """The HTTP request line or status line, as stored."""
-        return self._http[0]
+        line_end, _, payload_start = self._http_split
+        return _decode_line(self.block[:line_end]).strip() if payload_start else None
 
-    @property
+    @cached_property
     def http_headers(self) -> tuple[tuple[str, str], ...]:
-        return self._http[1]
+        line_end, head_end, payload_start = self._http_split
+        if not payload_start or line_end >= head_end:
+            return ()
+        return _parse_fields(self.block[line_end + 2 : head_end])
 
     @property
     def http_status(self) -> int | None:
         """The HTTP status code of a response record."""
-        line = self._http[0]
+        line = self.http_line
         if self.rec_type == "request" or not line:
             return None
         parts = line.split(" ", 2)
@@ -192,7 +224,7 @@ class ReadRecord:
 
     @cached_property
     def payload(self) -> bytes:
-        start = self._http[2]
+        start = self._http_split[2]
         return self.block[start:] if start else self.block
 
     def digest_problems(self) -> list[str]:
@@ -203,7 +235,7 @@ class ReadRecord:
         if self.rec_type != "revisit":
             checks.append(("WARC-Payload-Digest", self.header("WARC-Payload-Digest"), self.payload, "payload"))
         for name, expected, data, what in checks:
-            if not expected:
+            if not expected or _matches_own_digest(expected, data):
                 continue
             verdict, actual = _check_digest(expected, data)
             if verdict is None:
@@ -252,9 +284,10 @@ def _parse_member(data: bytes, pointer: WarcPointer) -> tuple[ReadRecord, str | 
             warc_file=pointer.file,
             offset=pointer.offset,
         )
-    lines = data[:head_end].split(b"\r\n")
-    headers = _parse_fields(lines[1:])
-    length_text = _get(headers, "Content-Length") or ""
+    line_end = data.find(b"\r\n", 0, head_end)
+    headers = _parse_fields(data[line_end + 2 : head_end]) if line_end != -1 else ()
+    index = _index(headers)
+    length_text = index.get("content-length") or ""
     if not length_text.strip().isdigit():
         raise CaptureError(
             f"{pointer.file} at offset {pointer.offset}: the WARC record has no valid Content-Length "
@@ -276,13 +309,15 @@ def _parse_member(data: bytes, pointer: WarcPointer) -> tuple[ReadRecord, str | 
         )
     record = ReadRecord(
         pointer=pointer,
-        rec_type=_get(headers, "WARC-Type") or "",
-        record_id=_get(headers, "WARC-Record-ID") or "",
+        rec_type=index.get("warc-type") or "",
+        record_id=index.get("warc-record-id") or "",
         headers=headers,
-        target_uri=_get(headers, "WARC-Target-URI"),
-        date=_parse_date(_get(headers, "WARC-Date")),
+        target_uri=index.get("warc-target-uri"),
+        date=_parse_date(index.get("warc-date")),
         block=data[start:end],
     )
+    # the index ``header()`` would otherwise build again on first use
+    vars(record)["_header_index"] = index
     return record, note
 
 
@@ -400,17 +435,29 @@ def _open(path: Path) -> IO[bytes]:
         ) from exc
 
 
-def iter_records(path: Path, *, check_digests: bool = False) -> Iterator[ReadRecord]:
+def iter_records(path: Path, *, check_digests: bool = False, head_contains: tuple[bytes, ...] = ()) -> Iterator[ReadRecord]:
     """Every record of a WARC file in order, each with its pointer, streaming.
 
     Raises ``CaptureError`` at the first damaged member (``verify_file`` goes on past it), and
     with ``check_digests`` ``RecordDigestMismatch`` at the first record whose digests fail.
+    With ``head_contains``, only the records whose WARC head holds each of those byte strings
+    are parsed and yielded: a quick way to find a few records in a large file (every member is
+    still decompressed, as that is the only way to find where the next one starts)::
+
+        for record in iter_records(path, head_contains=(b"response", b"_media")):
+            if record.rec_type == "response" and record.header("X-Sangrah-Endpoint") == "_media":
+                ...
     """
     path = Path(path)
     with _open(path) as fh:
         members = _MemberReader(fh, path.name)
         while (member := members.next_member()) is not None:
             offset, length, data = member
+            if head_contains:
+                head_end = data.find(b"\r\n\r\n")
+                # a member that is not a WARC record is parsed anyway, to raise as it should
+                if head_end != -1 and data.startswith(b"WARC/") and any(data.find(part, 0, head_end) == -1 for part in head_contains):
+                    continue
             record, _ = _parse_member(data, WarcPointer(path.name, offset, length))
             if check_digests:
                 _raise_on_digest_problems(record)
