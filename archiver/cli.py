@@ -23,7 +23,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from archiver import __version__
-from archiver.config import Config, load_config, provide_secret
+from archiver.config import Config, load_config
 from archiver.errors import ArchiverError, ConfigError
 from archiver.harvest import Coverage
 from archiver.model import PLATFORMS
@@ -485,6 +485,7 @@ def demo(ctx: click.Context, data_dir: Path, posts: int, seed: int, night: int, 
     Example: sangrah demo --posts 200
     """
     from archiver.pipeline import open_catalog
+    from archiver.samples.accounts import register_sample_accounts
     from archiver.samples.server import SampleServer
     from archiver.samples.world import World
 
@@ -494,11 +495,7 @@ def demo(ctx: click.Context, data_dir: Path, posts: int, seed: int, night: int, 
         with _errors_as_click():
             catalog = open_catalog(config)
             try:
-                for platform in PLATFORMS:
-                    account = world.account(platform)
-                    variable = f"SANGRAH_SAMPLE_{platform.upper()}_TOKEN"
-                    provide_secret(variable, world.token(platform))
-                    catalog.add_account(platform=platform, native_id=account.native_id, handle=account.handle, display_name=account.display_name, base_url=server.base_url(platform), credential_env=variable, replace=True)
+                register_sample_accounts(catalog, server)
             finally:
                 catalog.close()
         click.echo(f"sample platforms at {server.url}; harvesting six accounts into {config.data_dir}/", err=True)

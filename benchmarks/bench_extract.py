@@ -51,19 +51,16 @@ DEFAULT_SIZES = "1500,6000"
 
 
 def _harvest(data_dir: str, posts: int) -> None:
-    from archiver.config import load_config, provide_secret
-    from archiver.model import PLATFORMS
+    from archiver.config import load_config
     from archiver.pipeline import harvest, open_catalog
+    from archiver.samples.accounts import register_sample_accounts
     from archiver.samples.server import SampleServer
     from archiver.samples.world import World
 
     with SampleServer(World(seed=7, posts_per_account=posts)) as server:
         config = load_config(None, overrides={"data_dir": data_dir, "operator": "benchmark"})
         catalog = open_catalog(config)
-        for name in PLATFORMS:
-            account = server.world.account(name)
-            provide_secret(f"BENCH_{name.upper()}", server.world.token(name))
-            catalog.add_account(platform=name, native_id=account.native_id, handle=account.handle, base_url=server.base_url(name), credential_env=f"BENCH_{name.upper()}")
+        register_sample_accounts(catalog, server)
         catalog.close()
         assert harvest(config).status == "succeeded"
 

@@ -99,19 +99,17 @@ def _minimums(warc_dir: Path) -> dict[str, dict[str, int]]:
 
 
 def child(posts: int) -> dict[str, Any]:
-    from archiver.config import load_config, provide_secret
+    from archiver.config import load_config
     from archiver.model import PLATFORMS
     from archiver.pipeline import harvest, open_catalog
+    from archiver.samples.accounts import register_sample_accounts
     from archiver.samples.server import SampleServer
     from archiver.samples.world import World
 
     with tempfile.TemporaryDirectory() as tmp, SampleServer(World(seed=7, posts_per_account=posts)) as server:
         config = load_config(None, overrides={"data_dir": tmp, "operator": "benchmark"})
         catalog = open_catalog(config)
-        for name in PLATFORMS:
-            account = server.world.account(name)
-            provide_secret(f"BENCH_{name.upper()}", server.world.token(name))
-            catalog.add_account(platform=name, native_id=account.native_id, handle=account.handle, base_url=server.base_url(name), credential_env=f"BENCH_{name.upper()}")
+        register_sample_accounts(catalog, server)
         catalog.close()
         started = time.perf_counter()
         report = harvest(config)

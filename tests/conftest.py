@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from archiver.config import Config, load_config, provide_secret
+from archiver.config import Config, load_config
 from archiver.model import PLATFORMS
+from archiver.samples.accounts import credential_variable, register_sample_accounts
 from archiver.samples.server import SampleServer
 from archiver.samples.world import World
 
@@ -40,8 +41,7 @@ def config(data_dir: Path) -> Config:
     return load_config(None, overrides={"data_dir": str(data_dir), "operator": "test-records-cell", "harvest": {"backoff_base_seconds": 0.01, "max_sleep_seconds": 2, "timeout_seconds": 5, "max_retries": 3}})
 
 
-def sample_credential_env(platform: str) -> str:
-    return f"SANGRAH_SAMPLE_{platform.upper()}_TOKEN"
+sample_credential_env = credential_variable
 
 
 def register_samples(config: Config, server: SampleServer, platforms: tuple[str, ...] = PLATFORMS) -> None:
@@ -50,13 +50,8 @@ def register_samples(config: Config, server: SampleServer, platforms: tuple[str,
 
     catalog = open_catalog(config)
     try:
-        for platform in platforms:
-            account = server.world.account(platform)
-            variable = sample_credential_env(platform)
-            token = server.world.token(platform)
-            provide_secret(variable, token)
-            _SECRETS.add(token)
-            catalog.add_account(platform=platform, native_id=account.native_id, handle=account.handle, base_url=server.base_url(platform), credential_env=variable, replace=True)
+        register_sample_accounts(catalog, server, platforms)
+        _SECRETS.update(server.world.token(p) for p in platforms)
     finally:
         catalog.close()
 

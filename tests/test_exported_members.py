@@ -43,6 +43,7 @@ MODULES = [
     "archiver.samples",
     "archiver.samples.world",
     "archiver.samples.server",
+    "archiver.samples.accounts",
     "archiver.cli",
 ]
 
