@@ -30,13 +30,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform as host_platform
 import resource
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from perfdoc import update_section  # noqa: E402 - after the path is set
+from perfdoc import section_head, update_section  # noqa: E402 - after the path is set
 
 SECTION = "## Extraction"
 DEFAULT_SIZES = "1500,6000"
@@ -158,16 +156,8 @@ def _run(*args: str) -> dict[str, Any]:
 
 
 def render(results: list[dict[str, Any]], sizes: str = DEFAULT_SIZES) -> str:
-    today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
     lines = [
-        SECTION,
-        "",
-        f"Measured {today} on {host_platform.machine()} with 2 cores, Python {host_platform.python_version()}.",
-        "",
-        "```",
-        ".venv/bin/python benchmarks/bench_extract.py" + ("" if sizes == DEFAULT_SIZES else f" --sizes {sizes}"),
-        "```",
-        "",
+        *section_head(SECTION, ".venv/bin/python benchmarks/bench_extract.py" + ("" if sizes == DEFAULT_SIZES else f" --sizes {sizes}")),
         "A first extraction of a harvest of the six sample platforms. The floor is warcio iterating the same WARC files, "
         "`json.loads` of every API payload and one pyarrow write of the same rows, in the same run; the ratio is floor "
         "time over Sangrah's time.",

@@ -28,14 +28,12 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import platform as host_platform
 import resource
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from perfdoc import update_section  # noqa: E402 - after the path is set
+from perfdoc import section_head, update_section  # noqa: E402 - after the path is set
 
 SECTION = "## Harvest: API calls and memory"
 
@@ -137,16 +135,8 @@ def child(posts: int) -> dict[str, Any]:
 
 
 def render(results: list[dict[str, Any]]) -> str:
-    today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
     lines = [
-        SECTION,
-        "",
-        f"Measured {today} on {host_platform.machine()} with 2 cores, Python {host_platform.python_version()}.",
-        "",
-        "```",
-        ".venv/bin/python benchmarks/bench_harvest.py",
-        "```",
-        "",
+        *section_head(SECTION, ".venv/bin/python benchmarks/bench_harvest.py"),
         "A full first harvest of the six sample accounts (the sample platforms on localhost, images downloaded, videos by reference). "
         "Calls are API calls answered by each platform, media downloads excluded; the minimum is computed from what the harvest listed "
         "(see the module docstring of benchmarks/bench_harvest.py).",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import platform
+from datetime import datetime, timezone
 from pathlib import Path
 
-__all__ = ["update_section"]
+__all__ = ["section_head", "update_section"]
 
 
 def update_section(doc: Path, title: str, section: str) -> None:
@@ -18,3 +20,18 @@ def update_section(doc: Path, title: str, section: str) -> None:
         text = text[:start] + section + ("" if end == -1 else text[end + 1 :])
     doc.parent.mkdir(parents=True, exist_ok=True)
     doc.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+
+
+def section_head(title: str, command: str) -> list[str]:
+    """The opening lines every section shares: its title, when and where, and the command."""
+    today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    return [
+        title,
+        "",
+        f"Measured {today} on {platform.machine()} with 2 cores, Python {platform.python_version()}.",
+        "",
+        "```",
+        command,
+        "```",
+        "",
+    ]
