@@ -45,6 +45,10 @@ MODULES = [
     "archiver.samples.server",
     "archiver.samples.accounts",
     "archiver.cli",
+    "archiver.cli._base",
+    "archiver.cli.capture",
+    "archiver.cli.tables",
+    "archiver.cli.samples",
 ]
 
 

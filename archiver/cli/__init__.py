@@ -1,0 +1,20 @@
+"""The command line: ``sangrah``. Thin: it parses input, calls ``pipeline``, renders results.
+
+Data goes to stdout; messages and progress go to stderr. Exit 0 means done, 1 means the work
+failed (an account failed, or verify found a mismatch; a summary is printed first), 2 means a
+usage or configuration error.
+
+One module per family of commands; each attaches its commands to the ``cli`` group of
+``_base`` when imported here.
+"""
+
+from __future__ import annotations
+
+from archiver.cli import capture, samples, tables  # noqa: F401  (they register their commands)
+from archiver.cli._base import cli
+
+__all__ = ["main", "cli"]
+
+
+def main() -> None:
+    cli(obj={})
