@@ -28,7 +28,6 @@ Usage::
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -38,8 +37,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
-import yaml
-
+from archiver.datafile import FileKind, Problem, describe, duplicate_keys, field_of, parse_yaml, read_json_schema, read_text, schema_problems, show
 from archiver.errors import ConfigError
 from archiver.model import PLATFORMS, content_hash
 
@@ -244,145 +242,72 @@ def _anniversary(day: date) -> date:
 
 
 # -- reading and checking ------------------------------------------------------------------------
+_FILE = FileKind(
+    what="the retention schedule",
+    noun="schedule file",
+    short="the schedule",
+    needs="a retention schedule needs version, authority and series",
+    shape="version, authority and series",
+    layout="each series starts with '- id:', its keys indented under it",
+    default=DEFAULT_SCHEDULE_PATH,
+)
+
+
 def load_schedule(path: Path | None = None) -> Schedule:
     """Read and check the schedule at ``path`` (the default ``schemas/retention.yaml`` when None).
 
     Raises ``ConfigError`` naming every problem in the file at once.
     """
     path = DEFAULT_SCHEDULE_PATH if path is None else Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot read the retention schedule {path}: {exc.strerror}. "
-            f"Give the path of an existing schedule file, or none to use the default {DEFAULT_SCHEDULE_PATH}."
-        ) from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path} is not UTF-8 text (byte {exc.start}); save the schedule as UTF-8.") from exc
-    return parse_schedule(text, source=str(path))
+    return parse_schedule(read_text(path, _FILE), source=str(path))
 
 
 def parse_schedule(text: str, source: str = "the retention schedule") -> Schedule:
     """Check and compile a schedule from its YAML text; ``source`` names it in messages."""
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as exc:
-        raise ConfigError(_yaml_message(source, exc)) from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{source} is not valid YAML: {exc}") from exc
-    finally:
-        loader.dispose()
-    if node is None or data is None:
-        raise ConfigError(f"{source} is empty; a retention schedule needs version, authority and series. Start from a copy of {DEFAULT_SCHEDULE_PATH}.")
-    if not isinstance(data, dict):
-        raise ConfigError(f"{source}: the top level must be a mapping with version, authority and series, not {_show(data)}.")
-    data = _plain(data)
-    problems = [*_duplicate_keys(node), *_schema_problems(data), *_semantic_problems(data)]
+    data, node = parse_yaml(text, source, _FILE)
+    problems = [*duplicate_keys(node), *_schema_problems(data), *_semantic_problems(data)]
     if problems:
-        raise ConfigError(_describe(source, problems, node))
+        raise ConfigError(describe(source, problems, node))
     # only a well-formed schedule can be compiled, and only a compiled one tells which series are unreachable
     schedule = _build(data, source)
     problems = _unreachable_series(schedule.series)
     if problems:
-        raise ConfigError(_describe(source, problems, node))
+        raise ConfigError(describe(source, problems, node))
     return schedule
-
-
-@dataclass(frozen=True, slots=True)
-class _Problem:
-    path: tuple[str | int, ...]
-    found: str
-    allowed: str
-    hint: str
-    line: int | None = None
-
-
-def _describe(source: str, problems: list[_Problem], node: yaml.Node) -> str:
-    unique: dict[tuple[str, str], tuple[int, _Problem]] = {}
-    for problem in problems:
-        line = problem.line or _line_of(node, problem.path)
-        unique.setdefault((_location(problem.path), problem.found), (line, problem))
-    ordered = sorted(unique.values(), key=lambda item: item[0])
-    lines = [f"{source} has {len(ordered)} problem(s):"]
-    for line, problem in ordered:
-        lines.append(f"  - {_location(problem.path)} (line {line}): found {problem.found}; allowed: {problem.allowed}. {problem.hint}")
-    return "\n".join(lines)
-
-
-def _yaml_message(source: str, exc: yaml.MarkedYAMLError) -> str:
-    mark = exc.problem_mark or exc.context_mark
-    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-    what = exc.problem or exc.context or "unreadable"
-    if exc.context and exc.problem and exc.context_mark:
-        what += f" ({exc.context} that starts at line {exc.context_mark.line + 1})"
-    return (
-        f"{source} is not valid YAML{where}: {what}. Check the indentation there and on the line above "
-        "(each series starts with '- id:', its keys indented under it), and quote text that contains ': ' or ' #'."
-    )
-
-
-def _plain(value: Any) -> Any:
-    """The YAML data as JSON would hold it: dates written YYYY-MM-DD."""
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    return value
 
 
 @cache
 def _schema() -> dict[str, Any]:
-    try:
-        loaded: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read the schedule's JSON Schema {SCHEMA_PATH}: {exc.strerror}; reinstall Sangrah.") from exc
-    return loaded
+    return read_json_schema(SCHEMA_PATH)
 
 
-def _schema_problems(data: dict[str, Any]) -> Iterator[_Problem]:
-    # imported here: tagging rows never needs it, only checking a file does
-    from jsonschema import Draft202012Validator
-
-    validator = Draft202012Validator(_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
-    for error in validator.iter_errors(data):
-        path = tuple(error.absolute_path)
-        instance = error.instance
-        if error.validator == "required":
-            for name in error.validator_value:
-                if isinstance(instance, dict) and name not in instance:
-                    allowed, hint = _FIELDS[name]
-                    yield _Problem((*path, name), "nothing", allowed, f"Add {name}. {hint}")
-        elif error.validator == "additionalProperties":
-            known = list(error.schema.get("properties", {}))
-            for name in instance:
-                if name not in known:
-                    close = difflib.get_close_matches(str(name), known, n=1)
-                    guess = f"Did you mean {close[0]}? " if close else ""
-                    yield _Problem((*path, name), "an unknown key", ", ".join(known), f"{guess}Check its spelling against docs/retention.md.")
-        elif error.validator == "contains":
-            yield _Problem(
-                path,
-                f"{len(instance)} series, none of them a catch-all",
-                "a last series with match: any",
-                "Add at the end a series that takes every record no other series takes (match: any), "
-                "as the default schedule's unclassified series does, so that every record gets a class.",
-            )
-        elif error.validator == "minProperties":
-            yield _Problem(path, "an empty mapping", "match: any, or at least one of by_department, kind, platform, is_media", "Write match: any for the catch-all series, or name the conditions.")
-        elif error.validator in ("minItems", "uniqueItems"):
-            name = _field_of(path)
-            yield _Problem(path, _show(instance), _FIELDS[name][0], f"Name each value once, or leave {name} out to accept every value.")
-        else:
-            name = "series entry" if len(path) == 2 and path[0] == "series" else _field_of(path)
-            allowed, hint = _FIELDS.get(name, ("see docs/retention.md", "See docs/retention.md."))
-            yield _Problem(path, _show(instance), allowed, _hint_for(name, instance) or hint)
+def _schema_problems(data: dict[str, Any]) -> Iterator[Problem]:
+    return schema_problems(data, _schema(), _FIELDS, "docs/retention.md", special=_special, name_of=_name_of, hint_for=_hint_for)
 
 
-def _semantic_problems(data: dict[str, Any]) -> Iterator[_Problem]:
+def _special(error: Any, path: tuple[str | int, ...]) -> list[Problem] | None:
+    instance = error.instance
+    if error.validator == "contains":
+        return [Problem(
+            path,
+            f"{len(instance)} series, none of them a catch-all",
+            "a last series with match: any",
+            "Add at the end a series that takes every record no other series takes (match: any), "
+            "as the default schedule's unclassified series does, so that every record gets a class.",
+        )]
+    if error.validator == "minProperties":
+        return [Problem(path, "an empty mapping", "match: any, or at least one of by_department, kind, platform, is_media", "Write match: any for the catch-all series, or name the conditions.")]
+    if error.validator in ("minItems", "uniqueItems"):
+        name = field_of(path)
+        return [Problem(path, show(instance), _FIELDS[name][0], f"Name each value once, or leave {name} out to accept every value.")]
+    return None
+
+
+def _name_of(path: tuple[str | int, ...]) -> str:
+    return "series entry" if len(path) == 2 and path[0] == "series" else field_of(path)
+
+
+def _semantic_problems(data: dict[str, Any]) -> Iterator[Problem]:
     """What the JSON Schema cannot say: unique ids, class against retention and action, catch-all last."""
     series = data.get("series")
     if not isinstance(series, list):
@@ -394,7 +319,7 @@ def _semantic_problems(data: dict[str, Any]) -> Iterator[_Problem]:
         series_id = item.get("id")
         if isinstance(series_id, str):
             if series_id in first_with_id:
-                yield _Problem(
+                yield Problem(
                     ("series", index, "id"),
                     repr(series_id),
                     "an id no other series has",
@@ -405,7 +330,7 @@ def _semantic_problems(data: dict[str, Any]) -> Iterator[_Problem]:
         if item.get("class") in RETENTION_CLASSES:
             yield from _class_problems(index, item["class"], item.get("retention"), item.get("action"))
         if item.get("match") == "any" and index < len(series) - 1:
-            yield _Problem(
+            yield Problem(
                 ("series", index, "match"),
                 "'any' (a catch-all)",
                 "match: any in the last series only",
@@ -413,18 +338,18 @@ def _semantic_problems(data: dict[str, Any]) -> Iterator[_Problem]:
             )
 
 
-def _class_problems(index: int, retention_class: str, retention: Any, action: Any) -> Iterator[_Problem]:
+def _class_problems(index: int, retention_class: str, retention: Any, action: Any) -> Iterator[Problem]:
     at = ("series", index)
     years = retention if type(retention) is int and retention >= 1 else None
     permanent = retention == "permanent"
     if retention_class in ("A", "B"):
         if years is not None:
-            yield _Problem(
+            yield Problem(
                 (*at, "retention"), str(years), f"permanent (class {retention_class} records are permanent)",
                 "To keep these records for a period instead, choose class C-n, where n is the years (10 at most).",
             )
         if action == "destroy":
-            yield _Problem(
+            yield Problem(
                 (*at, "action"), "'destroy'", f"transfer, review (class {retention_class} is permanent)",
                 "Permanent records are not destroyed: they go to the National Archives after 25 years (PRR r.5), "
                 "or are kept with the reasons recorded. Write transfer or review.",
@@ -432,37 +357,37 @@ def _class_problems(index: int, retention_class: str, retention: Any, action: An
         return
     if retention_class == "ephemeral":
         if permanent or (years is not None and years != 1):
-            yield _Problem(
-                (*at, "retention"), _show(retention), "1 (ephemeral records may be destroyed after 1 year, CSMOP)",
+            yield Problem(
+                (*at, "retention"), show(retention), "1 (ephemeral records may be destroyed after 1 year, CSMOP)",
                 "To keep these records longer, choose class C-n for n years (10 at most), or A or B to keep them permanently.",
             )
     else:
         n = int(retention_class[2:])
         allowed = f"{n} (class {retention_class} keeps a record {n} year{'s' if n > 1 else ''})"
         if permanent:
-            yield _Problem(
+            yield Problem(
                 (*at, "retention"), "'permanent'", allowed,
                 "C records are kept for a specified period only (CSMOP); to keep these permanently, write class: A or class: B.",
             )
         elif years is not None and years > 10:
-            yield _Problem(
+            yield Problem(
                 (*at, "retention"), str(years), allowed,
                 "CSMOP: a C record kept beyond 10 years must be upgraded to A or B; write class: A or class: B with retention: permanent.",
             )
         elif years is not None and years != n:
-            yield _Problem(
+            yield Problem(
                 (*at, "retention"), str(years), allowed,
                 f"Make the class and the years agree: retention: {n}, or class: C-{years}.",
             )
     if action == "transfer":
-        yield _Problem(
+        yield Problem(
             (*at, "action"), "'transfer'", f"destroy, review (class {retention_class} is not permanent)",
             "The National Archives take permanent records (classes A and B) after 25 years (PRR r.5). "
             "Write destroy or review, or upgrade the class to A or B.",
         )
 
 
-def _unreachable_series(series: tuple[Series, ...]) -> list[_Problem]:
+def _unreachable_series(series: tuple[Series, ...]) -> list[Problem]:
     """Series that no record can reach because earlier series take all of their records."""
     taken_by = {key: next(i for i, s in enumerate(series) if s.match.accepts(*key)) for key in _fact_keys()}
     problems = []
@@ -472,7 +397,7 @@ def _unreachable_series(series: tuple[Series, ...]) -> list[_Problem]:
         earlier = sorted({taken_by[key] for key in taken_by if candidate.match.accepts(*key)})
         names = ", ".join(f"series[{i}] ({series[i].id})" for i in earlier)
         problems.append(
-            _Problem(
+            Problem(
                 ("series", index, "match"),
                 "a match no record reaches",
                 "a match that takes at least one kind of record",
@@ -602,61 +527,3 @@ def _hint_for(name: str, value: Any) -> str | None:
         if guess:
             return f"Did you mean {guess}? {_FIELDS[name][1]}"
     return None
-
-
-def _field_of(path: tuple[str | int, ...]) -> str:
-    return next((part for part in reversed(path) if isinstance(part, str)), "(top level)")
-
-
-def _location(path: tuple[str | int, ...]) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(top level)"
-
-
-def _show(value: Any) -> str:
-    if value is None:
-        return "an empty value"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "an empty list" if not value else f"the list [{', '.join(_show(item) for item in value)}]"
-    return repr(value)
-
-
-def _line_of(node: yaml.Node, path: tuple[str | int, ...]) -> int:
-    """The line of the deepest part of ``path`` present in the file (a missing key: its mapping)."""
-    line = node.start_mark.line + 1
-    for part in path:
-        if isinstance(node, yaml.MappingNode):
-            found = next(((k, v) for k, v in node.value if k.value == part), None)
-            if found is None:
-                break
-            line, node = found[0].start_mark.line + 1, found[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
-
-
-def _duplicate_keys(node: yaml.Node, path: tuple[str | int, ...] = ()) -> Iterator[_Problem]:
-    # YAML keeps the last of two equal keys and drops the other without a word
-    if isinstance(node, yaml.MappingNode):
-        seen = set()
-        for key, value in node.value:
-            if key.value in seen:
-                yield _Problem(
-                    (*path, key.value), f"{key.value} a second time", "each key once in a mapping",
-                    "YAML would keep only the last one; delete the one you did not mean.", line=key.start_mark.line + 1,
-                )
-            seen.add(key.value)
-            yield from _duplicate_keys(value, (*path, key.value))
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            yield from _duplicate_keys(item, (*path, index))
-
