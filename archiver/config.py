@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from archiver.errors import ConfigError
 from archiver.model import PLATFORMS
 
-__all__ = ["Config", "HarvestSettings", "TablesSettings", "PlatformSettings", "load_config", "provide_secret", "DEFAULT_CREDENTIAL_ENV"]
+__all__ = ["Config", "HarvestSettings", "TablesSettings", "PlatformSettings", "OfficerSettings", "RtiSettings", "DEFAULT_REGISTRATION_PATTERN", "load_config", "login_name", "provide_secret", "DEFAULT_CREDENTIAL_ENV"]
 
 #: the variable each platform's credential is read from unless the config names another
 DEFAULT_CREDENTIAL_ENV = {
@@ -58,6 +60,53 @@ class TablesSettings(_Strict):
     chunk_rows: int = Field(20_000, ge=1, description="Rows extracted per committed chunk: the most rows held in memory, and the unit an interrupted extraction resumes from.")
 
 
+class OfficerSettings(_Strict):
+    """An officer named on RTI notices: the CPIO/SPIO or the first appellate authority."""
+
+    name: str = Field(..., min_length=1, description="Name, as signed on notices.")
+    designation: str = Field(..., min_length=1, description="Designation, e.g. Under Secretary and CPIO.")
+    address: str | None = Field(None, description="Office address.")
+    phone: str | None = Field(None, description="Office telephone.")
+    email: str | None = Field(None, description="Official e-mail address.")
+
+
+#: registration numbers as the RTI Online portal writes them, e.g. DOWR/R/2026/00012 (docs/rti.md)
+DEFAULT_REGISTRATION_PATTERN = r"^[A-Z][A-Z&]{1,11}/[RE]/20[0-9]{2}/[0-9]{5}$"
+
+
+class RtiSettings(_Strict):
+    public_authority: str | None = Field(None, description="Name of the public authority, as on its letters; RTI notices need it.")
+    address: str | None = Field(None, description="Postal address of the public authority.")
+    jurisdiction: str = Field("central", pattern=r"^[a-z][a-z_]*$", description="The fee table and the wording to use: central, or a State's key in the fee tables (e.g. haryana).")
+    commission: str | None = Field(None, description="The Information Commission that hears second appeals; empty means the Central Information Commission for central, the State Information Commission otherwise.")
+    cpio: OfficerSettings | None = Field(None, description="The CPIO/SPIO named and signing on notices.")
+    faa: OfficerSettings | None = Field(None, description="The first appellate authority named on notices.")
+    registration_pattern: str = Field(DEFAULT_REGISTRATION_PATTERN, description="Regular expression every registration number must match.")
+    fee_payment: str = Field(
+        "by Indian Postal Order, demand draft or banker's cheque payable to the Accounts Officer of the public authority, or online where the RTI Online portal is used",
+        description="How the applicant may pay fees, as the fee intimation says it.",
+    )
+    timelines: Path | None = Field(None, description="The RTI timelines file; empty means schemas/rti_timelines.yaml.")
+    fees: Path | None = Field(None, description="The RTI fee tables file; empty means schemas/rti_fees.yaml.")
+
+    @field_validator("registration_pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        return value
+
+    @property
+    def commission_name(self) -> str:
+        if self.commission:
+            return self.commission
+        if self.jurisdiction == "central":
+            return "Central Information Commission"
+        return f"{self.jurisdiction.replace('_', ' ').title()} State Information Commission"
+
+
 def _default_platforms() -> dict[str, PlatformSettings]:
     return {name: PlatformSettings(base_url=None, credential_env=env) for name, env in DEFAULT_CREDENTIAL_ENV.items()}
 
@@ -70,6 +119,7 @@ class Config(_Strict):
     harvest: HarvestSettings = Field(default_factory=HarvestSettings)  # type: ignore[arg-type]
     tables: TablesSettings = Field(default_factory=TablesSettings)  # type: ignore[arg-type]
     platforms: dict[str, PlatformSettings] = Field(default_factory=_default_platforms)
+    rti: RtiSettings = Field(default_factory=RtiSettings)  # type: ignore[arg-type]
 
     @model_validator(mode="before")
     @classmethod
@@ -109,12 +159,7 @@ class Config(_Strict):
 
     @property
     def operator_name(self) -> str:
-        if self.operator:
-            return self.operator
-        try:
-            return getpass.getuser()
-        except (KeyError, OSError):
-            return "unknown-operator"
+        return self.operator or login_name() or "unknown-operator"
 
     @property
     def host_name(self) -> str:
@@ -124,6 +169,14 @@ class Config(_Strict):
         """The value of the credential variable ``variable``, or None when it is not set."""
         value = _PROVIDED_SECRETS.get(variable) or os.environ.get(variable)
         return value or None
+
+
+def login_name() -> str | None:
+    """The login name of the person running Sangrah, or None when the system cannot tell."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return None
 
 
 #: credentials handed over in-process (the demo gives the sample platforms' test tokens this way)

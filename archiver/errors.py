@@ -18,7 +18,9 @@ wrapped once, at the boundary, with ``raise ... from exc``.
     ├── StoreError                    (key)
     ├── CatalogError
     ├── SearchError
-    └── HoldActive
+    ├── HoldActive
+    ├── RtiError                      (request, field, rule): a request, event or decision refused
+    └── AccessDenied                  (user, command, roles): the acting user lacks the role
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ __all__ = [
     "CatalogError",
     "SearchError",
     "HoldActive",
+    "RtiError",
+    "AccessDenied",
 ]
 
 
@@ -145,6 +149,34 @@ class SearchError(ArchiverError):
 
 class HoldActive(ArchiverError):
     kind = "hold_active"
+
+
+class RtiError(ArchiverError):
+    """An RTI request, event or decision that the rule book refuses.
+
+    ``field`` names the input at fault (``received_at``, ``registration_no``, ``sections``),
+    ``rule`` the provision that refuses it (``RTI s.7(8)``), ``request`` the registration number.
+    """
+
+    kind = "rti"
+
+    def __init__(self, message: str, *, request: str | None = None, field: str | None = None, rule: str | None = None) -> None:
+        super().__init__(message)
+        self.request = request
+        self.field = field
+        self.rule = rule
+
+
+class AccessDenied(ArchiverError):
+    """The acting user does not hold any role the command needs (R17)."""
+
+    kind = "access_denied"
+
+    def __init__(self, message: str, *, user: str | None = None, command: str | None = None, roles: tuple[str, ...] | None = None) -> None:
+        super().__init__(message)
+        self.user = user
+        self.command = command
+        self.roles = list(roles) if roles is not None else None
 
 
 def excerpt(body: bytes, limit: int = 120) -> str:

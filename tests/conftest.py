@@ -20,6 +20,9 @@ from archiver.samples.accounts import credential_variable, register_sample_accou
 from archiver.samples.server import SampleServer
 from archiver.samples.world import World
 
+#: the RTI register's fixtures (a configured public authority, a catalog with a user in each role)
+pytest_plugins = ["tests.rti_fixtures"]
+
 ROOT = Path(__file__).resolve().parents[1]
 REALDATA = ROOT.parent / "shared" / "realdata"
 

@@ -8,19 +8,26 @@ advances) happens in one transaction (``record_warc``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, delete, event, insert, select, update
+from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from archiver.catalog import access_tables, rti_tables  # noqa: F401  (their tables join the metadata)
 from archiver.catalog import tables as t
+from archiver.catalog.audit import append_entry
 from archiver.errors import CatalogError
 
 __all__ = ["Catalog", "AccountRow", "WarcRow"]
+
+_T = TypeVar("_T")
+
+#: times a unit of work is run again after another writer took the audit log's head first
+_AUDIT_RETRIES = 8
 
 log = logging.getLogger(__name__)
 
@@ -282,11 +289,33 @@ class Catalog:
 
     # -- the audit log ------------------------------------------------------------------------
     def audit(self, *, actor: str, action: str, target: str | None, outcome: str, details: Mapping[str, Any] | None = None) -> None:
-        """Append one entry: who did what to what, and how it ended. Entries are never changed."""
-        with self.engine.begin() as conn:
-            conn.execute(
-                insert(t.audit_log).values(at=_now(), actor=actor, action=action, target=target, outcome=outcome, details=dict(details or {}))
-            )
+        """Append one entry: who did what to what, and how it ended. Entries are never changed.
+
+        The entry is chained to the one before it (``archiver.catalog.audit``).
+        """
+        self.write(lambda conn: append_entry(conn, actor=actor, action=action, target=target, outcome=outcome, details=details, at=_now()))
+
+    def write(self, work: Callable[[Connection], _T]) -> _T:
+        """Run ``work(conn)`` in one transaction, again if another writer chained onto the audit log first.
+
+        Work that writes an audit entry together with what it records (an RTI event and its
+        entry) goes through here, so that both are kept or neither is.
+        """
+        for attempt in range(_AUDIT_RETRIES):
+            try:
+                with self.engine.connect() as conn:
+                    if self.engine.dialect.name == "sqlite":
+                        # take the write lock before reading the audit log's head, so that
+                        # writers queue (busy_timeout) instead of racing for the head
+                        conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    result = work(conn)
+                    conn.commit()
+                    return result
+            except IntegrityError as exc:
+                if "audit_log" not in str(exc.orig) or attempt == _AUDIT_RETRIES - 1:
+                    raise
+                log.info("audit_head_taken attempt=%s", attempt + 1)
+        raise AssertionError("unreachable")
 
     def audit_entries(self, *, action: str | None = None) -> list[dict[str, Any]]:
         query = select(t.audit_log).order_by(t.audit_log.c.id)

@@ -103,6 +103,9 @@ audit_log = Table(
     Column("target", Text),
     Column("outcome", String(20), nullable=False),
     Column("details", JSON),
+    # the hash chain (archiver.catalog.audit): the previous entry's hash, and this entry's
+    Column("prev_hash", String(64), unique=True),
+    Column("entry_hash", String(64)),
 )
 
 record_versions = Table(

@@ -3,6 +3,7 @@
 - ``capture``: ``harvest`` accounts into WARC files and publish them; ``verify`` them.
 - ``imports``: ``import_export`` an account's own download into WARC.
 - ``tables``: ``extract`` the record dataset, ``rebuild_tables``, ``retag_tables``.
+- ``rti``: ``rti_due`` (what the RTI cell owes, for the daily DAG), ``render_decision_letter``.
 """
 
 from archiver.pipeline.capture import (
@@ -17,6 +18,7 @@ from archiver.pipeline.capture import (
 )
 from archiver.pipeline.imports import ImportReport, import_export
 from archiver.pipeline.tables import extract, find_capture, rebuild_tables, retag_tables
+from archiver.pipeline.rti import render_decision_letter, rti_due, rti_rules
 
 __all__ = [
     "WARC_PREFIX",
@@ -33,4 +35,7 @@ __all__ = [
     "rebuild_tables",
     "retag_tables",
     "find_capture",
+    "rti_due",
+    "rti_rules",
+    "render_decision_letter",
 ]
