@@ -23,7 +23,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from archiver.errors import ConfigError
 from archiver.model import PLATFORMS
 
-__all__ = ["Config", "HarvestSettings", "TablesSettings", "PlatformSettings", "OfficerSettings", "RtiSettings", "DEFAULT_REGISTRATION_PATTERN", "load_config", "login_name", "provide_secret", "DEFAULT_CREDENTIAL_ENV"]
+__all__ = ["Config", "HarvestSettings", "TablesSettings", "PlatformSettings", "OfficerSettings", "RtiSettings", "DEFAULT_REGISTRATION_PATTERN", "load_config", "load_config_from_environment", "login_name", "provide_secret", "DEFAULT_CREDENTIAL_ENV", "CONFIG_ENV"]
+
+#: the variable naming the config file, for the CLI (``--config``) and the DAGs alike
+CONFIG_ENV = "SANGRAH_CONFIG"
 
 #: the variable each platform's credential is read from unless the config names another
 DEFAULT_CREDENTIAL_ENV = {
@@ -186,6 +189,12 @@ _PROVIDED_SECRETS: dict[str, str] = {}
 def provide_secret(variable: str, value: str) -> None:
     """Make ``value`` the credential of ``variable`` for this process, as if it were exported."""
     _PROVIDED_SECRETS[variable] = value
+
+
+def load_config_from_environment() -> Config:
+    """The config in the file ``SANGRAH_CONFIG`` names (defaults alone when it is not set)."""
+    path = os.environ.get(CONFIG_ENV)
+    return load_config(Path(path) if path else None)
 
 
 def load_config(path: Path | None = None, *, overrides: Mapping[str, Any] | None = None) -> Config:

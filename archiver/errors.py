@@ -140,7 +140,18 @@ class StoreError(ArchiverError):
 
 
 class CatalogError(ArchiverError):
+    """The catalog refused or failed an operation.
+
+    ``catalog`` is its URL without the password; ``reason`` is set when the database itself
+    failed (down, restarted, unreachable), as opposed to a request the catalog refused.
+    """
+
     kind = "catalog"
+
+    def __init__(self, message: str, *, catalog: str | None = None, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.catalog = catalog
+        self.reason = reason
 
 
 class SearchError(ArchiverError):

@@ -27,6 +27,7 @@ from archiver.errors import (
     AccountGone,
     ArchiverError,
     AuthError,
+    CatalogError,
     PageParseError,
     PlatformError,
     PlatformUnavailable,
@@ -153,6 +154,8 @@ def harvest_account(
         advanced = {endpoint: _newer_marker(cursors.get(endpoint) or {}, marker) for endpoint, marker in walk.markers.items()}
         note_cursors({WALK: None, **advanced})
         cursor_after: dict[str, Any] = {**cursor_before, **advanced}
+    except CatalogError:
+        raise  # the catalog failing is the whole run's failure, not this account's
     except ArchiverError as exc:
         result.status = "failed"
         result.error = exc

@@ -14,11 +14,21 @@ if [ ! -x "$root/.venv/bin/python" ]; then
   "$python" -m venv "$root/.venv"
 fi
 stamp="$root/.venv/.sangrah-installed-${extras:-base}"
-# reinstall only when pyproject.toml changed since the last install
-if [ ! -f "$stamp" ] || [ "$root/pyproject.toml" -nt "$stamp" ]; then
+# Every install is pinned by the project's constraints file for this Python (Airflow's
+# dependencies and ours, frozen after a green test run: docs/deploy.md says how to regenerate it).
+pyver="$("$root/.venv/bin/python" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
+constraints="$root/infra/constraints/airflow-3.3.2-py$pyver.txt"
+pin=()
+if [ -f "$constraints" ]; then
+  pin=(-c "$constraints")
+else
+  echo "no constraints file for Python $pyver ($constraints); installing the newest versions allowed by pyproject.toml" >&2
+fi
+# reinstall only when pyproject.toml or the constraints changed since the last install
+if [ ! -f "$stamp" ] || [ "$root/pyproject.toml" -nt "$stamp" ] || { [ -f "$constraints" ] && [ "$constraints" -nt "$stamp" ]; }; then
   "$root/.venv/bin/python" -m pip install --quiet --upgrade pip
   spec="$root"
   [ -n "$extras" ] && spec="$root[$extras]"
-  "$root/.venv/bin/python" -m pip install --quiet -e "$spec"
+  "$root/.venv/bin/python" -m pip install --quiet "${pin[@]}" -e "$spec"
   touch "$stamp"
 fi

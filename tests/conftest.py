@@ -44,6 +44,26 @@ def config(data_dir: Path) -> Config:
     return load_config(None, overrides={"data_dir": str(data_dir), "operator": "test-records-cell", "harvest": {"backoff_base_seconds": 0.01, "max_sleep_seconds": 2, "timeout_seconds": 5, "max_retries": 3}})
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def catalog_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new, empty catalog database: SQLite in a temporary file, or a database of its own on
+    the PostgreSQL server (tests/postgres.py)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'catalog.sqlite'}"
+        return
+    from tests.postgres import fresh_database, password
+
+    _SECRETS.add(password())
+    with fresh_database() as url:
+        yield url
+
+
+@pytest.fixture
+def both_config(config: Config, catalog_url: str) -> Config:
+    """``config`` with its catalog on SQLite, then on PostgreSQL."""
+    return config.model_copy(update={"catalog_url": catalog_url})
+
+
 sample_credential_env = credential_variable
 
 

@@ -40,7 +40,7 @@ def test_demo_captures_six_accounts_and_names_checkable_files(tmp_path: Path) ->
         _SECRETS.add(World(seed=7, posts_per_account=20).token(platform))
     verify = _run("verify", "--data-dir", str(data_dir))
     assert verify.exit_code == 0
-    assert re.fullmatch(r"checked \d+ WARC files, \d+ records: all match the manifest\n", verify.stdout)
+    assert re.fullmatch(r"checked \d+ WARC files, \d+ records, \d+ Parquet files: all match the manifest\n", verify.stdout)
 
 
 def test_verify_detects_a_flipped_byte(tmp_path: Path) -> None:

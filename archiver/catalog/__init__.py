@@ -7,22 +7,26 @@ advances) happens in one transaction (``record_warc``).
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select, text, update
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 
 from archiver.catalog import access_tables, rti_tables  # noqa: F401  (their tables join the metadata)
 from archiver.catalog import tables as t
 from archiver.catalog.audit import append_entry
 from archiver.errors import CatalogError
 
-__all__ = ["Catalog", "AccountRow", "WarcRow"]
+__all__ = ["Catalog", "AccountRow", "WarcRow", "unavailable_message"]
 
 _T = TypeVar("_T")
 
@@ -77,15 +81,67 @@ class Catalog:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self.safe_url = _safe(url)
         try:
-            self.engine: Engine = create_engine(url, future=True)
+            if url.startswith("sqlite"):
+                self.engine: Engine = create_engine(url)
+            else:
+                # a server restarted under a long run: pooled connections are checked before use,
+                # and a server that does not answer fails the step in seconds, not minutes
+                self.engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
         except (SQLAlchemyError, ImportError, ValueError) as exc:
-            raise CatalogError(f"cannot open the catalog at {_safe(url)}: {exc}. Check catalog_url in the config.") from exc
+            raise CatalogError(f"cannot open the catalog at {self.safe_url}: {exc}. Check catalog_url in the config.", catalog=self.safe_url) from exc
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        # every failure of the database itself, wherever the catalog is used, arrives as ours
+        event.listen(self.engine, "handle_error", self._unavailable)
+
+    def _unavailable(self, context: ExceptionContext) -> CatalogError | None:
+        if context.is_pre_ping:
+            return None  # the pool reconnects by itself
+        failure = context.sqlalchemy_exception
+        if not (context.is_disconnect or isinstance(failure, (OperationalError, InterfaceError))):
+            return None  # a statement the catalog refused (a constraint, a trigger) stays as it is
+        reason = _first_line(context.original_exception)
+        password = self.engine.url.password
+        if password:
+            reason = reason.replace(str(password), "***")
+        return CatalogError(unavailable_message(self.safe_url, reason), catalog=self.safe_url, reason=reason)
 
     def close(self) -> None:
         self.engine.dispose()
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Hold the catalog-wide lock ``name`` for the block, waiting for any other holder.
+
+        PostgreSQL: an advisory lock, which holds across every machine sharing the catalog (Airflow
+        workers); SQLite: a lock on a file beside the database.
+        """
+        if self.engine.dialect.name == "postgresql":
+            key = int.from_bytes(hashlib.sha256(f"sangrah:{name}".encode()).digest()[:8], "big", signed=True)
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+                conn.commit()
+                try:
+                    yield
+                finally:
+                    if not conn.invalidated:
+                        conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                        conn.commit()
+            return
+        database = self.engine.url.database
+        path = Path(f"{database}.{name}.lock") if database and database != ":memory:" else None
+        if path is None:
+            yield  # an in-memory catalog lives in one process
+            return
+        with open(path, "a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                log.info("waiting for lock=%s held by another run", name)
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision (idempotent)."""
@@ -98,8 +154,10 @@ class Catalog:
             with self.engine.begin() as connection:
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
+        except CatalogError:
+            raise
         except SQLAlchemyError as exc:
-            raise CatalogError(f"cannot migrate the catalog at {_safe(self.url)}: {exc}") from exc
+            raise CatalogError(f"cannot migrate the catalog at {self.safe_url}: {_first_line(exc)}", catalog=self.safe_url) from exc
 
     # -- accounts -----------------------------------------------------------------------------
     def add_account(
@@ -169,6 +227,12 @@ class Catalog:
         with self.engine.connect() as conn:
             row = conn.execute(select(t.harvest_runs).where(t.harvest_runs.c.harvest_id == harvest_id)).mappings().first()
         return dict(row) if row else None
+
+    def runs_since(self, since: datetime) -> list[dict[str, Any]]:
+        """The harvest runs started at or after ``since``, oldest first."""
+        with self.engine.connect() as conn:
+            query = select(t.harvest_runs).where(t.harvest_runs.c.started_at >= since).order_by(t.harvest_runs.c.started_at)
+            return [{**row, "started_at": _aware(row["started_at"]), "finished_at": _aware(row["finished_at"])} for row in conn.execute(query).mappings()]
 
     # -- cursors ------------------------------------------------------------------------------
     def get_cursor(self, account_key: str, endpoint: str) -> dict[str, Any] | None:
@@ -246,6 +310,18 @@ class Catalog:
             row = conn.execute(select(t.warc_files).where(t.warc_files.c.name == name)).mappings().first()
         return _warc(row) if row else None
 
+    def warcs_of_accounts(self, account_keys: Collection[str]) -> set[str]:
+        """The WARC files that hold captures of these accounts: those of the harvests that walked
+        them (their coverage rows) and of the exports imported for them (their audit entries)."""
+        keys = sorted(account_keys)
+        with self.engine.connect() as conn:
+            walked = select(t.coverage.c.harvest_id).where(t.coverage.c.account_key.in_(keys))
+            names = set(conn.execute(select(t.warc_files.c.name).where(t.warc_files.c.harvest_id.in_(walked))).scalars())
+            imports = conn.execute(select(t.audit_log.c.details).where(t.audit_log.c.action == "import_export", t.audit_log.c.target.in_(keys)))
+            for (details,) in imports:
+                names.update((details or {}).get("warc_files") or [])
+        return names
+
     def iter_warcs(self, *, status: str | None = None) -> Iterator[WarcRow]:
         query = select(t.warc_files).order_by(t.warc_files.c.name)
         if status:
@@ -317,10 +393,12 @@ class Catalog:
                 log.info("audit_head_taken attempt=%s", attempt + 1)
         raise AssertionError("unreachable")
 
-    def audit_entries(self, *, action: str | None = None) -> list[dict[str, Any]]:
+    def audit_entries(self, *, action: str | None = None, since: datetime | None = None) -> list[dict[str, Any]]:
         query = select(t.audit_log).order_by(t.audit_log.c.id)
         if action:
             query = query.where(t.audit_log.c.action == action)
+        if since is not None:
+            query = query.where(t.audit_log.c.at >= since)
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(query).mappings()]
 
@@ -351,6 +429,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def unavailable_message(catalog: str, reason: str, next_step: str = "run the step again") -> str:
+    """What to tell an operator when the catalog's database failed under a step."""
+    return (
+        f"the catalog at {catalog} failed: {reason}. Nothing already archived is lost: a WARC file enters "
+        "the catalog together with the cursors it advances, and the next run finishes or repeats what this one "
+        f"left. Check that the database is up and reachable, then {next_step}"
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    line = lines[0] if lines else type(exc).__name__
+    return line if len(line) <= 300 else line[:300] + "…"
 
 
 def _safe(url: str) -> str:

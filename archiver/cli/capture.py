@@ -237,7 +237,8 @@ def show(ctx: click.Context, record_id: str, version_id: str | None, warc_out: P
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def verify(ctx: click.Context, data_dir: Path | None, as_json: bool) -> None:
-    """Re-hash every published WARC against the manifest and re-read every record.
+    """Re-hash every published WARC against the manifest and re-read every record, and re-hash
+    every Parquet file of the record dataset.
 
     Exits 1 on any mismatch, after listing each problem.
 
@@ -249,10 +250,10 @@ def verify(ctx: click.Context, data_dir: Path | None, as_json: bool) -> None:
     with errors_as_click():
         report = pipeline.verify(config)
     if as_json:
-        click.echo(orjson.dumps({"ok": report.ok, "files": report.checked, "records": report.records, "problems": report.problems}).decode())
+        click.echo(orjson.dumps(report.to_json()).decode())
     else:
         for problem in report.problems:
             click.echo(f"MISMATCH {problem}")
-        click.echo(f"checked {report.checked} WARC files, {report.records} records: " + ("all match the manifest" if report.ok else f"{len(report.problems)} problem(s)"))
+        click.echo(f"checked {report.checked} WARC files, {report.records} records, {report.parquet_checked} Parquet files: " + ("all match the manifest" if report.ok else f"{len(report.problems)} problem(s)"))
     if not report.ok:
         raise SystemExit(1)

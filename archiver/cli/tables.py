@@ -17,22 +17,23 @@ __all__ = ["extract", "rebuild_tables", "retag", "print_extract"]
 
 # -- tables ------------------------------------------------------------------------------------
 @cli.command()
+@click.option("--account", "accounts", multiple=True, metavar="PLATFORM:ID", help="Only the WARC files holding this account's captures (repeatable; default: every file).")
 @data_dir_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
-def extract(ctx: click.Context, data_dir: Path | None, as_json: bool) -> None:
+def extract(ctx: click.Context, accounts: tuple[str, ...], data_dir: Path | None, as_json: bool) -> None:
     """Turn the published WARC files into the record dataset (Parquet), one row per version.
 
     Only WARC files not yet extracted are read; running it twice gives the same dataset.
     Records that cannot be read or parsed are listed for follow-up, and the run exits 1.
 
-    Example: sangrah extract
+    Example: sangrah extract --account x:1350000000000000001
     """
     from archiver import pipeline
 
     config = load_for(ctx, data_dir)
     with errors_as_click():
-        report = with_progress(ctx, "extracting", lambda progress: pipeline.extract(config, progress=progress))
+        report = with_progress(ctx, "extracting", lambda progress: pipeline.extract(config, account_keys=list(accounts) or None, progress=progress))
     print_extract(report, config, as_json)
 
 

@@ -10,7 +10,7 @@ import fcntl
 import logging
 import uuid
 from contextlib import contextmanager, suppress
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,15 +19,15 @@ from typing import Any
 from archiver import SOFTWARE
 from archiver.capture.reader import verify_file
 from archiver.capture.writer import OPEN_SUFFIX, ClosedWarc, WarcWriter
-from archiver.catalog import AccountRow, Catalog
+from archiver.catalog import AccountRow, Catalog, unavailable_message
 from archiver.config import Config
-from archiver.errors import AuthError, CaptureError, CatalogError
+from archiver.errors import ArchiverError, AuthError, CaptureError, CatalogError
 from archiver.harvest import AccountHarvest, ExchangeRecorder, ProgressFn, harvest_account
 from archiver.http import PlatformClient, RetryPolicy
 from archiver.platforms import AccountRef, PlatformModule, get_platform
 from archiver.storage import LocalStore
 
-__all__ = ["HarvestReport", "VerifyReport", "Publisher", "open_catalog", "open_store", "harvest", "verify", "recover_staging", "run_staging", "account_lock", "WARC_PREFIX"]
+__all__ = ["HarvestReport", "VerifyReport", "Publisher", "open_catalog", "open_store", "harvest", "verify", "recover_staging", "run_staging", "account_lock", "catalog_failure_names", "WARC_PREFIX"]
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,18 @@ class HarvestReport:
         }
 
 
+@contextmanager
+def catalog_failure_names(next_step: str) -> Iterator[None]:
+    """A failure of the catalog's database ends the step with the command that resumes it."""
+    try:
+        yield
+    except CatalogError as exc:
+        if exc.reason is None:
+            raise  # a request the catalog refused says its own next step
+        message = unavailable_message(exc.catalog or "(unknown)", exc.reason, f"run: {next_step}")
+        raise CatalogError(message, catalog=exc.catalog, reason=exc.reason) from exc
+
+
 def open_catalog(config: Config) -> Catalog:
     config.data_dir.mkdir(parents=True, exist_ok=True)
     catalog = Catalog(config.resolved_catalog_url)
@@ -101,12 +113,19 @@ class Publisher:
         self.operator = operator
         self.pending: dict[tuple[str, str], dict[str, Any] | None] = {}
         self.published: list[ClosedWarc] = []
+        #: the first file that could not be published; nothing after it is, in this run
+        self.failed: str | None = None
 
     def note(self, account_key: str, updates: dict[str, dict[str, Any] | None]) -> None:
         for endpoint, state in updates.items():
             self.pending[(account_key, endpoint)] = state
 
     def __call__(self, closed: ClosedWarc) -> None:
+        if self.failed is not None:
+            # A later file's cursors would claim the pages of the one that failed: it stays in
+            # staging, unlisted, and the next run discards it and fetches its pages again.
+            raise CaptureError(f"{closed.name} was not published because {self.failed} could not be; the next run fetches their pages again", warc_file=closed.name)
+        self.failed = closed.name  # until its publication has gone through
         updates, self.pending = self.pending, {}
         key = WARC_PREFIX + closed.name
         self.catalog.record_warc(
@@ -122,6 +141,7 @@ class Publisher:
         )
         self.store.put_file(closed.path, key, sha256=closed.sha256)
         self.catalog.mark_published(closed.name)
+        self.failed = None
         closed.path.unlink()
         self.published.append(closed)
         self.catalog.audit(
@@ -135,7 +155,7 @@ class Publisher:
 
     def flush_without_file(self) -> None:
         """Commit cursor moves that no WARC holds (nothing was written since the last file)."""
-        if self.pending:
+        if self.pending and self.failed is None:
             self.catalog.write_cursors(self.pending, self.harvest_id)
             self.pending = {}
 
@@ -230,6 +250,12 @@ def harvest(
     now: datetime | None = None,
 ) -> HarvestReport:
     """Capture the given accounts (all active ones when None) and publish their WARC files."""
+    resume = "sangrah harvest" + "".join(f" --account {key}" for key in account_keys or ())
+    with catalog_failure_names(resume):
+        return _harvest(config, account_keys, progress, now)
+
+
+def _harvest(config: Config, account_keys: Sequence[str] | None, progress: ProgressFn | None, now: datetime | None) -> HarvestReport:
     catalog = open_catalog(config)
     store = open_store(config)
     operator = config.operator_name
@@ -247,6 +273,7 @@ def harvest(
         max_sleep_seconds=config.harvest.max_sleep_seconds,
         timeout_seconds=config.harvest.timeout_seconds,
     )
+    failure: BaseException | None = None
     try:
         with run_staging(config, harvest_id) as staging_dir:
             writer = WarcWriter(
@@ -260,22 +287,38 @@ def harvest(
             try:
                 for row in accounts:
                     report.accounts.append(_harvest_one(config, catalog, publisher, recorder, policy, row, harvest_id, now or started, progress))
-            finally:
-                # whatever was captured is published with the cursors it advances, even after a bug
-                writer.close()
-                publisher.flush_without_file()
+            except BaseException:
+                # whatever was captured is published with the cursors it advances, even after a
+                # bug; when that fails too (the catalog is down), the first error is the one told
+                try:
+                    writer.close()
+                    publisher.flush_without_file()
+                except ArchiverError as exc:
+                    log.warning("harvest=%s left its last file in staging for the next run: %s", harvest_id, exc.message)
+                raise
+            writer.close()
+            publisher.flush_without_file()
+    except BaseException as exc:
+        failure = exc
+        raise
     finally:
         report.finished_at = datetime.now(timezone.utc)
         report.published = publisher.published
-        catalog.finish_run(harvest_id, status=report.status, summary=report.to_json())
-        catalog.audit(
-            actor=operator,
-            action="harvest_finish",
-            target=harvest_id,
-            outcome=report.status,
-            details={"failed": [a.account.key for a in report.failed], "warc_files": [w.name for w in report.published]},
-        )
-        catalog.close()
+        try:
+            catalog.finish_run(harvest_id, status=report.status if failure is None else "failed", summary=report.to_json())
+            catalog.audit(
+                actor=operator,
+                action="harvest_finish",
+                target=harvest_id,
+                outcome=report.status if failure is None else "failed",
+                details={"failed": [a.account.key for a in report.failed], "warc_files": [w.name for w in report.published]},
+            )
+        except CatalogError:
+            if failure is None:
+                raise
+            log.warning("harvest=%s could not be marked finished in the catalog, which failed too", harvest_id)
+        finally:
+            catalog.close()
     return report
 
 
@@ -385,17 +428,32 @@ def _walk_account(
 # -- verify ------------------------------------------------------------------------------------
 @dataclass(slots=True)
 class VerifyReport:
-    checked: int = 0
+    checked: int = 0  #: WARC files re-hashed and re-read
     records: int = 0
+    parquet_checked: int = 0  #: Parquet files of the record dataset re-hashed
     problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "files": self.checked, "records": self.records, "parquet_files": self.parquet_checked, "problems": self.problems}
 
-def verify(config: Config) -> VerifyReport:
-    """Re-hash every published WARC against the manifest and re-read every record."""
+
+def verify(config: Config, *, warc_files: Collection[str] | None = None) -> VerifyReport:
+    """Check the archive's fixity against the manifest: re-hash every published WARC file and
+    re-read every record, and re-hash every Parquet file of the record dataset.
+
+    With ``warc_files``, only those WARC files and the Parquet files extracted from them are
+    checked (what one night added); without, everything, including files in the store or the
+    dataset that the manifest does not list.
+    """
+    with catalog_failure_names("sangrah verify"):
+        return _verify(config, None if warc_files is None else set(warc_files))
+
+
+def _verify(config: Config, only: set[str] | None) -> VerifyReport:
     catalog = open_catalog(config)
     store = open_store(config)
     report = VerifyReport()
@@ -403,6 +461,8 @@ def verify(config: Config) -> VerifyReport:
     try:
         for row in catalog.iter_warcs():
             listed.add(row.store_key)
+            if only is not None and row.name not in only:
+                continue
             if row.status != "published":
                 report.problems.append(f"{row.name}: entered in the manifest but never published (status {row.status}); run `sangrah harvest` to finish it")
                 continue
@@ -420,16 +480,57 @@ def verify(config: Config) -> VerifyReport:
                 )
             for problem in check.problems:
                 report.problems.append(f"{row.name} at offset {problem.offset}: {problem.message}")
-        for key in store.iter_keys(WARC_PREFIX):
-            if key not in listed:
-                report.problems.append(f"{key}: in the store but not in the manifest; it was not published by Sangrah")
+        if only is None:
+            for key in store.iter_keys(WARC_PREFIX):
+                if key not in listed:
+                    report.problems.append(f"{key}: in the store but not in the manifest; it was not published by Sangrah")
+        _verify_parquet(catalog, config.records_dir, only, report)
         catalog.audit(
             actor=config.operator_name,
             action="verify",
-            target=None,
+            target=None if only is None else ",".join(sorted(only))[:2000],
             outcome="ok" if report.ok else "mismatch",
-            details={"checked": report.checked, "records": report.records, "problems": report.problems[:50]},
+            details={"checked": report.checked, "records": report.records, "parquet_files": report.parquet_checked, "problems": report.problems[:50]},
         )
     finally:
         catalog.close()
     return report
+
+
+def _verify_parquet(catalog: Catalog, root: Path, only: set[str] | None, report: VerifyReport) -> None:
+    """Re-hash the record dataset's Parquet files against the Parquet manifest."""
+    import hashlib
+
+    from sqlalchemy import select
+
+    from archiver.catalog import tables as t
+
+    with catalog.engine.connect() as conn:
+        rows = list(conn.execute(select(t.parquet_files).order_by(t.parquet_files.c.path)))
+    for row in rows:
+        if only is not None and row.warc_file not in only:
+            continue
+        path = root / row.path
+        if row.status != "published":
+            report.problems.append(f"{row.path}: entered in the Parquet manifest but never put in place (status {row.status}); run `sangrah extract` to finish it")
+            continue
+        if not path.is_file():
+            report.problems.append(f"{row.path}: missing from the record dataset in {root}; regenerate it with `sangrah rebuild tables`")
+            continue
+        report.parquet_checked += 1
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        size = path.stat().st_size
+        if digest.hexdigest() != row.sha256 or size != row.size_bytes:
+            report.problems.append(
+                f"{row.path}: SHA-256 {digest.hexdigest()} ({size} bytes) does not match the Parquet manifest's {row.sha256} "
+                f"({row.size_bytes} bytes); the file changed after extraction. Regenerate it with `sangrah rebuild tables`."
+            )
+    if only is None and root.exists():
+        known = {row.path for row in rows}
+        for path in sorted(root.rglob("*.parquet")):
+            relative = path.relative_to(root).as_posix()
+            if relative not in known:
+                report.problems.append(f"{relative}: in the record dataset but not in the Parquet manifest; it was not written by Sangrah")

@@ -25,7 +25,7 @@ import hashlib
 import logging
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -123,8 +123,10 @@ def extract_all(
     *,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: ProgressFn | None = None,
+    only: Collection[str] | None = None,
 ) -> ExtractReport:
-    """Extract every published WARC file not yet (wholly) extracted into the dataset at ``root``.
+    """Extract every published WARC file not yet (wholly) extracted into the dataset at ``root``
+    (of the files named in ``only``, when given).
 
     Every row is tagged with ``schedule``; files whose tags come from another schedule are
     re-tagged (``retag``) so that the whole dataset agrees with the schedule in force.
@@ -137,7 +139,7 @@ def extract_all(
     with _fewer_collections():
         for warc in catalog.iter_warcs(status="published"):
             state = done.get(warc.name)
-            if state is not None and state.complete:
+            if (state is not None and state.complete) or (only is not None and warc.name not in only):
                 continue
             _Extraction(catalog, root, warc.name, warc.harvest_id, chunk_rows, report, schedule).run(warc_path(warc.store_key), state.offset_done if state else 0, state.rows if state else 0)
             report.warc_files += 1

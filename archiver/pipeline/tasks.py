@@ -1,0 +1,183 @@
+"""What each task of the Airflow DAGs (``dags/``) runs, so that the DAG files only wire steps.
+
+A task loads the config from the file ``SANGRAH_CONFIG`` names, takes the account's credential
+from its Airflow Connection, runs one step (``archiver.pipeline.steps``) and writes the step's
+summary into the task's log as one JSON line. Airflow is imported only inside these functions:
+the rest of Sangrah runs without it.
+
+Credentials: one Airflow Connection per platform account, with the id ``connection_id(key)``,
+``sangrah_<platform>_<native id>`` with every character other than letters, digits, ``_``, ``.``
+and ``-`` made ``_`` (``x:1350000000000000001`` → ``sangrah_x_1350000000000000001``,
+``bluesky:did:plc:abc`` → ``sangrah_bluesky_did_plc_abc``). Its password field holds the
+credential (bearer token, access token, API key or JWT); type ``generic``. The credential is handed
+to the harvest in-process under the variable name the account is configured with
+(``archiver.config.provide_secret``): it is never written to a file, a log, an XCom or a WARC
+record. Without a connection, a credential exported in the worker's environment is used.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+from archiver.config import Config, load_config_from_environment, provide_secret
+from archiver.errors import AuthError
+
+__all__ = ["connection_id", "AccountConnection", "begin", "plan", "harvest", "extract", "index", "verify_night", "report", "fixity"]
+
+log = logging.getLogger(__name__)
+
+CONNECTION_PREFIX = "sangrah_"
+
+
+def connection_id(account_key: str) -> str:
+    """The id of the Airflow Connection holding an account's credential."""
+    return CONNECTION_PREFIX + re.sub(r"[^A-Za-z0-9_.-]", "_", account_key)
+
+
+class AccountConnection:
+    """A hook-like adapter: an account's Airflow Connection → the credential its harvest reads.
+
+    Cheap to build; the connection is looked up when ``provide`` is called, in the task.
+    """
+
+    def __init__(self, account_key: str, *, conn_id: str | None = None) -> None:
+        self.account_key = account_key
+        self.conn_id = conn_id or connection_id(account_key)
+
+    def credential(self) -> str | None:
+        """The connection's password, or None when there is no such connection."""
+        from airflow.sdk import BaseHook
+        from airflow.sdk.exceptions import AirflowNotFoundException
+
+        try:
+            connection = BaseHook.get_connection(self.conn_id)
+        except AirflowNotFoundException:
+            return None
+        return connection.password or None
+
+    def provide(self, config: Config) -> str:
+        """Hand the credential to this process's harvest; returns where it came from (no value)."""
+        from archiver.pipeline.capture import open_catalog
+
+        catalog = open_catalog(config)
+        try:
+            row = catalog.get_account(self.account_key)
+        finally:
+            catalog.close()
+        if row is None:
+            from archiver.errors import CatalogError
+
+            raise CatalogError(f"no account {self.account_key} is registered. See them with `sangrah accounts list`.")
+        variable = row.credential_env or config.platforms[row.platform].credential_env
+        credential = self.credential()
+        if credential is not None:
+            provide_secret(variable, credential)
+            log.info("credential account=%s source=airflow-connection conn_id=%s", self.account_key, self.conn_id)
+            return f"connection {self.conn_id}"
+        if config.secret(variable) is not None:
+            log.info("credential account=%s source=environment variable=%s (no connection %s)", self.account_key, variable, self.conn_id)
+            return f"variable {variable}"
+        label = f"{row.key} (@{row.handle})" if row.handle else row.key
+        error = AuthError(
+            f"{label}: no credential; there is no Airflow connection {self.conn_id} with a password, and {variable} is not set. "
+            f"Add it: airflow connections add {self.conn_id} --conn-type generic --conn-password '<credential>', then clear this task.",
+            account=row.key,
+        )
+        catalog = open_catalog(config)
+        try:
+            catalog.audit(actor=config.operator_name, action="harvest_account", target=row.key, outcome="failed", details=error.to_dict())
+        finally:
+            catalog.close()
+        raise error
+
+
+def _log_summary(step: str, summary: dict[str, Any]) -> None:
+    log.info("summary step=%s %s", step, json.dumps(summary, sort_keys=True, default=str, ensure_ascii=False))
+
+
+def begin() -> str:
+    """The instant the night began: ``verify_night`` checks what was published after it."""
+    return datetime.now(timezone.utc).isoformat()
+
+
+def plan() -> list[str]:
+    """The night's accounts: every active one."""
+    from archiver.pipeline import steps
+
+    accounts = steps.active_accounts(load_config_from_environment())
+    _log_summary("plan", {"accounts": accounts})
+    return accounts
+
+
+def harvest(account: str) -> dict[str, Any]:
+    from archiver.pipeline import steps
+
+    config = load_config_from_environment()
+    connection = AccountConnection(account)
+    source = connection.provide(config)
+    try:
+        full = steps.harvest(config, account)
+    except AuthError as exc:
+        if not source.startswith("connection "):
+            raise
+        raise AuthError(
+            f"{exc.message} (Under Airflow the credential comes from the Airflow connection {connection.conn_id}: update its password, then clear this task.)",
+            account=exc.account, url=exc.url, status=exc.status,
+        ) from exc
+    _log_summary("harvest", full)
+    # downstream gets names and counts; the coverage statement stays in the catalog and the WARC
+    return {"account": account, "harvest_id": full["harvest_id"], "status": full["status"], "warc_files": [w["name"] for w in full["warc_files"]]}
+
+
+def extract(harvested: dict[str, Any]) -> dict[str, Any]:
+    from archiver.pipeline import steps
+
+    summary = steps.extract(load_config_from_environment(), harvested["account"])
+    _log_summary("extract", summary)
+    return summary
+
+
+def index() -> dict[str, Any]:
+    from archiver.pipeline import steps
+
+    summary = steps.index(load_config_from_environment())
+    _log_summary("index", summary)
+    return summary
+
+
+def verify_night(started_at: str) -> dict[str, Any]:
+    from archiver.pipeline import steps
+
+    summary = steps.verify_since(load_config_from_environment(), datetime.fromisoformat(started_at))
+    _log_summary("verify", summary)
+    return summary
+
+
+def report(accounts: list[str], started_at: str) -> dict[str, Any]:
+    """The night's summary, one line per account; fails the run when any account failed."""
+    from archiver.errors import ArchiverError
+    from archiver.pipeline import steps
+
+    summary = steps.run_summary(load_config_from_environment(), accounts, datetime.fromisoformat(started_at))
+    for row in summary["accounts"]:
+        log.info("account=%s status=%s warc_files=%d%s", row["account"], row["status"], len(row["warc_files"]), f" error={row['error']}" if row["error"] else "")
+    _log_summary("report", summary)
+    if summary["failed"]:
+        raise ArchiverError(
+            f"{len(summary['failed'])} of {len(accounts)} accounts failed tonight: {', '.join(summary['failed'])}; "
+            "the others were captured, extracted and verified. Each failed harvest task's log says why and what to do."
+        )
+    return summary
+
+
+def fixity() -> dict[str, Any]:
+    """Every WARC and Parquet file against the manifest; fails loudly on any mismatch."""
+    from archiver.pipeline import steps
+
+    summary = steps.verify(load_config_from_environment())
+    _log_summary("fixity", summary)
+    return summary
