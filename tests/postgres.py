@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 DSN_ENV = "SANGRAH_PG_DSN"
 SCRIPT = Path(__file__).resolve().parents[1] / "infra" / "postgres.sh"
@@ -33,6 +34,11 @@ def server_dsn() -> str:
     return dsn
 
 
+def without_password(url: str) -> str:
+    """``url`` without its password (libpq then takes it from PGPASSWORD or ~/.pgpass)."""
+    return make_url(url)._replace(password=None).render_as_string(hide_password=False)
+
+
 def password() -> str:
     return str(make_url(server_dsn()).password or "")
 
@@ -42,7 +48,7 @@ def fresh_database(prefix: str = "t") -> Iterator[str]:
     """A new, empty database on the server for one test, dropped afterwards; yields its URL."""
     dsn = server_dsn()
     name = f"sangrah_{prefix}_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(dsn, isolation_level="AUTOCOMMIT")
+    admin = create_engine(dsn, isolation_level="AUTOCOMMIT", poolclass=NullPool)  # a restart may come between
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))

@@ -79,7 +79,7 @@ def backend(request: pytest.FixtureRequest, airflow_home: Path, config: Config) 
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": make_url(metadata_url).set(drivername="postgresql+psycopg_async").render_as_string(hide_password=False),
             "PGPASSWORD": str(url.password),
         }
-        yield "postgresql", config.model_copy(update={"catalog_url": url.set(password=None).render_as_string(hide_password=False)}), env
+        yield "postgresql", config.model_copy(update={"catalog_url": catalog_url}), env
 
 
 class _Driver:
@@ -129,7 +129,10 @@ def _dataset_rows(config: Config) -> list[dict[str, Any]]:
 
 
 def _write_config(config: Config, path: Path) -> None:
-    path.write_text(yaml.safe_dump({"data_dir": str(config.data_dir), "catalog_url": config.catalog_url, "operator": "nightly-dag", "harvest": {"backoff_base_seconds": 0.01, "max_retries": 2, "timeout_seconds": 5}}))
+    from tests.postgres import without_password
+
+    assert config.catalog_url is not None
+    path.write_text(yaml.safe_dump({"data_dir": str(config.data_dir), "catalog_url": without_password(config.catalog_url), "operator": "nightly-dag", "harvest": {"backoff_base_seconds": 0.01, "max_retries": 2, "timeout_seconds": 5}}))
 
 
 def test_nightly_dag_captures_every_account_and_one_failure_stops_no_other(
@@ -193,3 +196,82 @@ def test_nightly_dag_captures_every_account_and_one_failure_stops_no_other(
     assert Counter(row["platform"] for row in rows)["mastodon"] > 25
     report = verify(config)
     assert report.ok and report.parquet_checked > 0 and report.checked >= 3
+
+
+def test_weekly_fixity_passes_then_fails_loudly_on_a_changed_parquet_file(config: Config, sample_server: SampleServer, airflow_home: Path, tmp_path: Path) -> None:
+    from archiver.pipeline import extract, harvest
+
+    register_samples(config, sample_server, ("x",))
+    harvest(config)
+    extract(config)
+    config_file = tmp_path / "sangrah.yaml"
+    config_file.write_text(yaml.safe_dump({"data_dir": str(config.data_dir)}))
+    env = {**_airflow_env(airflow_home, f"sqlite:///{airflow_home}/airflow.db"), "SANGRAH_CONFIG": str(config_file)}
+    driver = _Driver("sangrah_verify_weekly", 2, env, airflow_home / "dag-test.log")
+    first = driver.next_event()
+    assert (first["state"], first["tasks"]) == ("success", {"fixity": "success"})
+    changed = sorted(config.records_dir.rglob("*.parquet"))[0]
+    data = bytearray(changed.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    changed.write_bytes(bytes(data))
+    driver.go_on({})
+    second = driver.next_event()
+    driver.finish()
+    assert (second["state"], second["tasks"]) == ("failed", {"fixity": "failed"})
+    relative = changed.relative_to(config.records_dir).as_posix()
+    log_text = (airflow_home / "dag-test.log").read_text()
+    assert f"fixity mismatch {relative}: SHA-256 " in log_text
+    assert "does not match the Parquet manifest's" in log_text
+    assert "fixity check found 1 problem(s)" in log_text
+
+
+def test_dag_files_import_without_errors_and_schedule_as_documented(airflow_home: Path) -> None:
+    env = _airflow_env(airflow_home, f"sqlite:///{airflow_home}/airflow.db")
+    migrated = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True, text=True, timeout=120)
+    assert migrated.returncode == 0, migrated.stderr[-2000:]
+    errors = subprocess.run([sys.executable, "-m", "airflow", "dags", "list-import-errors", "--local", "-o", "json"], env=env, capture_output=True, text=True, timeout=120)
+    assert (errors.returncode, json.loads(errors.stdout)) == (0, []), errors.stderr[-2000:]
+    shape = subprocess.run([sys.executable, "-c", _DAG_SHAPE], env=env, capture_output=True, text=True, timeout=120)
+    assert shape.returncode == 0, shape.stderr[-2000:]
+    dags = json.loads(shape.stdout.strip().splitlines()[-1])
+    nightly, weekly = dags["sangrah_nightly"], dags["sangrah_verify_weekly"]
+    # 02:00 in Asia/Kolkata is 20:30 UTC the day before
+    assert (nightly["cron"], nightly["timezone"], nightly["next_after_2026_12_01_noon_utc"]) == ("0 2 * * *", "Asia/Kolkata", "2026-12-01T20:30:00+00:00")
+    assert (weekly["cron"], weekly["timezone"], weekly["next_after_2026_12_01_noon_utc"]) == ("0 3 * * 0", "Asia/Kolkata", "2026-12-05T21:30:00+00:00")
+    assert nightly["tasks"]["account.harvest"] == {"retries": 3, "exponential": True, "mapped": True, "trigger_rule": "all_success", "upstream": ["begin", "plan"], "fails_at_once_on": ["archiver.errors.AuthError", "archiver.errors.AccountGone", "archiver.errors.ConfigError"]}
+    assert nightly["tasks"]["account.extract"]["mapped"] and nightly["tasks"]["account.extract"]["upstream"] == ["account.harvest"]
+    assert nightly["tasks"]["verify"]["trigger_rule"] == "all_done" and nightly["tasks"]["report"]["trigger_rule"] == "all_done"
+    # the search index's task joins once the pipeline has its step (archiver/pipeline/search.py)
+    assert ("index" in nightly["tasks"]) == (ROOT / "archiver" / "pipeline" / "search.py").exists()
+    assert weekly["tasks"]["fixity"]["retries"] == 0
+
+
+_DAG_SHAPE = """
+import json
+from datetime import datetime, timezone
+from airflow.dag_processing.dagbag import DagBag
+from airflow.sdk.definitions.mappedoperator import MappedOperator
+
+bag = DagBag()
+assert not bag.import_errors, bag.import_errors
+out = {}
+for dag_id in ("sangrah_nightly", "sangrah_verify_weekly"):
+    dag = bag.get_dag(dag_id)
+    timetable = dag.timetable
+    after = datetime(2026, 12, 1, 12, tzinfo=timezone.utc)
+    from airflow.timetables.base import TimeRestriction
+    from airflow.serialization.encoders import coerce_to_core_timetable
+    core = coerce_to_core_timetable(timetable)
+    nxt = core.next_dagrun_info(last_automated_data_interval=None, restriction=TimeRestriction(earliest=after, latest=None, catchup=False))
+    tasks = {}
+    for task in dag.tasks:
+        policy = getattr(task, "retry_policy", None)
+        rules = [r.exception_path for r in getattr(policy, "rules", [])]
+        tasks[task.task_id] = {
+            "retries": task.retries, "exponential": bool(task.retry_exponential_backoff), "mapped": isinstance(task, MappedOperator) or task.get_closest_mapped_task_group() is not None,
+            "trigger_rule": str(task.trigger_rule.value if hasattr(task.trigger_rule, "value") else task.trigger_rule),
+            "upstream": sorted(task.upstream_task_ids), "fails_at_once_on": ",".join(rules).split(",") if rules else [],
+        }
+    out[dag_id] = {"cron": timetable.expression, "timezone": str(getattr(timetable.timezone, "name", timetable.timezone)), "next_after_2026_12_01_noon_utc": nxt.run_after.isoformat(), "tasks": tasks}
+print(json.dumps(out))
+"""

@@ -223,6 +223,15 @@ class Catalog:
                 .values(finished_at=_now(), status=status, summary=dict(summary))
             )
 
+    def mark_interrupted(self, harvest_id: str) -> None:
+        """A run that died before it could say how it ended (killed, or its catalog went away)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(t.harvest_runs)
+                .where(t.harvest_runs.c.harvest_id == harvest_id, t.harvest_runs.c.status == "running")
+                .values(finished_at=_now(), status="interrupted")
+            )
+
     def get_run(self, harvest_id: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(t.harvest_runs).where(t.harvest_runs.c.harvest_id == harvest_id)).mappings().first()

@@ -46,7 +46,7 @@ harvest_runs = Table(
     Column("harvest_id", String(64), primary_key=True),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
-    Column("status", String(20), nullable=False),  # running, succeeded, failed, partial
+    Column("status", String(20), nullable=False),  # running, succeeded, failed, partial, interrupted
     Column("operator", String(255), nullable=False),
     Column("host", String(255), nullable=False),
     Column("software", String(100), nullable=False),

@@ -219,6 +219,7 @@ def recover_staging(config: Config, catalog: Catalog, store: LocalStore, *, oper
                 continue  # a harvest running now
             for path in sorted(p for p in run_dir.iterdir() if p.name != _LOCK_NAME):
                 notes.append(_recover_file(path, catalog, store, operator))
+            catalog.mark_interrupted(run_dir.name)  # the directory is named by its run's id
             (run_dir / _LOCK_NAME).unlink(missing_ok=True)
         with suppress(OSError):
             run_dir.rmdir()
