@@ -128,7 +128,8 @@ def test_server_stopped_mid_harvest_and_mid_extraction(tmp_path: Path, pg_url: s
         "data_dir": str(tmp_path / "data"), "catalog_url": without_password(pg_url), "operator": "restart-test",
         "harvest": {"max_file_bytes": 64 * 1024, "revisit_days": 0, "backoff_base_seconds": 0.01}, "tables": {"chunk_rows": 100},
     }))
-    env = {**os.environ, "PGPASSWORD": str(url.password)}
+    secret = str(url.password)
+    env = {**os.environ, "PGPASSWORD": secret}
     config = load_config(config_path).model_copy(update={"catalog_url": pg_url})
     with SampleServer(World(seed=21, posts_per_account=120)) as server:
         register_samples(config, server, PLATFORMS)
@@ -140,7 +141,7 @@ def test_server_stopped_mid_harvest_and_mid_extraction(tmp_path: Path, pg_url: s
         assert code == 1, stderr[-2000:]
         assert f"Error: the catalog at {without_password(pg_url)} failed: " in stderr
         assert stderr.rstrip().endswith("Check that the database is up and reachable, then run: sangrah harvest")
-        assert url.password not in stderr and "Traceback" not in stderr
+        assert secret not in stderr and "Traceback" not in stderr
         interrupted = _published(config)
         final = subprocess.run([sys.executable, "-m", "archiver.cli", "--config", str(config_path), "-q", "harvest", "--json"], env=env, capture_output=True, timeout=120)
         assert final.returncode == 0, final.stderr.decode()[-2000:]
@@ -173,7 +174,7 @@ def test_server_stopped_mid_harvest_and_mid_extraction(tmp_path: Path, pg_url: s
     # the server goes away again once the extraction has put its first files in place
     code, stderr = _stop_when(_run(config_path, env, "extract"), lambda: config.records_dir.exists() and len(dataset_files(config.records_dir)) > 2)
     assert code == 1, stderr[-2000:]
-    assert stderr.rstrip().endswith("then run: sangrah extract") and url.password not in stderr
+    assert stderr.rstrip().endswith("then run: sangrah extract") and secret not in stderr
     assert extract(config).rows > 0
     resumed = _rows(config)
     assert len({(r["record_id"], r["version_id"]) for r in resumed}) == len(resumed)
