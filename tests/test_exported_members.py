@@ -18,6 +18,8 @@ MODULES = [
     "archiver.pipeline.imports",
     "archiver.pipeline.tables",
     "archiver.pipeline.rti",
+    "archiver.pipeline.steps",
+    "archiver.pipeline.tasks",
     "archiver.catalog",
     "archiver.catalog.audit",
     "archiver.catalog.access_tables",
