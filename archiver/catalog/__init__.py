@@ -223,14 +223,16 @@ class Catalog:
                 .values(finished_at=_now(), status=status, summary=dict(summary))
             )
 
-    def mark_interrupted(self, harvest_id: str) -> None:
-        """A run that died before it could say how it ended (killed, or its catalog went away)."""
+    def mark_interrupted(self, *, host: str, alive: Collection[str]) -> int:
+        """Mark ``interrupted`` the runs of ``host`` still ``running`` but not ``alive``: they
+        died before they could say how they ended (killed, or their catalog went away)."""
         with self.engine.begin() as conn:
-            conn.execute(
+            result = conn.execute(
                 update(t.harvest_runs)
-                .where(t.harvest_runs.c.harvest_id == harvest_id, t.harvest_runs.c.status == "running")
+                .where(t.harvest_runs.c.status == "running", t.harvest_runs.c.host == host, t.harvest_runs.c.harvest_id.not_in(sorted(alive)))
                 .values(finished_at=_now(), status="interrupted")
             )
+            return int(result.rowcount or 0)
 
     def get_run(self, harvest_id: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:

@@ -208,21 +208,22 @@ def recover_staging(config: Config, catalog: Catalog, store: LocalStore, *, oper
     are left alone.
     """
     staging = config.staging_dir
-    if not staging.exists():
-        return []
     notes: list[str] = []
-    for run_dir in sorted(p for p in staging.iterdir() if p.is_dir()):
+    alive: list[str] = []  # the directory of a run is named by its id, and locked while it lives
+    for run_dir in sorted(p for p in staging.iterdir() if p.is_dir()) if staging.exists() else []:
         with open(run_dir / _LOCK_NAME, "a") as lock:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
+                alive.append(run_dir.name)
                 continue  # a harvest running now
             for path in sorted(p for p in run_dir.iterdir() if p.name != _LOCK_NAME):
                 notes.append(_recover_file(path, catalog, store, operator))
-            catalog.mark_interrupted(run_dir.name)  # the directory is named by its run's id
             (run_dir / _LOCK_NAME).unlink(missing_ok=True)
         with suppress(OSError):
             run_dir.rmdir()
+    if catalog.mark_interrupted(host=config.host_name, alive=alive):
+        log.warning("recovery marked the runs of this host that died unfinished as interrupted")
     return notes
 
 
@@ -265,8 +266,6 @@ def _harvest(config: Config, account_keys: Sequence[str] | None, progress: Progr
     started = datetime.now(timezone.utc)
     harvest_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
     report = HarvestReport(harvest_id=harvest_id, started_at=started, recovered=recovered)
-    catalog.start_run(harvest_id, operator=operator, host=config.host_name, software=SOFTWARE)
-    catalog.audit(actor=operator, action="harvest_start", target=harvest_id, outcome="ok", details={"accounts": [a.key for a in accounts]})
     publisher = Publisher(catalog, store, harvest_id, operator)
     policy = RetryPolicy(
         max_retries=config.harvest.max_retries,
@@ -277,6 +276,9 @@ def _harvest(config: Config, account_keys: Sequence[str] | None, progress: Progr
     failure: BaseException | None = None
     try:
         with run_staging(config, harvest_id) as staging_dir:
+            # entered once its staging directory is locked: a run "running" without one is dead
+            catalog.start_run(harvest_id, operator=operator, host=config.host_name, software=SOFTWARE)
+            catalog.audit(actor=operator, action="harvest_start", target=harvest_id, outcome="ok", details={"accounts": [a.key for a in accounts]})
             writer = WarcWriter(
                 staging_dir,
                 prefix="sangrah",
