@@ -14,6 +14,7 @@ task only then.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from datetime import datetime
@@ -89,7 +90,11 @@ def index(config: Config) -> dict[str, Any]:
         raise ArchiverError("this Sangrah has no search index step yet (archiver.pipeline.index); leave the index task out of the DAG")
     result = step(config)
     to_json = getattr(result, "to_json", None)
-    return dict(to_json()) if callable(to_json) else {"result": str(result)}
+    if callable(to_json):
+        return dict(to_json())
+    if dataclasses.is_dataclass(result) and not isinstance(result, type):
+        return dataclasses.asdict(result)
+    return {"result": str(result)}
 
 
 def verify(config: Config, warc_files: Sequence[str] | None = None) -> dict[str, Any]:
