@@ -11,7 +11,7 @@ from typing import Any
 from archiver.capture.writer import ClosedWarc, WarcWriter
 from archiver.config import Config
 from archiver.errors import CatalogError
-from archiver.pipeline.capture import Publisher, open_catalog, open_store, run_staging
+from archiver.pipeline.capture import Publisher, catalog_failure_names, open_catalog, open_store, run_staging
 
 __all__ = ["ImportReport", "import_export"]
 
@@ -36,6 +36,11 @@ def import_export(config: Config, *, kind: str, path: Path, account_key: str, ag
     anything is written), then stored byte for byte as a ``resource`` record, with one
     ``metadata`` record describing the export: its file name, SHA-256, members and date range.
     """
+    with catalog_failure_names(f"sangrah import {kind} {path} --account {account_key}"):
+        return _import_export(config, kind=kind, path=path, account_key=account_key, again=again)
+
+
+def _import_export(config: Config, *, kind: str, path: Path, account_key: str, again: bool) -> ImportReport:
     import hashlib
     import zipfile
 
