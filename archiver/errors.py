@@ -16,7 +16,8 @@ wrapped once, at the boundary, with ``raise ... from exc``.
     ├── CaptureError                  (warc_file, offset)
     │   └── RecordDigestMismatch
     ├── StoreError                    (key)
-    ├── CatalogError
+    ├── CatalogError                  (catalog, reason)
+    ├── FixityMismatch                files that no longer match the manifest
     ├── SearchError
     ├── HoldActive
     ├── RtiError                      (request, field, rule): a request, event or decision refused
@@ -38,6 +39,7 @@ __all__ = [
     "RecordDigestMismatch",
     "StoreError",
     "CatalogError",
+    "FixityMismatch",
     "SearchError",
     "HoldActive",
     "RtiError",
@@ -152,6 +154,16 @@ class CatalogError(ArchiverError):
         super().__init__(message)
         self.catalog = catalog
         self.reason = reason
+
+
+class FixityMismatch(ArchiverError):
+    """Published files that no longer hash to what the manifest says; ``problems`` lists each."""
+
+    kind = "fixity"
+
+    def __init__(self, message: str, *, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems
 
 
 class SearchError(ArchiverError):

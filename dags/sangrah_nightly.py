@@ -6,8 +6,8 @@ Each account is its own mapped task group: one account's failure stops only its 
 index, verify and report run whatever became of the accounts (trigger rule ``all_done``), and
 report fails the run, after logging the night's summary, when any account failed. Transient
 failures (a platform down, rate limits spent, the catalog restarted) are retried with exponential
-backoff and resume where they stopped; a refused credential, a vanished account or a bad config
-fail at once, as retrying cannot mend them.
+backoff and resume where they stopped; a refused credential, a vanished account, a bad config or
+a file that no longer matches the manifest fail at once, as retrying cannot mend them.
 
 Set ``SANGRAH_CONFIG`` on the workers to the config file; credentials come from one Airflow
 Connection per account (docs/deploy.md, "Airflow"). The tasks run ``archiver.pipeline.tasks``;
@@ -25,7 +25,7 @@ import pendulum
 from airflow.sdk import CronTriggerTimetable, ExceptionRetryPolicy, RetryAction, RetryRule, TriggerRule, dag, task, task_group
 
 #: failures that no retry can mend
-PERMANENT = ["archiver.errors.AuthError", "archiver.errors.AccountGone", "archiver.errors.ConfigError"]
+PERMANENT = ["archiver.errors.AuthError", "archiver.errors.AccountGone", "archiver.errors.ConfigError", "archiver.errors.FixityMismatch"]
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "records-cell",

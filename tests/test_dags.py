@@ -242,7 +242,7 @@ def test_dag_files_import_without_errors_and_schedule_as_documented(airflow_home
     # 02:00 in Asia/Kolkata is 20:30 UTC the day before
     assert (nightly["cron"], nightly["timezone"], nightly["next_after_2026_12_01_noon_utc"]) == ("0 2 * * *", "Asia/Kolkata", "2026-12-01T20:30:00+00:00")
     assert (weekly["cron"], weekly["timezone"], weekly["next_after_2026_12_01_noon_utc"]) == ("0 3 * * 0", "Asia/Kolkata", "2026-12-05T21:30:00+00:00")
-    assert nightly["tasks"]["account.harvest"] == {"retries": 3, "exponential": True, "mapped": True, "trigger_rule": "all_success", "upstream": ["begin", "plan"], "fails_at_once_on": ["archiver.errors.AuthError", "archiver.errors.AccountGone", "archiver.errors.ConfigError"]}
+    assert nightly["tasks"]["account.harvest"] == {"retries": 3, "exponential": True, "mapped": True, "trigger_rule": "all_success", "upstream": ["begin", "plan"], "fails_at_once_on": ["archiver.errors.AuthError", "archiver.errors.AccountGone", "archiver.errors.ConfigError", "archiver.errors.FixityMismatch"]}
     assert nightly["tasks"]["account.extract"]["mapped"] and nightly["tasks"]["account.extract"]["upstream"] == ["account.harvest"]
     assert nightly["tasks"]["verify"]["trigger_rule"] == "all_done" and nightly["tasks"]["report"]["trigger_rule"] == "all_done"
     # the search index's task joins once the pipeline has its step (archiver/pipeline/search.py)

@@ -11,7 +11,7 @@ import pytest
 
 import archiver.pipeline as pipeline
 from archiver.config import Config
-from archiver.errors import ArchiverError, AuthError
+from archiver.errors import ArchiverError, AuthError, FixityMismatch
 from archiver.pipeline import steps
 from archiver.pipeline.tasks import connection_id
 from archiver.samples.server import SampleServer
@@ -88,7 +88,7 @@ def test_fixity_of_one_nights_files_and_of_everything(both_config: Config, sampl
     data = bytearray(target.read_bytes())
     data[-10] ^= 0x01
     target.write_bytes(bytes(data))
-    with pytest.raises(ArchiverError, match=rf"^fixity check found 1 problem\(s\) in .*: {path}: SHA-256 [0-9a-f]{{64}} \(\d+ bytes\) does not match the Parquet manifest's"):
+    with pytest.raises(FixityMismatch, match=rf"^fixity check found 1 problem\(s\) in .*: {path}: SHA-256 [0-9a-f]{{64}} \(\d+ bytes\) does not match the Parquet manifest's"):
         steps.verify(both_config)
     with pytest.raises(ArchiverError, match="fixity check found 1 problem"):
         steps.verify(both_config, [warc])

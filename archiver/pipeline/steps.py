@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from archiver.config import Config
-from archiver.errors import ArchiverError
+from archiver.errors import ArchiverError, FixityMismatch
 
 __all__ = ["active_accounts", "harvest", "extract", "index", "has_index", "verify", "verify_since", "run_summary"]
 
@@ -99,7 +99,7 @@ def index(config: Config) -> dict[str, Any]:
 
 def verify(config: Config, warc_files: Sequence[str] | None = None) -> dict[str, Any]:
     """Fixity: re-hash the WARC files (every one when None) and their Parquet files against the
-    manifest; raises ``ArchiverError`` listing the mismatches, loudly, when any is found."""
+    manifest; raises ``FixityMismatch`` listing the mismatches, loudly, when any is found."""
     from archiver.pipeline.capture import verify as run
 
     report = run(config, warc_files=warc_files)
@@ -108,7 +108,7 @@ def verify(config: Config, warc_files: Sequence[str] | None = None) -> dict[str,
         for problem in report.problems:
             log.error("fixity mismatch %s", problem)
         shown = "; ".join(report.problems[:5]) + (f"; and {len(report.problems) - 5} more" if len(report.problems) > 5 else "")
-        raise ArchiverError(f"fixity check found {len(report.problems)} problem(s) in {config.data_dir}: {shown}. Restore the files named from a copy, then run: sangrah verify")
+        raise FixityMismatch(f"fixity check found {len(report.problems)} problem(s) in {config.data_dir}: {shown}. Restore the files named from a copy, then run: sangrah verify", problems=report.problems[:50])
     return summary
 
 
