@@ -13,27 +13,23 @@ trap 'for node in "${started[@]}"; do "$root/infra/$node.sh" stop; done' EXIT
 "$root/infra/opensearch.sh" status >/dev/null 2>&1 || started+=(opensearch)
 SANGRAH_OPENSEARCH_URL="$("$root/infra/opensearch.sh" start)"
 export SANGRAH_OPENSEARCH_URL
-"$root/infra/elasticsearch.sh" status >/dev/null 2>&1 || started+=(elasticsearch)
-if SANGRAH_ELASTICSEARCH_URL="$("$root/infra/elasticsearch.sh" start)"; then
-  export SANGRAH_ELASTICSEARCH_URL
-elif [ "${CI:-}" = true ]; then
-  echo "the Elasticsearch node did not come up: that is a failure in CI" >&2
-  exit 1
-else
-  unset SANGRAH_ELASTICSEARCH_URL
-  echo "the Elasticsearch node did not come up; its tests will be skipped (in CI this fails)" >&2
-fi
-# PostgreSQL for the catalog and Airflow tests, on the same terms.
-"$root/infra/postgres.sh" status >/dev/null 2>&1 || started+=(postgres)
-if SANGRAH_PG_DSN="$("$root/infra/postgres.sh" start)"; then
-  export SANGRAH_PG_DSN
-elif [ "${CI:-}" = true ]; then
-  echo "PostgreSQL did not come up: that is a failure in CI" >&2
-  exit 1
-else
-  unset SANGRAH_PG_DSN
-  echo "PostgreSQL did not come up; its tests will be skipped (in CI this fails)" >&2
-fi
+# A service the tests need but can do without off CI: started (and exported as VARIABLE) when it
+# comes up; in CI one that does not is a failure, elsewhere its tests are skipped.
+optional_service() {
+  local name="$1" variable="$2" value
+  "$root/infra/$name.sh" status >/dev/null 2>&1 || started+=("$name")
+  if value="$("$root/infra/$name.sh" start)"; then
+    export "$variable=$value"
+  elif [ "${CI:-}" = true ]; then
+    echo "$name did not come up: that is a failure in CI" >&2
+    exit 1
+  else
+    unset "$variable"
+    echo "$name did not come up; its tests will be skipped (in CI this fails)" >&2
+  fi
+}
+optional_service elasticsearch SANGRAH_ELASTICSEARCH_URL
+optional_service postgres SANGRAH_PG_DSN   # the PostgreSQL catalog and the Airflow tests
 status=0
 "$root/.venv/bin/python" -m pytest "$@" || status=$?
 if [ "$status" -eq 5 ]; then
