@@ -25,12 +25,10 @@ log_file="$cache/node.log"
 build_log="$cache/build.log"
 build_env=()
 
-say() { echo "$node_label: $*" >&2; }
-die() { say "$*"; exit 1; }
-
-need() {
-  command -v "$1" >/dev/null 2>&1 || die "$1 not found; $2"
-}
+service_label="$node_label"
+process_marker="$launcher"
+# shellcheck source=infra/lib/service.sh
+. "$(dirname "${BASH_SOURCE[0]}")/service.sh"
 
 # The build is keyed by the content of the Maven project (pom, launcher, log config): an edit
 # there gives a new key and so one new build; anything else reuses the jars already in the cache.
@@ -68,33 +66,8 @@ build() {
   echo "$dir"
 }
 
-# The pid from the pid file, if that process is alive and is our launcher (pids get reused).
-running_pid() {
-  local pid
-  [ -f "$pid_file" ] || return 1
-  pid="$(cat "$pid_file")"
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  if [ -r "/proc/$pid/cmdline" ]; then
-    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "$launcher" || return 1
-  else
-    ps -o args= -p "$pid" 2>/dev/null | grep -q "$launcher" || return 1
-  fi
-  echo "$pid"
-}
-
 healthy() {
   curl -sf -m 10 "$1/_cluster/health?wait_for_status=yellow&timeout=5s" >/dev/null 2>&1
-}
-
-port_in_use() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-show_log() {
-  if [ -f "$log_file" ]; then
-    say "last lines of $log_file:"
-    tail -n 40 "$log_file" >&2
-  fi
 }
 
 # Waits for the READY line, then for yellow health; prints the URL. On failure, stops the
@@ -128,20 +101,6 @@ await_node() {
   done
 }
 
-stop_pid() {
-  local pid="$1" deadline
-  kill -TERM "$pid" 2>/dev/null || true
-  deadline=$((SECONDS + stop_seconds))
-  while kill -0 "$pid" 2>/dev/null; do
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      say "pid $pid still running ${stop_seconds} s after SIGTERM; sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-    sleep 0.5
-  done
-  rm -f "$pid_file" "$url_file"
-}
-
 before_start() { :; }
 
 cmd_start() {
@@ -164,17 +123,6 @@ cmd_start() {
   launch_node "$dir"
   echo "$pid" >"$pid_file"
   await_node "$pid"
-}
-
-cmd_stop() {
-  local pid
-  if ! pid="$(running_pid)"; then
-    rm -f "$pid_file" "$url_file"
-    say "not running"
-    return
-  fi
-  say "stopping pid $pid"
-  stop_pid "$pid"
 }
 
 cmd_status() {
