@@ -3,13 +3,26 @@
 # and run the whole suite (pytest, then mypy). .ci/run calls this.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+cache="${SANGRAH_CACHE:-$root/.cache}"
+unset SANGRAH_MINIO_INSTANCE  # the suite's server is the main instance; tests start others themselves
+
+# The services the tests use (docs/services.md). Services started here are stopped on any exit;
+# ones that were already up are left running.
+started=()
+trap 'for service in ${started[@]+"${started[@]}"}; do "$root/infra/$service.sh" stop || true; done' EXIT
+
+# MinIO is built from source on a first run (minutes): build it while the rest is set up.
+minio_build=""
+if ! "$root/infra/minio.sh" status >/dev/null 2>&1; then
+  mkdir -p "$cache/minio"
+  "$root/infra/minio.sh" build >/dev/null 2>"$cache/minio/build.stderr" &
+  minio_build=$!
+fi
+
 "$root/infra/setup-python.sh" test
 cd "$root"
 export PYTHONDONTWRITEBYTECODE=1
-# The services the tests use (docs/services.md): the search nodes and PostgreSQL. A service that
-# was already up is left running; one started here is stopped on any exit.
-started=()
-trap 'for node in "${started[@]}"; do "$root/infra/$node.sh" stop; done' EXIT
+
 "$root/infra/opensearch.sh" status >/dev/null 2>&1 || started+=(opensearch)
 SANGRAH_OPENSEARCH_URL="$("$root/infra/opensearch.sh" start)"
 export SANGRAH_OPENSEARCH_URL
@@ -30,6 +43,19 @@ optional_service() {
 }
 optional_service elasticsearch SANGRAH_ELASTICSEARCH_URL
 optional_service postgres SANGRAH_PG_DSN   # the PostgreSQL catalog and the Airflow tests
+
+# The MinIO server the S3 tests use, with the root credentials of this start.
+if [ -n "$minio_build" ]; then
+  wait "$minio_build" || echo "the background MinIO build failed (see $cache/minio/build.stderr); starting it builds again" >&2
+fi
+optional_service minio SANGRAH_S3_ENDPOINT
+if [ -n "${SANGRAH_S3_ENDPOINT:-}" ]; then
+  set -a
+  # shellcheck disable=SC1091
+  . "$cache/minio/main/credentials"
+  set +a
+fi
+
 status=0
 "$root/.venv/bin/python" -m pytest "$@" || status=$?
 if [ "$status" -eq 5 ]; then

@@ -1,7 +1,7 @@
 # Shared by the scripts that run a test service in the background (infra/lib/jvm-node.sh for
-# the search nodes): messages, the pid check, the port check, the log's last lines, stopping.
-# Sourced, never run. The sourcing script sets service_label, pid_file, url_file, log_file,
-# stop_seconds and process_marker (a string in the service's command line).
+# the search nodes, infra/minio.sh): messages, the pid check, the port check, the log's last
+# lines, stopping. Sourced, never run. The sourcing script sets service_label, pid_file,
+# url_file, log_file, stop_seconds and process_marker (a string in the service's command line).
 
 say() { echo "$service_label: $*" >&2; }
 die() { say "$*"; exit 1; }
