@@ -13,7 +13,7 @@ import os
 import socket
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 import re
@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from archiver.errors import ConfigError
 from archiver.model import PLATFORMS
 
-__all__ = ["Config", "HarvestSettings", "TablesSettings", "PlatformSettings", "OfficerSettings", "RtiSettings", "DEFAULT_REGISTRATION_PATTERN", "load_config", "load_config_from_environment", "login_name", "provide_secret", "DEFAULT_CREDENTIAL_ENV", "CONFIG_ENV"]
+__all__ = ["Config", "HarvestSettings", "TablesSettings", "StorageSettings", "PlatformSettings", "OfficerSettings", "RtiSettings", "DEFAULT_REGISTRATION_PATTERN", "load_config", "load_config_from_environment", "login_name", "provide_secret", "DEFAULT_CREDENTIAL_ENV", "CONFIG_ENV"]
 
 #: the variable naming the config file, for the CLI (``--config``) and the DAGs alike
 CONFIG_ENV = "SANGRAH_CONFIG"
@@ -110,6 +110,40 @@ class RtiSettings(_Strict):
         return f"{self.jurisdiction.replace('_', ' ').title()} State Information Commission"
 
 
+_MIB = 1024 * 1024
+# S3's rule for bucket names (lower-case letters, digits, dots and hyphens; 3 to 63 characters)
+_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+
+
+class StorageSettings(_Strict):
+    kind: Literal["local", "s3"] = Field("local", description="Where published WARC files live: `local` (store/ under data_dir) or `s3` (a bucket with Object Lock).")
+    bucket: str | None = Field(None, description="S3 bucket, created with Object Lock (`sangrah storage init`); required when kind is s3.")
+    endpoint_url: str | None = Field(None, description="S3 endpoint, e.g. http://minio.internal:9000; empty means AWS S3 in `region`.")
+    region: str = Field("us-east-1", description="S3 region of the bucket.")
+    access_key_env: str | None = Field("SANGRAH_S3_ACCESS_KEY", description="Name of the environment variable holding the S3 access key id; empty (with secret_key_env) uses boto3's default credential chain.")
+    secret_key_env: str | None = Field("SANGRAH_S3_SECRET_KEY", description="Name of the environment variable holding the S3 secret access key.")
+    object_lock_mode: Literal["COMPLIANCE", "GOVERNANCE"] = Field("COMPLIANCE", description="Object Lock mode of every WARC object: COMPLIANCE (nobody, not even the root account, can delete it or shorten its retention) or GOVERNANCE (users with s3:BypassGovernanceRetention can).")
+    default_retention_days: int = Field(365, ge=1, description="Retention given to a WARC object when it is published, counted from then; extraction extends it to what its records' retention tags require.")
+    multipart_threshold_bytes: int = Field(1024 * _MIB, ge=5 * _MIB, le=5 * 1024 * _MIB, description="Files this large or larger are uploaded in parts, each with its own SHA-256 checksum; smaller ones in one request whose SHA-256 is the manifest's (S3 takes up to 5 GiB in one).")
+    multipart_part_bytes: int = Field(16 * _MIB, ge=5 * _MIB, le=5 * 1024 * _MIB, description="Size of one uploaded part (S3 allows 5 MiB to 5 GiB).")
+    max_concurrency: int = Field(4, ge=1, le=64, description="Parts uploaded at the same time; memory use is about this many parts.")
+    timeout_seconds: float = Field(60.0, gt=0, description="Time-out of one S3 request (connect and read).")
+    max_attempts: int = Field(3, ge=1, description="Attempts of one S3 request before the endpoint is reported unavailable.")
+    cache_dir: Path | None = Field(None, description="Where WARC files are downloaded, checked against the manifest, for extraction and verification; empty means cache/ under data_dir.")
+
+    @model_validator(mode="after")
+    def _coherent(self) -> StorageSettings:
+        if self.kind == "s3" and not self.bucket:
+            raise ValueError("storage.kind is s3 but no storage.bucket is named; add the bucket's name")
+        if self.bucket is not None and not _BUCKET_NAME.fullmatch(self.bucket):
+            raise ValueError(f"storage.bucket {self.bucket!r} is not an S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)")
+        if self.endpoint_url is not None and not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", self.endpoint_url):
+            raise ValueError(f"storage.endpoint_url {self.endpoint_url!r} is not an http:// or https:// URL")
+        if (self.access_key_env is None) != (self.secret_key_env is None):
+            raise ValueError("storage.access_key_env and storage.secret_key_env must both name a variable, or both be empty")
+        return self
+
+
 def _default_platforms() -> dict[str, PlatformSettings]:
     return {name: PlatformSettings(base_url=None, credential_env=env) for name, env in DEFAULT_CREDENTIAL_ENV.items()}
 
@@ -121,6 +155,7 @@ class Config(_Strict):
     retention_schedule: Path | None = Field(None, description="The department's retention schedule (YAML); empty means schemas/retention.yaml.")
     harvest: HarvestSettings = Field(default_factory=HarvestSettings)  # type: ignore[arg-type]
     tables: TablesSettings = Field(default_factory=TablesSettings)  # type: ignore[arg-type]
+    storage: StorageSettings = Field(default_factory=StorageSettings)  # type: ignore[arg-type]
     platforms: dict[str, PlatformSettings] = Field(default_factory=_default_platforms)
     rti: RtiSettings = Field(default_factory=RtiSettings)  # type: ignore[arg-type]
 
@@ -159,6 +194,11 @@ class Config(_Strict):
     @property
     def staging_dir(self) -> Path:
         return self.data_dir / "staging"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Downloaded copies of WARC files from an object store, each checked against the manifest."""
+        return self.storage.cache_dir or self.data_dir / "cache"
 
     @property
     def operator_name(self) -> str:

@@ -15,7 +15,13 @@ wrapped once, at the boundary, with ``raise ... from exc``.
     │   └── PageParseError            the body is not the page the platform documents
     ├── CaptureError                  (warc_file, offset)
     │   └── RecordDigestMismatch
-    ├── StoreError                    (key)
+    ├── StoreError                    (key, endpoint, bucket)
+    │   ├── ObjectLocked              retention or a legal hold forbids deleting or replacing it
+    │   ├── ObjectMissing             no such object (or only a delete marker) under the key
+    │   ├── BucketMissing             the configured bucket does not exist at the endpoint
+    │   ├── StoreAuthError            the endpoint refused the credentials or the permission
+    │   ├── StoreUnavailable          the endpoint cannot be reached, or timed out
+    │   └── StoreChecksumMismatch     the bytes stored are not the bytes the manifest hashed
     ├── CatalogError                  (catalog, reason)
     ├── FixityMismatch                files that no longer match the manifest
     ├── SearchError
@@ -38,6 +44,12 @@ __all__ = [
     "CaptureError",
     "RecordDigestMismatch",
     "StoreError",
+    "ObjectLocked",
+    "ObjectMissing",
+    "BucketMissing",
+    "StoreAuthError",
+    "StoreUnavailable",
+    "StoreChecksumMismatch",
     "CatalogError",
     "FixityMismatch",
     "SearchError",
@@ -136,9 +148,53 @@ class RecordDigestMismatch(CaptureError):
 class StoreError(ArchiverError):
     kind = "store"
 
-    def __init__(self, message: str, *, key: str | None = None) -> None:
+    def __init__(self, message: str, *, key: str | None = None, endpoint: str | None = None, bucket: str | None = None) -> None:
         super().__init__(message)
         self.key = key
+        self.endpoint = endpoint
+        self.bucket = bucket
+
+
+class ObjectLocked(StoreError):
+    """A deletion (or overwrite) refused because the object is under retention or a legal hold."""
+
+    kind = "object_locked"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        key: str | None = None,
+        endpoint: str | None = None,
+        bucket: str | None = None,
+        mode: str | None = None,
+        retain_until: str | None = None,
+        legal_hold: bool | None = None,
+    ) -> None:
+        super().__init__(message, key=key, endpoint=endpoint, bucket=bucket)
+        self.mode = mode
+        self.retain_until = retain_until
+        self.legal_hold = legal_hold
+
+
+class ObjectMissing(StoreError):
+    kind = "object_missing"
+
+
+class BucketMissing(StoreError):
+    kind = "bucket_missing"
+
+
+class StoreAuthError(StoreError):
+    kind = "store_auth"
+
+
+class StoreUnavailable(StoreError):
+    kind = "store_unavailable"
+
+
+class StoreChecksumMismatch(StoreError):
+    kind = "store_checksum"
 
 
 class CatalogError(ArchiverError):

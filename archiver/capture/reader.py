@@ -34,7 +34,7 @@ from archiver.capture.writer import digest_text
 from archiver.errors import CaptureError, RecordDigestMismatch
 from archiver.model import WarcPointer
 
-__all__ = ["ReadRecord", "FileProblem", "FileCheck", "iter_records", "read_record", "scan_records", "verify_file"]
+__all__ = ["ReadRecord", "FileProblem", "FileCheck", "iter_records", "read_record", "record_from_bytes", "scan_records", "verify_file"]
 
 # isal's stub declares ``error`` as an instance; it is the exception class inflate raises.
 _InflateError = cast("type[Exception]", isal_zlib.error)
@@ -483,16 +483,24 @@ def read_record(path: Path, offset: int, length: int) -> ReadRecord:
     ``CaptureError`` when the bytes there are not one whole, readable record.
     """
     path = Path(path)
-    name = path.name
+    raw = b""
+    if offset >= 0 and length > 0:  # anything else is refused, with its reason, below
+        with _open(path) as fh:
+            fh.seek(offset)
+            raw = fh.read(length)
+    return record_from_bytes(raw, path.name, offset, length)
+
+
+def record_from_bytes(raw: bytes, name: str, offset: int, length: int) -> ReadRecord:
+    """The record in ``raw``, the ``length`` bytes read at ``offset`` of the WARC file ``name``
+    (from a local file or a ranged read of an object), its digests verified as ``read_record``
+    does. ``raw`` shorter than ``length`` means the file ends inside the record."""
     if offset < 0 or length <= 0:
         raise CaptureError(
             f"{name}: ({offset}, {length}) is not a record pointer; offsets start at 0 and lengths at 1.",
             warc_file=name,
             offset=offset,
         )
-    with _open(path) as fh:
-        fh.seek(offset)
-        raw = fh.read(length)
     if len(raw) < length:
         raise CaptureError(
             f"{name} at offset {offset}: the file ends at byte {offset + len(raw)}, {length - len(raw)} "

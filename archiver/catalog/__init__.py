@@ -301,6 +301,11 @@ class Catalog:
         with self.engine.begin() as conn:
             conn.execute(update(t.warc_files).where(t.warc_files.c.name == name).values(status="published", published_at=_now()))
 
+    def mark_deleted(self, name: str) -> None:
+        """The file was deleted from the store through the governed path; its row stays, as the record of it."""
+        with self.engine.begin() as conn:
+            conn.execute(update(t.warc_files).where(t.warc_files.c.name == name).values(status="deleted"))
+
     def write_cursors(self, updates: Mapping[tuple[str, str], Mapping[str, Any] | None], harvest_id: str) -> None:
         """Advance cursors with no WARC attached (a walk that captured nothing new)."""
         with self.engine.begin() as conn:

@@ -74,7 +74,7 @@ warc_files = Table(
     Column("first_at", DateTime(timezone=True)),
     Column("last_at", DateTime(timezone=True)),
     Column("harvest_id", String(64), nullable=False),
-    Column("status", String(20), nullable=False),  # pending (hashed, not yet in the store), published
+    Column("status", String(20), nullable=False),  # pending (hashed, not yet in the store), published, deleted (by `delete_warc`)
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Column("published_at", DateTime(timezone=True)),
 )

@@ -202,12 +202,11 @@ def show(ctx: click.Context, record_id: str, version_id: str | None, warc_out: P
     Example: sangrah show x:1350000000000000001
     """
     from archiver import pipeline
-    from archiver.capture.reader import read_record
 
     config = load_for(ctx, data_dir)
     with errors_as_click():
-        row, path = pipeline.find_capture(config, record_id, version_id)
-        record = read_record(path, row["warc_offset"], row["warc_length"])
+        capture = pipeline.find_capture(config, record_id, version_id)
+    row, record = capture.row, capture.record
     when = row["captured_at"].astimezone(IST).strftime("%Y-%m-%d %H:%M:%S IST")
     click.echo(f"{row['record_id']} ({row['kind']}, version {row['version_id'][:16]}…) captured {when}", err=True)
     click.echo(f"{row['warc_file']} offset {row['warc_offset']} length {row['warc_length']}: digests verified", err=True)
@@ -225,9 +224,7 @@ def show(ctx: click.Context, record_id: str, version_id: str | None, warc_out: P
     except orjson.JSONDecodeError:
         click.echo(payload.decode("utf-8", "replace"))
     if warc_out is not None:
-        with open(path, "rb") as source:
-            source.seek(row["warc_offset"])
-            warc_out.write_bytes(source.read(row["warc_length"]))
+        warc_out.write_bytes(capture.raw)
         click.echo(f"wrote the capture to {warc_out} (one record, byte for byte as archived)", err=True)
 
 

@@ -4,6 +4,8 @@
 - ``imports``: ``import_export`` an account's own download into WARC.
 - ``tables``: ``extract`` the record dataset, ``rebuild_tables``, ``retag_tables``.
 - ``rti``: ``rti_due`` (what the RTI cell owes, for the daily DAG), ``render_decision_letter``.
+- ``storage``: ``init_storage`` (a bucket with Object Lock), ``lock_warcs``, ``delete_warc``
+  (the governed deletion), ``storage_status``; ``stores`` opens the configured store.
 """
 
 from archiver.pipeline.capture import (
@@ -17,7 +19,9 @@ from archiver.pipeline.capture import (
     verify,
 )
 from archiver.pipeline.imports import ImportReport, import_export
-from archiver.pipeline.tables import extract, find_capture, rebuild_tables, retag_tables
+from archiver.pipeline.storage import LockReport, delete_warc, init_storage, lock_warcs, storage_status
+from archiver.pipeline.stores import WarcFiles
+from archiver.pipeline.tables import Capture, extract, find_capture, rebuild_tables, retag_tables
 from archiver.pipeline.rti import render_decision_letter, rti_due, rti_rules
 
 __all__ = [
@@ -38,4 +42,11 @@ __all__ = [
     "rti_due",
     "rti_rules",
     "render_decision_letter",
+    "Capture",
+    "WarcFiles",
+    "LockReport",
+    "init_storage",
+    "lock_warcs",
+    "delete_warc",
+    "storage_status",
 ]

@@ -21,11 +21,12 @@ from archiver.capture.reader import verify_file
 from archiver.capture.writer import OPEN_SUFFIX, ClosedWarc, WarcWriter
 from archiver.catalog import AccountRow, Catalog, unavailable_message
 from archiver.config import Config
-from archiver.errors import ArchiverError, AuthError, CaptureError, CatalogError
+from archiver.errors import ArchiverError, AuthError, CaptureError, CatalogError, StoreChecksumMismatch
 from archiver.harvest import AccountHarvest, ExchangeRecorder, ProgressFn, harvest_account
 from archiver.http import PlatformClient, RetryPolicy
 from archiver.platforms import AccountRef, PlatformModule, get_platform
-from archiver.storage import LocalStore
+from archiver.pipeline.stores import WarcFiles, open_store
+from archiver.storage import Store
 
 __all__ = ["HarvestReport", "VerifyReport", "Publisher", "open_catalog", "open_store", "harvest", "verify", "recover_staging", "run_staging", "account_lock", "catalog_failure_names", "WARC_PREFIX"]
 
@@ -98,15 +99,10 @@ def open_catalog(config: Config) -> Catalog:
     return catalog
 
 
-def open_store(config: Config) -> LocalStore:
-    config.store_dir.mkdir(parents=True, exist_ok=True)
-    return LocalStore(config.store_dir)
-
-
 class Publisher:
     """Called by the writer for each closed file: manifest + cursors, then the store."""
 
-    def __init__(self, catalog: Catalog, store: LocalStore, harvest_id: str, operator: str) -> None:
+    def __init__(self, catalog: Catalog, store: Store, harvest_id: str, operator: str) -> None:
         self.catalog = catalog
         self.store = store
         self.harvest_id = harvest_id
@@ -199,7 +195,7 @@ def account_lock(config: Config, account_key: str) -> Iterator[bool]:
         handle.close()
 
 
-def recover_staging(config: Config, catalog: Catalog, store: LocalStore, *, operator: str) -> list[str]:
+def recover_staging(config: Config, catalog: Catalog, store: Store, *, operator: str) -> list[str]:
     """Finish or discard what killed harvests left in the staging directory.
 
     A closed file the manifest lists as pending is published (its hash is checked first); a file
@@ -227,7 +223,7 @@ def recover_staging(config: Config, catalog: Catalog, store: LocalStore, *, oper
     return notes
 
 
-def _recover_file(path: Path, catalog: Catalog, store: LocalStore, operator: str) -> str:
+def _recover_file(path: Path, catalog: Catalog, store: Store, operator: str) -> str:
     name = path.name
     row = catalog.get_warc(name) if not name.endswith(OPEN_SUFFIX) else None
     if row is not None and row.status == "pending":
@@ -461,17 +457,24 @@ def _verify(config: Config, only: set[str] | None) -> VerifyReport:
     store = open_store(config)
     report = VerifyReport()
     listed: set[str] = set()
+    files = WarcFiles(store, catalog, config.cache_dir)
     try:
         for row in catalog.iter_warcs():
             listed.add(row.store_key)
             if only is not None and row.name not in only:
                 continue
+            if row.status == "deleted":
+                continue  # deleted through the governed path; the audit log says when, by whom, why
             if row.status != "published":
                 report.problems.append(f"{row.name}: entered in the manifest but never published (status {row.status}); run `sangrah harvest` to finish it")
                 continue
-            path = store.local_path(row.store_key)
-            if path is None or not path.is_file():
-                report.problems.append(f"{row.name}: missing from the store at {row.store_key}; restore it from a copy")
+            if not store.exists(row.store_key):
+                report.problems.append(f"{row.name}: missing from the store ({store.where}) at {row.store_key}; restore it from a copy")
+                continue
+            try:
+                path = files.path(row.store_key)  # an object store's copy is checked against the manifest here
+            except StoreChecksumMismatch as exc:
+                report.problems.append(f"{row.name}: {exc.message}")
                 continue
             report.checked += 1
             check = verify_file(path)  # hashes the file and re-reads every record in one pass
@@ -496,6 +499,7 @@ def _verify(config: Config, only: set[str] | None) -> VerifyReport:
             details={"checked": report.checked, "records": report.records, "parquet_files": report.parquet_checked, "problems": report.problems[:50]},
         )
     finally:
+        files.close()
         catalog.close()
     return report
 

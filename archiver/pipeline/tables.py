@@ -4,16 +4,19 @@ scratch, ``retag_tables`` it with the retention schedule in force."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from archiver.catalog import Catalog
 from archiver.config import Config
 from archiver.errors import CatalogError
-from archiver.pipeline.capture import catalog_failure_names, open_catalog, open_store
-from archiver.storage import LocalStore
+from archiver.pipeline.capture import WARC_PREFIX, catalog_failure_names, open_catalog
+from archiver.pipeline.stores import WarcFiles, open_store
 
-__all__ = ["extract", "rebuild_tables", "retag_tables", "find_capture", "TABLES_LOCK"]
+if TYPE_CHECKING:
+    from archiver.capture.reader import ReadRecord
+
+__all__ = ["extract", "rebuild_tables", "retag_tables", "find_capture", "Capture", "TABLES_LOCK"]
 
 #: the catalog-wide lock held while the record dataset is written (extract, rebuild, retag)
 TABLES_LOCK = "tables"
@@ -24,8 +27,12 @@ def extract(config: Config, *, account_keys: Sequence[str] | None = None, progre
 
     With ``account_keys``, only the WARC files holding those accounts' captures (their harvests'
     and imports'). One extraction runs at a time on a catalog (``Catalog.exclusive``): another
-    waits for it, then finds the work done.
+    waits for it, then finds the work done. On an object store, each file is downloaded first
+    (checked against the manifest), and the retention of each object extracted is then extended
+    to what its records' tags require; of every object, when re-tagging changed any tag
+    (``pipeline.storage``).
     """
+    from archiver.pipeline.storage import apply_locks
     from archiver.retention import load_schedule
     from archiver.tables.extract import extract_all
     from archiver.tables.retag import retag
@@ -41,14 +48,23 @@ def extract(config: Config, *, account_keys: Sequence[str] | None = None, progre
                 _known_accounts(catalog, account_keys)
                 only = catalog.warcs_of_accounts(account_keys)
             with catalog.exclusive(TABLES_LOCK):
-                report = extract_all(catalog, lambda key: _local(store, key), config.records_dir, schedule, chunk_rows=config.tables.chunk_rows, progress=progress, only=only)
+                with WarcFiles(store, catalog, config.cache_dir) as files:
+                    report = extract_all(catalog, files.path, config.records_dir, schedule, chunk_rows=config.tables.chunk_rows, progress=progress, only=only)
                 report.retagged = retag(catalog, config.records_dir, schedule)
+            names = None if report.retagged.rows_changed else [key.rsplit("/", 1)[-1] for key in files.keys]
+            report.locked = apply_locks(config, store, names) if names is None or names else None
             catalog.audit(
                 actor=config.operator_name,
                 action="extract",
                 target=str(config.records_dir),
                 outcome="ok" if not report.problems else "problems",
-                details={"accounts": list(account_keys or []), "warc_files": report.warc_files, "rows": report.rows, "problems": [p.to_json() for p in report.problems[:50]]},
+                details={
+                    "accounts": list(account_keys or []),
+                    "warc_files": report.warc_files,
+                    "rows": report.rows,
+                    "problems": [p.to_json() for p in report.problems[:50]],
+                    "retention_extended": report.locked.extended[:200] if report.locked else [],
+                },
             )
             return report
         finally:
@@ -83,6 +99,7 @@ def _rebuild(config: Config, catalog: Catalog, schedule: Any, progress: Any) -> 
     import shutil
 
     from archiver.catalog import tables as t
+    from archiver.pipeline.storage import apply_locks
     from archiver.tables.extract import extract_all
 
     store = open_store(config)
@@ -95,7 +112,9 @@ def _rebuild(config: Config, catalog: Catalog, schedule: Any, progress: Any) -> 
     with catalog.engine.begin() as conn:
         for table in (t.record_versions, t.parquet_files, t.extractions):
             conn.execute(table.delete())
-    report = extract_all(catalog, lambda key: _local(store, key), root, schedule, chunk_rows=config.tables.chunk_rows, progress=progress)
+    with WarcFiles(store, catalog, config.cache_dir) as files:
+        report = extract_all(catalog, files.path, root, schedule, chunk_rows=config.tables.chunk_rows, progress=progress)
+    report.locked = apply_locks(config, store)  # the schedule in force may keep some records longer
     if aside.exists():
         shutil.rmtree(aside)
     catalog.audit(actor=config.operator_name, action="rebuild_tables", target=str(root), outcome="ok", details={"warc_files": report.warc_files, "rows": report.rows})
@@ -125,18 +144,22 @@ def retag_tables(config: Config) -> Any:
             catalog.close()
 
 
-def _local(store: LocalStore, key: str) -> Path:
-    path = store.local_path(key)
-    if path is None:
-        raise CatalogError(f"{key} is not on local disk; tables are extracted from a local store")
-    return path
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """A record's dataset row, and the capture behind it: the WARC record's bytes exactly as
+    archived (one gzip member) and the record read from them, digests verified."""
+
+    row: dict[str, Any]
+    raw: bytes
+    record: ReadRecord
 
 
-def find_capture(config: Config, record_id: str, version_id: str | None = None) -> tuple[dict[str, Any], Path]:
-    """The dataset row of a record's latest version (or of ``version_id``) and the local path of
-    the WARC file holding its capture."""
+def find_capture(config: Config, record_id: str, version_id: str | None = None) -> Capture:
+    """The capture of a record's latest version (or of ``version_id``), read by its pointer
+    with one ranged read from the store, local or S3."""
     import pyarrow.dataset as ds
 
+    from archiver.capture.reader import record_from_bytes
     from archiver.errors import ArchiverError
 
     if not config.records_dir.exists():
@@ -151,4 +174,6 @@ def find_capture(config: Config, record_id: str, version_id: str | None = None) 
         raise ArchiverError(f"{what} is not in the record dataset. Check the id (platform:native_id), or run `sangrah extract` if it was harvested recently.")
     row = max(rows, key=lambda r: r["captured_at"])
     store = open_store(config)
-    return row, _local(store, "warcs/" + row["warc_file"])
+    name, offset, length = row["warc_file"], row["warc_offset"], row["warc_length"]
+    raw = store.read_range(WARC_PREFIX + name, offset, length)
+    return Capture(row=row, raw=raw, record=record_from_bytes(raw, name, offset, length))

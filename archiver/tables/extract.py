@@ -101,6 +101,7 @@ class ExtractReport:
     problems: list[Problem] = field(default_factory=list)
     recovered: list[str] = field(default_factory=list)
     retagged: Any = None  #: the RetagReport of the re-tagging that followed, if any
+    locked: Any = None  #: the LockReport of the retention extended on an object store, if any
 
     @property
     def rows(self) -> int:
