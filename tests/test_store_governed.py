@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from archiver.cli import cli
-from archiver.config import Config, load_config
+from archiver.access.users import add_user
+from archiver.config import Config
 from archiver.errors import ObjectLocked, ObjectMissing, StoreError
 from archiver.pipeline import delete_warc, harvest, open_catalog, open_store, storage_status, verify
 from archiver.samples.server import SampleServer
@@ -50,8 +51,18 @@ def test_delete_warc_goes_through_the_store_and_keeps_the_manifest_row(config: C
     (warc,) = harvest(config).published
     store = open_store(config)
     store.set_legal_hold(f"warcs/{warc.name}", True)
+    catalog = open_catalog(config)
+    try:
+        add_user(catalog, "admin", "admin", full_name="Records Administrator", roles=["administrator"])
+        add_user(catalog, "admin", "dro", full_name="Departmental Record Officer", roles=["records_officer"])
+    finally:
+        catalog.close()
     runner = CliRunner()
-    refused = runner.invoke(cli, ["storage", "delete", warc.name, "--reason", "disposal order 1/2040", "--data-dir", str(config.data_dir)])
+    command = ["storage", "delete", warc.name, "--reason", "disposal order 1/2040", "--data-dir", str(config.data_dir)]
+    denied = runner.invoke(cli, [*command, "--user", "admin"])
+    assert denied.exit_code == 1
+    assert "storage delete needs the role records_officer; 'admin' holds administrator" in denied.stderr
+    refused = runner.invoke(cli, [*command, "--user", "dro"])
     assert refused.exit_code == 1
     assert f"warcs/{warc.name} is under legal hold" in refused.stderr
     (name, lock) = storage_status(config)[0]
@@ -64,8 +75,8 @@ def test_delete_warc_goes_through_the_store_and_keeps_the_manifest_row(config: C
     catalog = open_catalog(config)
     try:
         assert catalog.get_warc(warc.name).status == "deleted"  # type: ignore[union-attr]
-        audit = [(e["actor"], e["outcome"]) for e in catalog.audit_entries(action="delete_object")]
-        assert audit == [(load_config(None).operator_name, "refused"), ("officer", "ok")]  # the CLI's operator: the login name
+        assert [(e["actor"], e["outcome"]) for e in catalog.audit_entries(action="storage_delete")] == [("admin", "refused")]  # no role
+        assert [(e["actor"], e["outcome"]) for e in catalog.audit_entries(action="delete_object")] == [("dro", "refused"), ("officer", "ok")]
     finally:
         catalog.close()
     report = verify(config)

@@ -51,6 +51,7 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
     "credentials list": frozenset({"administrator", "records_officer", "auditor", "responder"}),
     "audit list": frozenset({"auditor", "administrator"}),
     "audit verify": frozenset({"auditor", "administrator", "records_officer"}),
+    "storage delete": frozenset({"records_officer"}),
 }
 
 #: who may see an applicant's or a third party's particulars (personal data, RTI s.6(2))

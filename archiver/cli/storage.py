@@ -9,6 +9,7 @@ import click
 import orjson
 from rich.table import Table
 
+from archiver.cli._access import session, user_option
 from archiver.cli._base import IST, cli, data_dir_option, errors_as_click, load_for, out_console
 from archiver.errors import StoreError
 
@@ -101,19 +102,20 @@ def storage_lock(ctx: click.Context, data_dir: Path | None) -> None:
 @storage.command("delete")
 @click.argument("name")
 @click.option("--reason", required=True, help="Why it is deleted (written to the audit log), e.g. the disposal order.")
+@user_option
 @data_dir_option
 @click.pass_context
-def storage_delete(ctx: click.Context, name: str, reason: str, data_dir: Path | None) -> None:
+def storage_delete(ctx: click.Context, name: str, reason: str, user: str | None, data_dir: Path | None) -> None:
     """Delete one published WARC file from the store: the one governed deletion.
 
-    Refused while the file is under retention or legal hold; either way the audit log records
-    who asked, when, and why. The manifest keeps its entry, marked deleted.
+    Only a records officer may ask. Refused while the file is under retention or legal hold;
+    either way the audit log records who asked, when, and why. The manifest keeps its entry,
+    marked deleted.
 
     Example: sangrah storage delete sangrah-20261125144720821423-00000.warc.gz --reason "disposal order 12/2027"
     """
     from archiver import pipeline
 
-    config = load_for(ctx, data_dir)
-    with errors_as_click():
-        pipeline.delete_warc(config, name, actor=config.operator_name, reason=reason)
+    with session(ctx, data_dir, user, "storage delete", target=name) as s:
+        pipeline.delete_warc(s.config, name, actor=s.actor.name, reason=reason)
     click.echo(f"deleted {name} from the store; the audit log records it")
