@@ -1,0 +1,1 @@
+"""Search: the query model, its backends and the annotations joined into results."""
