@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from archiver.errors import ConfigError
 from archiver.model import PLATFORMS
 
-__all__ = ["Config", "HarvestSettings", "TablesSettings", "StorageSettings", "PlatformSettings", "OfficerSettings", "RtiSettings", "DEFAULT_REGISTRATION_PATTERN", "load_config", "load_config_from_environment", "login_name", "provide_secret", "DEFAULT_CREDENTIAL_ENV", "CONFIG_ENV"]
+__all__ = ["Config", "HarvestSettings", "TablesSettings", "StorageSettings", "SearchSettings", "PlatformSettings", "OfficerSettings", "RtiSettings", "DEFAULT_REGISTRATION_PATTERN", "load_config", "load_config_from_environment", "login_name", "provide_secret", "DEFAULT_CREDENTIAL_ENV", "CONFIG_ENV"]
 
 #: the variable naming the config file, for the CLI (``--config``) and the DAGs alike
 CONFIG_ENV = "SANGRAH_CONFIG"
@@ -144,6 +144,18 @@ class StorageSettings(_Strict):
         return self
 
 
+class SearchSettings(_Strict):
+    backend: Literal["fts5", "opensearch", "elasticsearch"] = Field("fts5", description="Where the search index lives: fts5 (an SQLite file in data_dir, nothing to run), opensearch or elasticsearch (a cluster at url).")
+    url: str | None = Field(None, description="Address of the OpenSearch or Elasticsearch cluster, e.g. https://search.dept.example:9200; empty means http://127.0.0.1:9200.")
+    index: str = Field("sangrah-records", pattern=r"^[a-z0-9][a-z0-9_.-]{0,200}$", description="Name of the index (cluster) or of the index file's table set; lower case letters, digits, - _ .")
+    credential_env: str | None = Field(None, description="Name of the environment variable holding the cluster credential: user:password for basic authentication, or an API key. Empty: no authentication.")
+    fts5_path: Path | None = Field(None, description="The SQLite FTS5 index file; empty means data_dir/search/index.sqlite.")
+    rti_rules: Path | None = Field(None, description="The RTI relevance rules (YAML) applied at indexing; empty means schemas/rti_rules.yaml.")
+    batch_rows: int = Field(2_000, ge=1, le=100_000, description="Documents sent per bulk request (and rows read from Parquet per batch).")
+    timeout_seconds: float = Field(30.0, gt=0, description="Time-out of one request to the cluster.")
+    verify_certs: bool = Field(True, description="Check the cluster's TLS certificate.")
+
+
 def _default_platforms() -> dict[str, PlatformSettings]:
     return {name: PlatformSettings(base_url=None, credential_env=env) for name, env in DEFAULT_CREDENTIAL_ENV.items()}
 
@@ -156,6 +168,7 @@ class Config(_Strict):
     harvest: HarvestSettings = Field(default_factory=HarvestSettings)  # type: ignore[arg-type]
     tables: TablesSettings = Field(default_factory=TablesSettings)  # type: ignore[arg-type]
     storage: StorageSettings = Field(default_factory=StorageSettings)  # type: ignore[arg-type]
+    search: SearchSettings = Field(default_factory=SearchSettings)  # type: ignore[arg-type]
     platforms: dict[str, PlatformSettings] = Field(default_factory=_default_platforms)
     rti: RtiSettings = Field(default_factory=RtiSettings)  # type: ignore[arg-type]
 
@@ -190,6 +203,11 @@ class Config(_Strict):
     def records_dir(self) -> Path:
         """The record dataset (Parquet, partitioned by platform, account and month)."""
         return self.data_dir / "tables" / "records"
+
+    @property
+    def search_index_path(self) -> Path:
+        """The SQLite FTS5 index file."""
+        return self.search.fts5_path or self.data_dir / "search" / "index.sqlite"
 
     @property
     def staging_dir(self) -> Path:

@@ -472,3 +472,6 @@ def _safe(url: str) -> str:
         return "<unparseable catalog URL>"
 
 
+# ``from __future__ import annotations`` bound the name ``annotations`` in this module; without it,
+# ``from archiver.catalog import annotations`` finds the module of that name (marks and holds)
+del annotations

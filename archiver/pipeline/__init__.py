@@ -6,6 +6,8 @@
 - ``rti``: ``rti_due`` (what the RTI cell owes, for the daily DAG), ``render_decision_letter``.
 - ``storage``: ``init_storage`` (a bucket with Object Lock), ``lock_warcs``, ``delete_warc``
   (the governed deletion), ``storage_status``; ``stores`` opens the configured store.
+- ``search``: ``index`` it into the search backend, ``rebuild_index``, ``search``, ``thread``,
+  and the annotations shown in search at once: ``mark``, ``place_hold``, ``release_hold``.
 """
 
 from archiver.pipeline.capture import (
@@ -21,6 +23,7 @@ from archiver.pipeline.capture import (
 from archiver.pipeline.imports import ImportReport, import_export
 from archiver.pipeline.storage import LockReport, delete_warc, init_storage, lock_warcs, storage_status
 from archiver.pipeline.stores import WarcFiles
+from archiver.pipeline.search import index, index_status, mark, place_hold, rebuild_index, release_hold, search, search_all_ids, thread
 from archiver.pipeline.tables import Capture, extract, find_capture, rebuild_tables, retag_tables
 from archiver.pipeline.rti import render_decision_letter, rti_due, rti_rules
 
@@ -49,4 +52,13 @@ __all__ = [
     "lock_warcs",
     "delete_warc",
     "storage_status",
+    "index",
+    "rebuild_index",
+    "index_status",
+    "search",
+    "search_all_ids",
+    "thread",
+    "mark",
+    "place_hold",
+    "release_hold",
 ]

@@ -73,7 +73,7 @@ MAX_PAGE_SIZE = 500
 #: the text fields a match can look in: the analysed text, and the keys of each script's words
 FIELDS = ("terms", "deva_keys", "latn_keys")
 #: the facets every backend counts
-FACETS = ("platform", "account", "kind", "author", "language", "retention_class", "rti", "hold_type", "deleted")
+FACETS = ("platform", "account", "by", "kind", "author", "language", "retention_class", "rti", "hold_type", "deleted")
 SORTS = ("relevance", "newest", "oldest")
 #: RTI-RULES.md section 8, R11
 HOLD_TYPES = ("RTI_PENDING", "THIRD_PARTY_WINDOW", "LITIGATION", "AUDIT_OBJECTION", "INVESTIGATION", "APPRAISAL_PENDING", "CLASSIFIED_REVIEW")
@@ -127,7 +127,7 @@ class Filters:
     deleted: bool | None = None  #: deleted on the platform
     versions: Literal["current", "all"] = "current"
     record_id: tuple[str, ...] = ()
-    root_id: tuple[str, ...] = ()
+    thread: str | None = None  #: the record_id of a thread's first post: it and every reply in it
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {}

@@ -1,0 +1,619 @@
+"""Search steps: ``index`` the record dataset, ``rebuild_index``, ``search`` it, show a ``thread``,
+and change annotations (``mark``, ``place_hold``, ``release_hold``) so that search shows the
+change at once.
+
+Indexing streams each published Parquet file in batches of ``search.batch_rows`` rows (memory
+stays flat whatever the dataset's size) and sends each batch as one bulk write; a document's id
+is its ``version_id``, so indexing again changes nothing. The index remembers which files (by
+SHA-256) it holds, the rules' fingerprint and the analysis version: a file re-tagged or new is
+indexed at the next run, changed rules are applied to every record again, and ``verify`` can tell
+an index that is behind its dataset.
+
+Annotations: the catalog is the authority. A change is committed there (with its audit entry)
+and then written into the index documents of every version of the records it touches, before
+the command returns; hits also read the marks and holds in force from the catalog when they
+are shown. If the index cannot be reached the change still stands, and ``sangrah index`` writes
+every annotation into the index again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from archiver.catalog import Catalog
+from archiver.config import Config
+from archiver.errors import SearchError
+from archiver.model import WarcPointer
+from archiver.pipeline.capture import open_catalog
+
+__all__ = [
+    "IndexReport",
+    "IndexStatus",
+    "SearchResult",
+    "Hit",
+    "index",
+    "rebuild_index",
+    "index_status",
+    "search",
+    "search_all_ids",
+    "thread",
+    "mark",
+    "place_hold",
+    "release_hold",
+]
+
+Progress = Callable[[str, int, Any], None]
+
+_READ_COLUMNS = [
+    "record_id", "version_id", "platform", "account", "author_id", "author_handle", "author_name", "by_department", "kind",
+    "parent_id", "root_id", "created_at", "captured_at", "text", "language", "hashtags", "url", "deleted_on_platform",
+    "warc_file", "warc_offset", "warc_length", "warc_record_id", "retention_class",
+]  # fmt: skip
+
+
+@dataclass
+class IndexReport:
+    backend: str
+    address: str
+    files: int = 0
+    documents: int = 0
+    deletions: int = 0
+    rules_reapplied: bool = False
+    rules_fingerprint: str = ""
+    annotated_records: int = 0
+    held_by_query: int = 0
+    total_documents: int = 0
+
+
+@dataclass
+class IndexStatus:
+    backend: str
+    address: str
+    files_published: int
+    files_indexed: int
+    behind: list[str] = field(default_factory=list)
+    rows_behind: int = 0
+    rules_changed: bool = False
+
+    @property
+    def current(self) -> bool:
+        return not self.behind and not self.rules_changed
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    record_id: str
+    version_id: str
+    platform: str
+    account: str
+    kind: str
+    by_department: bool
+    author_handle: str | None
+    author_name: str | None
+    created_at: datetime | None
+    captured_at: datetime
+    language: str | None
+    text: str
+    snippet: str
+    url: str | None
+    parent_id: str | None
+    root_id: str | None
+    retention_class: str | None
+    deleted_on_platform: bool
+    current: bool
+    pointer: WarcPointer
+    warc_record_id: str
+    score: float
+    rti: str  #: yes, no or unmarked
+    mark: Any | None  #: the Mark in force (manual, or the rule's), or None
+    holds: tuple[Any, ...]  #: active Holds covering the record
+    depth: int = 0  #: in a thread view: 0 for the first post, 1 for a reply to it, ...
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "record_id": self.record_id,
+            "version_id": self.version_id,
+            "platform": self.platform,
+            "account": self.account,
+            "kind": self.kind,
+            "by": "department" if self.by_department else "citizen",
+            "author": self.author_handle,
+            "author_name": self.author_name,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "captured_at": self.captured_at.isoformat(),
+            "language": self.language,
+            "text": self.text,
+            "snippet": self.snippet,
+            "url": self.url,
+            "parent_id": self.parent_id,
+            "root_id": self.root_id,
+            "retention_class": self.retention_class,
+            "deleted_on_platform": self.deleted_on_platform,
+            "current_version": self.current,
+            "pointer": {"warc_file": self.pointer.file, "offset": self.pointer.offset, "length": self.pointer.length, "warc_record_id": self.warc_record_id},
+            "score": self.score,
+            "rti": self.rti,
+            "mark": self.mark.to_json() if self.mark else None,
+            "holds": [h.to_json() for h in self.holds],
+            "depth": self.depth,
+        }
+
+
+@dataclass
+class SearchResult:
+    hits: list[Hit]
+    total: int | None
+    facets: dict[str, list[tuple[str, int]]]
+    next_cursor: str | None
+    backend: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "backend": self.backend,
+            "total": self.total,
+            "hits": [h.to_json() for h in self.hits],
+            "facets": {k: [{"value": v, "count": n} for v, n in items] for k, items in self.facets.items()},
+            "next_cursor": self.next_cursor,
+        }
+
+
+# -- indexing --------------------------------------------------------------------------------------
+def _published_files(catalog: Catalog) -> dict[str, tuple[str, int]]:
+    from sqlalchemy import select
+
+    from archiver.catalog import tables as t
+
+    with catalog.engine.connect() as conn:
+        rows = conn.execute(select(t.parquet_files.c.path, t.parquet_files.c.sha256, t.parquet_files.c.rows).where(t.parquet_files.c.status == "published"))
+        return {path: (sha, rows_) for path, sha, rows_ in rows}
+
+
+def _indexed_files(backend: Any) -> dict[str, str]:
+    text = backend.get_meta("files")
+    return dict(json.loads(text)) if text else {}
+
+
+def _latest(catalog: Catalog, record_ids: Sequence[str]) -> dict[str, tuple[str, int, bool]]:
+    """record_id → (latest version_id, number of versions, deleted) from the catalog."""
+    from sqlalchemy import select
+
+    from archiver.catalog import tables as t
+
+    rv = t.record_versions
+    out: dict[str, tuple[str, int, bool]] = {}
+    with catalog.engine.connect() as conn:
+        for start in range(0, len(record_ids), 500):
+            part = list(record_ids[start : start + 500])
+            for rid, vid, n, deleted in conn.execute(select(rv.c.record_id, rv.c.version_id, rv.c.versions, rv.c.deleted).where(rv.c.record_id.in_(part))):
+                out[rid] = (vid, n, deleted)
+    return out
+
+
+def _iter_batches(path: Path, batch_rows: int) -> Iterator[list[dict[str, Any]]]:
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(path) as parquet:
+        for batch in parquet.iter_batches(batch_size=batch_rows, columns=_READ_COLUMNS):
+            yield batch.to_pylist()
+
+
+def _index_batch(backend: Any, catalog: Catalog, rules: Any, rows: list[dict[str, Any]]) -> tuple[int, int]:
+    from archiver.catalog.annotations import active_holds, latest_marks
+    from archiver.search.documents import document
+
+    content = [r for r in rows if not r["deleted_on_platform"]]
+    deletions = [r for r in rows if r["deleted_on_platform"]]
+    ids = sorted({r["record_id"] for r in rows})
+    latest = _latest(catalog, ids)
+    marks = latest_marks(catalog, ids)
+    holds = active_holds(catalog, ids)
+    documents = []
+    several: set[str] = set()
+    for row in content:
+        vid, versions, deleted = latest.get(row["record_id"], (row["version_id"], 1, False))
+        if versions > 1:
+            several.add(row["record_id"])
+        documents.append(document(row, rules, current=versions <= 1 or vid == row["version_id"], deleted=deleted, mark=marks.get(row["record_id"]), holds=holds.get(row["record_id"], ())))
+    backend.write(documents)
+    gone = {r["record_id"] for r in deletions}
+    if several or gone:
+        backend.refresh()
+        _settle_versions(backend, sorted(several | gone), {rid for rid in several | gone if latest.get(rid, ("", 0, False))[2] or rid in gone})
+    return len(documents), len(deletions)
+
+
+def _settle_versions(backend: Any, record_ids: Sequence[str], deleted: set[str]) -> None:
+    """Of each record's indexed versions, the latest capture is current; all are deleted when the
+    platform deleted the record."""
+    by_record: dict[str, list[dict[str, Any]]] = {}
+    for version in backend.versions(record_ids):
+        by_record.setdefault(version["record_id"], []).append(version)
+    changes: dict[str, dict[str, Any]] = {}
+    for rid, versions in by_record.items():
+        newest = max(versions, key=lambda v: (v["captured_ms"], v["version_id"]))
+        for version in versions:
+            wanted = {"current": version is newest, "deleted": rid in deleted}
+            if {k: version[k] for k in wanted} != wanted:
+                changes[version["version_id"]] = wanted
+    if changes:
+        backend.update(changes)
+
+
+def _check_analysis(backend: Any) -> None:
+    from archiver.search.documents import ANALYSIS_VERSION
+
+    found = backend.get_meta("analysis_version")
+    if found is None:
+        backend.set_meta("analysis_version", ANALYSIS_VERSION)
+    elif found != ANALYSIS_VERSION:
+        raise SearchError(
+            f"{backend.name} index at {backend.address} was built with text analysis version {found}; this Sangrah uses {ANALYSIS_VERSION}. "
+            "Rebuild it from the record dataset with: sangrah rebuild index"
+        )
+
+
+def index(config: Config, *, progress: Progress | None = None) -> IndexReport:
+    """Bring the search index up to date with the record dataset (idempotent)."""
+    from archiver.search.backend import open_backend
+    from archiver.search.rules import load_rules
+
+    rules = load_rules(config.search.rti_rules)
+    backend = open_backend(config)
+    catalog = open_catalog(config)
+    report = IndexReport(backend=backend.name, address=backend.address, rules_fingerprint=rules.fingerprint)
+    try:
+        backend.create()
+        _check_analysis(backend)
+        published = _published_files(catalog)
+        indexed = _indexed_files(backend)
+        report.rules_reapplied = backend.get_meta("rules_fingerprint") not in (None, rules.fingerprint)
+        if report.rules_reapplied:
+            indexed = {}
+        todo = sorted(path for path, (sha, _rows) in published.items() if indexed.get(path) != sha)
+        for path in todo:
+            for rows in _iter_batches(config.records_dir / path, config.search.batch_rows):
+                written, gone = _index_batch(backend, catalog, rules, rows)
+                report.documents += written
+                report.deletions += gone
+                if progress:
+                    progress(path, report.documents, report)
+            indexed[path] = published[path][0]
+            backend.set_meta("files", json.dumps(indexed, sort_keys=True))
+            report.files += 1
+        for path in set(indexed) - set(published):  # a file the dataset no longer has (rebuilt tables)
+            indexed.pop(path)
+        backend.set_meta("files", json.dumps(indexed, sort_keys=True))
+        backend.set_meta("rules_fingerprint", rules.fingerprint)
+        backend.refresh()
+        report.held_by_query = _apply_saved_queries(config, backend, catalog)
+        report.annotated_records = _resync_annotations(backend, catalog)
+        backend.refresh()
+        report.total_documents = backend.count()
+        catalog.audit(
+            actor=config.operator_name,
+            action="index",
+            target=f"{backend.name}:{backend.address}",
+            outcome="ok",
+            details={"files": report.files, "documents": report.documents, "rules": rules.fingerprint, "rules_reapplied": report.rules_reapplied},
+        )
+        return report
+    finally:
+        catalog.close()
+        backend.close()
+
+
+def rebuild_index(config: Config, *, progress: Progress | None = None) -> IndexReport:
+    """Drop the search index and build it again from the record dataset."""
+    from archiver.search.backend import open_backend
+
+    backend = open_backend(config)
+    try:
+        backend.drop()
+    finally:
+        backend.close()
+    return index(config, progress=progress)
+
+
+def index_status(config: Config) -> IndexStatus:
+    """How the index compares with the record dataset: files not (or no longer) indexed."""
+    from archiver.search.backend import open_backend
+    from archiver.search.rules import load_rules
+
+    backend = open_backend(config)
+    catalog = open_catalog(config)
+    try:
+        published = _published_files(catalog)
+        if config.search.backend == "fts5" and not config.search_index_path.exists():
+            indexed: dict[str, str] = {}
+            fingerprint = None
+        else:
+            indexed = _indexed_files(backend)
+            fingerprint = backend.get_meta("rules_fingerprint")
+        behind = sorted(p for p, (sha, _n) in published.items() if indexed.get(p) != sha)
+        return IndexStatus(
+            backend=backend.name,
+            address=backend.address,
+            files_published=len(published),
+            files_indexed=len(published) - len(behind),
+            behind=behind,
+            rows_behind=sum(published[p][1] for p in behind),
+            rules_changed=fingerprint is not None and fingerprint != load_rules(config.search.rti_rules).fingerprint,
+        )
+    finally:
+        catalog.close()
+        backend.close()
+
+
+# -- annotations into the index --------------------------------------------------------------------
+def _annotation_changes(catalog: Catalog, backend: Any, record_ids: Sequence[str], *, marks_too: bool = True, holds_too: bool = True) -> dict[str, dict[str, Any]]:
+    from archiver.catalog.annotations import active_holds, latest_marks
+
+    marks = latest_marks(catalog, record_ids) if marks_too else {}
+    holds = active_holds(catalog, record_ids) if holds_too else {}
+    changes: dict[str, dict[str, Any]] = {}
+    for rid in record_ids:
+        fields: dict[str, Any] = {}
+        if marks_too and rid in marks:
+            fields.update(rti="yes" if marks[rid].relevant else "no", rti_source="manual")
+        if holds_too:
+            held = holds.get(rid, [])
+            fields.update(hold_types=sorted({h.hold_type for h in held}), hold_ids=sorted(h.id for h in held), under_hold=bool(held))
+        if fields:
+            changes[rid] = fields
+    return changes
+
+
+def _push(backend: Any, changes: dict[str, dict[str, Any]]) -> None:
+    if changes:
+        backend.update_records(changes)
+        backend.refresh()
+
+
+def _resync_annotations(backend: Any, catalog: Catalog) -> int:
+    """Write every mark and every hold (active or released) into the index again."""
+    from sqlalchemy import select, union
+
+    from archiver.catalog.annotations import hold_records, rti_marks
+
+    with catalog.engine.connect() as conn:
+        ids = sorted(conn.execute(union(select(rti_marks.c.record_id), select(hold_records.c.record_id))).scalars())
+    for start in range(0, len(ids), 1_000):
+        _push(backend, _annotation_changes(catalog, backend, ids[start : start + 1_000]))
+    return len(ids)
+
+
+def _apply_saved_queries(config: Config, backend: Any, catalog: Catalog) -> int:
+    """Add to each active hold with a saved query the records it now finds."""
+    from archiver.catalog.annotations import add_to_hold, list_holds
+    from archiver.search.query import parse_filters, parse_query
+
+    added = 0
+    for hold in list_holds(catalog, active_only=True):
+        if not hold.query and not hold.query_filters:
+            continue
+        filters = parse_filters(json.loads(hold.query_filters or "[]"))
+        ids = _all_ids(backend, parse_query(hold.query or ""), filters)
+        added += add_to_hold(catalog, hold.id, ids, actor=config.operator_name, via="query")
+    return added
+
+
+def _all_ids(backend: Any, query: Any, filters: Any) -> list[str]:
+    from dataclasses import replace
+
+    from archiver.search.query import SearchRequest, encode_cursor
+
+    filters = replace(filters, versions="all")
+    request = SearchRequest(query=query, filters=filters, sort="oldest", size=500)
+    ids: set[str] = set()
+    while True:
+        page = backend.search(request)
+        ids.update(h["record_id"] for h in page.hits)
+        if page.last_sort is None:
+            return sorted(ids)
+        request = request.with_cursor(encode_cursor(request.fingerprint(), page.last_sort))
+
+
+# -- searching -------------------------------------------------------------------------------------
+def _instant(ms: int | None) -> datetime | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, timezone.utc)
+
+
+def _hits(catalog: Catalog, rules: Any, request: Any, documents: list[dict[str, Any]]) -> list[Hit]:
+    from archiver.catalog.annotations import Mark, active_holds, latest_marks
+    from archiver.search.query import positive_matches
+    from archiver.search.snippets import snippet
+
+    ids = [d["record_id"] for d in documents]
+    marks = latest_marks(catalog, ids)
+    holds = active_holds(catalog, ids)
+    matches = positive_matches(request.query)
+    out = []
+    for d in documents:
+        mark = marks.get(d["record_id"])
+        if mark is None and d.get("rti_rules"):
+            rule = d["rti_rules"][0]
+            mark = Mark(d["record_id"], True, rules.describe(rule), f"rule:{rule}", None, None)
+        out.append(
+            Hit(
+                record_id=d["record_id"],
+                version_id=d["version_id"],
+                platform=d["platform"],
+                account=d["account"],
+                kind=d["kind"],
+                by_department=bool(d["by_department"]),
+                author_handle=d.get("author_handle"),
+                author_name=d.get("author_name"),
+                created_at=_instant(d.get("created_ms")),
+                captured_at=_instant(d["captured_ms"]),  # type: ignore[arg-type]
+                language=d.get("language"),
+                text=d["text"],
+                snippet=snippet(d["text"], matches),
+                url=d.get("url"),
+                parent_id=d.get("parent_id"),
+                root_id=d.get("root_id"),
+                retention_class=d.get("retention_class"),
+                deleted_on_platform=bool(d["deleted"]),
+                current=bool(d["current"]),
+                pointer=WarcPointer(d["warc_file"], int(d["warc_offset"]), int(d["warc_length"])),
+                warc_record_id=d["warc_record_id"],
+                score=float(d.get("score") or 0.0),
+                rti=("yes" if mark.relevant else "no") if mark else "unmarked",
+                mark=mark,
+                holds=tuple(holds.get(d["record_id"], ())),
+            )
+        )
+    return out
+
+
+def search(config: Config, request: Any) -> SearchResult:
+    """One page of hits, each with its snippet, WARC pointer, and the marks and holds in force."""
+    from archiver.search.backend import open_backend
+    from archiver.search.query import encode_cursor
+    from archiver.search.rules import load_rules
+
+    rules = load_rules(config.search.rti_rules)
+    backend = open_backend(config)
+    catalog = open_catalog(config)
+    try:
+        page = backend.search(request)
+        cursor = encode_cursor(request.fingerprint(), page.last_sort) if page.last_sort is not None else None
+        return SearchResult(hits=_hits(catalog, rules, request, page.hits), total=page.total, facets=page.facets, next_cursor=cursor, backend=backend.name)
+    finally:
+        catalog.close()
+        backend.close()
+
+
+def search_all_ids(config: Config, query: Any, filters: Any) -> list[str]:
+    """The record ids of every version a search finds, across all its pages."""
+    from archiver.search.backend import open_backend
+
+    backend = open_backend(config)
+    try:
+        return _all_ids(backend, query, filters)
+    finally:
+        backend.close()
+
+
+def thread(config: Config, record_id: str) -> list[Hit]:
+    """The thread a record belongs to: its first post, then every reply in conversation order
+    (depth first, each level oldest first), each with its depth."""
+    from archiver.search.backend import open_backend
+    from archiver.search.query import Filters, SearchRequest, encode_cursor
+    from archiver.search.rules import load_rules
+
+    rules = load_rules(config.search.rti_rules)
+    backend = open_backend(config)
+    catalog = open_catalog(config)
+    try:
+        found = backend.search(SearchRequest(filters=Filters(record_id=(record_id,)), size=1)).hits
+        if not found:
+            raise SearchError(f"{record_id} is not in the {backend.name} index at {backend.address}. Check the id, or run `sangrah index` if it was extracted recently.")
+        root = found[0]["root_id"] or record_id
+        request = SearchRequest(filters=Filters(thread=root), sort="oldest", size=500)
+        documents: list[dict[str, Any]] = []
+        while True:
+            page = backend.search(request)
+            documents.extend(page.hits)
+            if page.last_sort is None:
+                break
+            request = request.with_cursor(encode_cursor(request.fingerprint(), page.last_sort))
+        hits = {h.record_id: h for h in _hits(catalog, rules, request, documents)}
+        return _in_thread_order(hits, root)
+    finally:
+        catalog.close()
+        backend.close()
+
+
+def _in_thread_order(hits: dict[str, Hit], root: str) -> list[Hit]:
+    from dataclasses import replace
+
+    children: dict[str | None, list[Hit]] = {}
+    for hit in hits.values():
+        if hit.record_id == root:
+            continue
+        parent = hit.parent_id if hit.parent_id in hits else root  # a reply whose parent was not captured hangs under the root
+        children.setdefault(parent, []).append(hit)
+    order: list[Hit] = []
+
+    def visit(record_id: str, depth: int) -> None:
+        for child in sorted(children.get(record_id, []), key=lambda h: (h.created_at or h.captured_at, h.record_id)):
+            order.append(replace(child, depth=depth))
+            visit(child.record_id, depth + 1)
+
+    if root in hits:
+        order.append(hits[root])
+    visit(root, 1)
+    return order
+
+
+# -- changing annotations --------------------------------------------------------------------------
+def _after_change(backend: Any, catalog: Catalog, record_ids: Sequence[str], what: str, **which: bool) -> None:
+    try:
+        _push(backend, _annotation_changes(catalog, backend, record_ids, **which))
+    except SearchError as exc:
+        raise SearchError(f"{what} is recorded in the catalog, but the {backend.name} index at {backend.address} could not be updated ({exc.message}). Search shows it after: sangrah index") from exc
+
+
+def mark(config: Config, record_ids: Iterable[str], *, relevant: bool, reason: str) -> int:
+    """Mark records RTI-relevant (or not) and show it in search at once."""
+    from archiver.catalog.annotations import mark_records
+    from archiver.search.backend import open_backend
+
+    ids = sorted(set(record_ids))
+    catalog = open_catalog(config)
+    backend = open_backend(config)
+    try:
+        count = mark_records(catalog, ids, relevant=relevant, reason=reason, actor=config.operator_name)
+        _after_change(backend, catalog, ids, f"the mark of {count} record(s)", holds_too=False)
+        return count
+    finally:
+        catalog.close()
+        backend.close()
+
+
+def place_hold(config: Config, *, hold_type: str, reference: str, reason: str, record_ids: Sequence[str] = (), query: str | None = None, filters: Sequence[str] = ()) -> tuple[Any, int]:
+    """Place a hold on records and on what a saved search finds now (and at each ``index``)."""
+    from archiver.catalog.annotations import add_to_hold, place_hold as place
+    from archiver.search.backend import open_backend
+    from archiver.search.query import parse_filters, parse_query
+
+    saved = bool(query) or bool(filters)
+    node = parse_query(query or "") if saved else None
+    parsed = parse_filters(filters) if saved else None
+    catalog = open_catalog(config)
+    backend = open_backend(config)
+    try:
+        hold = place(
+            catalog, hold_type=hold_type, reference=reference, reason=reason, actor=config.operator_name, record_ids=list(record_ids),
+            query=query if saved else None, query_filters=json.dumps(list(filters)) if saved else None,
+        )  # fmt: skip
+        covered = set(record_ids)
+        if saved:
+            found = _all_ids(backend, node, parsed)
+            add_to_hold(catalog, hold.id, found, actor=config.operator_name, via="query")
+            covered |= set(found)
+        _after_change(backend, catalog, sorted(covered), f"hold H-{hold.id}", marks_too=False)
+        return hold, len(covered)
+    finally:
+        catalog.close()
+        backend.close()
+
+
+def release_hold(config: Config, hold_id: int, *, reason: str) -> Any:
+    from archiver.catalog.annotations import records_of_hold, release_hold as release
+    from archiver.search.backend import open_backend
+
+    catalog = open_catalog(config)
+    backend = open_backend(config)
+    try:
+        hold = release(catalog, hold_id, actor=config.operator_name, reason=reason)
+        _after_change(backend, catalog, records_of_hold(catalog, hold_id), f"the release of hold H-{hold_id}", marks_too=False)
+        return hold
+    finally:
+        catalog.close()
+        backend.close()

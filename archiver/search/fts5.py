@@ -1,0 +1,342 @@
+"""The embedded backend: an SQLite file with an FTS5 index, nothing to run.
+
+``docs`` holds one row per version (filters, facets and what a hit shows); ``docs_fts`` is a
+contentless FTS5 table over the analysed text fields, sharing ``docs``' rowid. A version's text
+never changes (its id is the hash of its content), so its FTS5 row is written once; re-indexing
+it only updates the fields in ``docs``. The tokenizer is ``unicode61`` with
+``categories 'L* N* Co M*'`` and ``remove_diacritics 0``: by default unicode61 treats combining
+marks (Devanagari vowel signs, virama, nukta, anusvara) as separators and cuts Hindi words
+apart; here they are part of the word, and the text arrives already folded by ``analysis``.
+
+The user's words never reach SQL as text: each token goes into an FTS5 string literal with its
+quotes doubled, and every filter value is a bound parameter.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from archiver.errors import SearchError
+from archiver.search.backend import FACET_SIZE, Page
+from archiver.search.query import And, Filters, Match, Node, Not, Or, SearchRequest
+
+__all__ = ["Fts5Backend", "TOKENIZER", "compile_match"]
+
+TOKENIZER = "unicode61 remove_diacritics 0 categories 'L* N* Co M*'"
+_JSON_FIELDS = ("hashtags", "rti_rules", "hold_types", "hold_ids")
+_BOOL_FIELDS = ("by_department", "deleted", "current", "under_hold")
+_COLUMNS = (
+    "version_id", "record_id", "platform", "account", "author_id", "author_handle", "author_name", "by_department", "kind",
+    "parent_id", "root_id", "created_ms", "captured_ms", "sort_ms", "language", "hashtags", "url", "text", "retention_class",
+    "deleted", "current", "rti", "rti_source", "rti_rules", "hold_types", "hold_ids", "under_hold",
+    "warc_file", "warc_offset", "warc_length", "warc_record_id",
+)  # fmt: skip
+_UPDATABLE = set(_COLUMNS) - {"version_id", "record_id", "text"}
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS docs (
+  rowid INTEGER PRIMARY KEY,
+  {", ".join(c + (" TEXT NOT NULL UNIQUE" if c == "version_id" else "") for c in _COLUMNS)}
+);
+CREATE INDEX IF NOT EXISTS docs_record ON docs(record_id);
+CREATE INDEX IF NOT EXISTS docs_root ON docs(root_id);
+CREATE INDEX IF NOT EXISTS docs_sort ON docs(current, sort_ms);
+CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(terms, deva_keys, latn_keys, content='', prefix='2 3', tokenize="{TOKENIZER}");
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+#: bm25 weights of terms, deva_keys, latn_keys: a key match ranks below the word itself
+_WEIGHTS = "1.0, 0.5, 0.5"
+_FACET_SQL = {
+    "platform": "d.platform",
+    "account": "d.account",
+    "by": "CASE WHEN d.by_department THEN 'department' ELSE 'citizen' END",
+    "kind": "d.kind",
+    "author": "d.author_handle",
+    "language": "d.language",
+    "retention_class": "d.retention_class",
+    "rti": "d.rti",
+    "deleted": "CASE WHEN d.deleted THEN 'yes' ELSE 'no' END",
+}
+
+
+def _literal(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def compile_match(node: Node) -> str:
+    """The FTS5 expression of a query tree that has something to match (not only exclusions)."""
+    if isinstance(node, Match):
+        return f"{node.field} : {_literal(' '.join(node.tokens))}" + (" *" if node.prefix else "")
+    if isinstance(node, Or):
+        return " OR ".join(f"({compile_match(c)})" for c in node.children)
+    if isinstance(node, And):
+        positive = [c for c in node.children if not isinstance(c, Not)]
+        negative = [c.child for c in node.children if isinstance(c, Not)]
+        if not positive:
+            raise SearchError("a part of the query only excludes words; exclude them from a search that has other words, e.g. flood -relief.")
+        text = " AND ".join(f"({compile_match(c)})" for c in positive)
+        if negative:
+            text = f"({text}) NOT (" + " OR ".join(f"({compile_match(c)})" for c in negative) + ")"
+        return text
+    raise SearchError("a query cannot be only NOT inside another part; exclude words from the whole search, e.g. flood -relief.")
+
+
+def _filter_sql(filters: Filters) -> tuple[list[str], list[Any]]:
+    where: list[str] = []
+    args: list[Any] = []
+
+    def among(column: str, values: Sequence[Any]) -> None:
+        if values:
+            where.append(f"{column} IN ({', '.join('?' * len(values))})")
+            args.extend(values)
+
+    among("d.platform", filters.platform)
+    among("d.account", filters.account)
+    if filters.author:
+        marks = ", ".join("?" * len(filters.author))
+        where.append(f"(d.author_handle IN ({marks}) OR d.author_id IN ({marks}))")
+        args.extend([*filters.author, *filters.author])
+    if filters.by_department is not None:
+        where.append("d.by_department = ?")
+        args.append(int(filters.by_department))
+    among("d.kind", filters.kind)
+    low, high = filters.created_range_ms()
+    if low is not None:
+        where.append("d.created_ms >= ?")
+        args.append(low)
+    if high is not None:
+        where.append("d.created_ms < ?")
+        args.append(high)
+    among("d.language", filters.language)
+    among("d.rti", filters.rti)
+    if filters.under_hold is not None:
+        where.append("d.under_hold = ?")
+        args.append(int(filters.under_hold))
+    if filters.hold_type:
+        where.append(f"EXISTS (SELECT 1 FROM json_each(d.hold_types) WHERE value IN ({', '.join('?' * len(filters.hold_type))}))")
+        args.extend(filters.hold_type)
+    among("d.retention_class", filters.retention_class)
+    if filters.deleted is not None:
+        where.append("d.deleted = ?")
+        args.append(int(filters.deleted))
+    if filters.versions == "current":
+        where.append("d.current = 1")
+    among("d.record_id", filters.record_id)
+    if filters.thread:
+        where.append("(d.root_id = ? OR d.record_id = ?)")
+        args.extend([filters.thread, filters.thread])
+    return where, args
+
+
+class Fts5Backend:
+    """The index in one SQLite file; opened on first use."""
+
+    name = "fts5"
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.address = str(self.path)
+        self._db: sqlite3.Connection | None = None
+
+    # -- connection ---------------------------------------------------------------------------
+    def _fail(self, doing: str, exc: sqlite3.Error) -> SearchError:
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            hint = "another process is writing the index; wait for it to finish (sangrah index), then try again"
+        elif "malformed" in text or "not a database" in text:
+            hint = "the index file is damaged; rebuild it from the record dataset with: sangrah rebuild index"
+        else:
+            hint = "check the file and its directory, or rebuild the index with: sangrah rebuild index"
+        return SearchError(f"fts5 index at {self.address}: {doing} failed: {text}; {hint}.")
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.executescript(_SCHEMA)
+            except OSError as exc:
+                raise SearchError(f"fts5 index at {self.address}: cannot create its directory: {exc.strerror}; set search.fts5_path to a writable place.") from exc
+            except sqlite3.Error as exc:
+                raise self._fail("opening the index", exc) from exc
+            self._db = db
+        return self._db
+
+    @contextmanager
+    def _guard(self, doing: str) -> Iterator[sqlite3.Connection]:
+        try:
+            yield self.db
+        except sqlite3.Error as exc:
+            raise self._fail(doing, exc) from exc
+
+    @contextmanager
+    def _transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
+        with self._guard(doing) as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    # -- writing -----------------------------------------------------------------------------
+    def create(self) -> None:
+        _ = self.db
+
+    def drop(self) -> None:
+        self.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(self.path) + suffix).unlink(missing_ok=True)
+
+    def write(self, documents: Sequence[Mapping[str, Any]]) -> None:
+        if not documents:
+            return
+        rows = [tuple(_to_sql(c, d[c]) for c in _COLUMNS) for d in documents]
+        with self._transaction("writing documents") as db:
+            existing = set()
+            ids = [d["version_id"] for d in documents]
+            for start in range(0, len(ids), 500):
+                part = ids[start : start + 500]
+                existing.update(r[0] for r in db.execute(f"SELECT version_id FROM docs WHERE version_id IN ({', '.join('?' * len(part))})", part))
+            new = [(row, d) for row, d in zip(rows, documents) if d["version_id"] not in existing]
+            if new:
+                insert = f"INSERT INTO docs ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))}) RETURNING rowid"
+                fts_rows = []
+                for row, d in new:
+                    (rowid,) = db.execute(insert, row).fetchone()
+                    fts_rows.append((rowid, d["terms"], d["deva_keys"], d["latn_keys"]))
+                db.executemany("INSERT INTO docs_fts (rowid, terms, deva_keys, latn_keys) VALUES (?, ?, ?, ?)", fts_rows)
+            old = [row for row, d in zip(rows, documents) if d["version_id"] in existing]
+            if old:
+                columns = [c for c in _COLUMNS if c in _UPDATABLE]
+                assignments = ", ".join(f"{c} = ?" for c in columns)
+                positions = [_COLUMNS.index(c) for c in columns]
+                db.executemany(f"UPDATE docs SET {assignments} WHERE version_id = ?", [tuple(row[i] for i in positions) + (row[0],) for row in old])
+
+    def versions(self, record_ids: Iterable[str]) -> list[dict[str, Any]]:
+        ids = sorted(set(record_ids))
+        out: list[dict[str, Any]] = []
+        with self._guard("reading versions") as db:
+            for start in range(0, len(ids), 500):
+                part = ids[start : start + 500]
+                rows = db.execute(f"SELECT version_id, record_id, captured_ms, current, deleted FROM docs WHERE record_id IN ({', '.join('?' * len(part))})", part)
+                out.extend({"version_id": v, "record_id": r, "captured_ms": c, "current": bool(cur), "deleted": bool(dl)} for v, r, c, cur, dl in rows)
+        return out
+
+    def _update(self, key: str, changes: Mapping[str, Mapping[str, Any]]) -> None:
+        with self._transaction("updating documents") as db:
+            for target, fields in changes.items():
+                unknown = set(fields) - _UPDATABLE
+                if unknown:
+                    raise SearchError(f"fts5 index at {self.address}: cannot update {', '.join(sorted(unknown))}.")
+                assignments = ", ".join(f"{c} = ?" for c in fields)
+                db.execute(f"UPDATE docs SET {assignments} WHERE {key} = ?", [*(_to_sql(c, v) for c, v in fields.items()), target])
+
+    def update(self, changes: Mapping[str, Mapping[str, Any]]) -> None:
+        self._update("version_id", changes)
+
+    def update_records(self, changes: Mapping[str, Mapping[str, Any]]) -> None:
+        self._update("record_id", changes)
+
+    def refresh(self) -> None:
+        """Every committed write is already visible."""
+
+    def count(self) -> int:
+        with self._guard("counting documents") as db:
+            return int(db.execute("SELECT count(*) FROM docs").fetchone()[0])
+
+    def get_meta(self, key: str) -> str | None:
+        with self._guard("reading the index metadata") as db:
+            row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._guard("writing the index metadata") as db:
+            db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+
+    # -- searching ---------------------------------------------------------------------------
+    def _matching(self, request: SearchRequest) -> tuple[str, list[Any], bool]:
+        """SQL selecting the matching documents as ``d`` (with ``score``), its arguments, and
+        whether it ranks."""
+        where, args = _filter_sql(request.filters)
+        node = request.query
+        negative_only = node is not None and (isinstance(node, Not) or (isinstance(node, And) and all(isinstance(c, Not) for c in node.children)))
+        if node is None or negative_only:
+            if negative_only:
+                excluded = [node.child] if isinstance(node, Not) else [c.child for c in node.children]  # type: ignore[union-attr]
+                where.append("d.rowid NOT IN (SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?)")
+                args.append(" OR ".join(f"({compile_match(c)})" for c in excluded))
+            sql = "SELECT d.*, 0.0 AS score FROM docs d" + (" WHERE " + " AND ".join(where) if where else "")
+            return sql, args, False
+        expression = compile_match(node)
+        sql = f"SELECT d.*, bm25(docs_fts, {_WEIGHTS}) AS score FROM docs_fts JOIN docs d ON d.rowid = docs_fts.rowid WHERE docs_fts MATCH ?"
+        return sql + "".join(f" AND {w}" for w in where), [expression, *args], True
+
+    def search(self, request: SearchRequest) -> Page:
+        matching, args, _ranked = self._matching(request)
+        sort = request.effective_sort
+        column, direction = {"relevance": ("score", "ASC"), "newest": ("sort_ms", "DESC"), "oldest": ("sort_ms", "ASC")}[sort]
+        after = request.after()
+        page_sql = f"SELECT * FROM ({matching}) AS m"
+        page_args = list(args)
+        if after is not None:
+            op = ">" if direction == "ASC" else "<"
+            page_sql += f" WHERE (m.{column} {op} ? OR (m.{column} = ? AND m.version_id > ?))"
+            page_args += [after[0], after[0], after[1]]
+        page_sql += f" ORDER BY m.{column} {direction}, m.version_id ASC LIMIT ?"
+        page_args.append(request.size)
+        with self._guard("searching") as db:
+            cursor = db.execute(page_sql, page_args)
+            names = [d[0] for d in cursor.description]
+            hits = [_from_sql(dict(zip(names, row))) for row in cursor]
+            total = None
+            facets: dict[str, list[tuple[str, int]]] = {}
+            if after is None:
+                total = int(db.execute(f"SELECT count(*) FROM ({matching})", args).fetchone()[0])
+            if request.facets:
+                db.execute("DROP TABLE IF EXISTS temp.hits")
+                db.execute(f"CREATE TEMP TABLE hits AS SELECT rowid AS rid FROM ({matching})", args)
+                for facet, expression in _FACET_SQL.items():
+                    rows = db.execute(
+                        f"SELECT {expression} AS value, count(*) AS n FROM temp.hits h JOIN docs d ON d.rowid = h.rid "
+                        f"WHERE value IS NOT NULL GROUP BY value ORDER BY n DESC, value ASC LIMIT {FACET_SIZE}"
+                    )
+                    facets[facet] = [(str(v), int(n)) for v, n in rows]
+                rows = db.execute(
+                    "SELECT j.value AS value, count(*) AS n FROM temp.hits h JOIN docs d ON d.rowid = h.rid, json_each(d.hold_types) j "
+                    f"GROUP BY value ORDER BY n DESC, value ASC LIMIT {FACET_SIZE}"
+                )
+                facets["hold_type"] = [(str(v), int(n)) for v, n in rows]
+                db.execute("DROP TABLE temp.hits")
+        last = [hits[-1]["score" if column == "score" else "sort_ms"], hits[-1]["version_id"]] if len(hits) == request.size else None
+        return Page(hits=hits, last_sort=last, total=total, facets=facets)
+
+
+def _to_sql(column: str, value: Any) -> Any:
+    if column in _JSON_FIELDS:
+        return json.dumps(list(value or []), ensure_ascii=False)
+    if column in _BOOL_FIELDS:
+        return int(bool(value))
+    return value
+
+
+def _from_sql(row: dict[str, Any]) -> dict[str, Any]:
+    row.pop("rowid", None)
+    for name in _JSON_FIELDS:
+        row[name] = json.loads(row[name]) if row.get(name) else []
+    for name in _BOOL_FIELDS:
+        row[name] = bool(row[name])
+    return row
