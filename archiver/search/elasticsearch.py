@@ -1,0 +1,56 @@
+"""The Elasticsearch backend through the official ``elasticsearch`` client, whose major version
+must be the server's (9.x). It refuses a server that is not Elasticsearch, so OpenSearch is never
+tested through it. It uses the engine-neutral analysis of schemas/search-index.json (the standard
+analyzer: a bare node has neither ICU nor analysis-common); text reaches it already analysed by
+Sangrah, so its hits are the same as the other backends'."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from archiver.errors import SearchError
+from archiver.search.lucene import LuceneBackend
+
+__all__ = ["ElasticsearchBackend"]
+
+
+class ElasticsearchBackend(LuceneBackend):
+    name = "elasticsearch"
+    english = False
+
+    def _make_client(self) -> Any:
+        from elasticsearch import Elasticsearch
+
+        auth: dict[str, Any] = {}
+        if self._credential and ":" in self._credential:
+            user, _, password = self._credential.partition(":")
+            auth = {"basic_auth": (user, password)}
+        elif self._credential:
+            auth = {"api_key": self._credential}
+        return Elasticsearch(self.url, request_timeout=self._timeout, max_retries=1, retry_on_timeout=False, verify_certs=self._verify, **auth)
+
+    def _bulk(self, actions: Iterable[dict[str, Any]], refresh: bool | str = False) -> None:
+        from elasticsearch import helpers
+
+        _count, errors = helpers.bulk(self.client, actions, refresh=refresh, raise_on_error=False, max_retries=2)
+        if errors:
+            raise SearchError(f"{self.name} at {self.address}: {len(errors)} document(s) were refused, e.g. {str(errors[0])[:300]}; run sangrah rebuild index if the index was made by another version.")  # type: ignore[index]
+
+    def _failures(self) -> tuple[type[BaseException], ...]:
+        from elastic_transport import TransportError
+        from elasticsearch import ApiError
+
+        return (ApiError, TransportError, ValueError)
+
+    def _describe(self, exc: BaseException) -> tuple[str, int | None]:
+        from elastic_transport import TransportError
+        from elasticsearch import ApiError, UnsupportedProductError
+
+        if isinstance(exc, UnsupportedProductError):
+            return "the server is not Elasticsearch (for OpenSearch set search.backend: opensearch)", 0
+        if isinstance(exc, ApiError):
+            return str(exc)[:300], int(exc.meta.status)
+        if isinstance(exc, TransportError):
+            return f"no connection ({type(exc).__name__})", None
+        return str(exc)[:300], 0

@@ -1,0 +1,53 @@
+"""The OpenSearch backend (2.x) through ``opensearch-py``. Everything but the client, the bulk
+helper and the exceptions is shared with Elasticsearch (``lucene``); OpenSearch gets the
+engine-specific analysis of schemas/search-index.json (ICU, English)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from archiver.errors import SearchError
+from archiver.search.lucene import LuceneBackend
+
+__all__ = ["OpenSearchBackend"]
+
+
+class OpenSearchBackend(LuceneBackend):
+    name = "opensearch"
+    english = True
+
+    def _make_client(self) -> Any:
+        from opensearchpy import OpenSearch
+
+        return OpenSearch(hosts=[self.url], timeout=self._timeout, max_retries=1, retry_on_timeout=False, verify_certs=self._verify, **self._auth())
+
+    def _bulk(self, actions: Iterable[dict[str, Any]], refresh: bool | str = False) -> None:
+        from opensearchpy import helpers
+
+        _count, errors = helpers.bulk(self.client, actions, refresh=refresh, raise_on_error=False, max_retries=2)
+        if errors:
+            raise SearchError(f"{self.name} at {self.address}: {len(errors)} document(s) were refused, e.g. {str(errors[0])[:300]}; run sangrah rebuild index if the index was made by another version.")
+
+    def _failures(self) -> tuple[type[BaseException], ...]:
+        from opensearchpy.exceptions import ImproperlyConfigured, OpenSearchException
+
+        return (OpenSearchException, ImproperlyConfigured)
+
+    def _describe(self, exc: BaseException) -> tuple[str, int | None]:
+        from opensearchpy.exceptions import ConnectionError, TransportError
+
+        if isinstance(exc, ConnectionError):
+            return f"no connection ({type(exc.info).__name__ if exc.info else 'refused'})", None
+        if isinstance(exc, TransportError):
+            status = exc.status_code if isinstance(exc.status_code, int) else None
+            return str(exc)[:300], status
+        return str(exc)[:300], 0
+
+    def _engine_check(self) -> None:
+        """Say so when the URL is an Elasticsearch server (its answers differ in detail)."""
+        with self._guard("asking the server what it is"):
+            info = self._client.info()
+        distribution = (info.get("version") or {}).get("distribution")
+        if distribution != "opensearch":
+            raise SearchError(f"the server at {self.address} is not OpenSearch (it says version {info.get('version', {}).get('number')}, distribution {distribution}); set search.backend: elasticsearch for Elasticsearch.")
