@@ -440,6 +440,26 @@ class VerifyReport:
         return {"ok": self.ok, "files": self.checked, "records": self.records, "parquet_files": self.parquet_checked, "problems": self.problems}
 
 
+def _index_problems(config: Config) -> list[str]:
+    """An index that exists but is behind the record dataset (or its RTI rules)."""
+    from archiver.errors import ArchiverError
+    from archiver.pipeline.search import index_status
+
+    if config.search.backend == "fts5" and not config.search_index_path.exists():
+        return []  # never indexed: nothing to be behind
+    try:
+        status = index_status(config)
+    except ArchiverError as exc:
+        return [f"search index: {exc.message}"]
+    where = f"search index ({status.backend} at {status.address})"
+    problems = []
+    if status.behind:
+        problems.append(f"{where} is behind the record dataset: {len(status.behind)} Parquet file(s) ({status.rows_behind:,} rows) not indexed; run: sangrah index")
+    if status.rules_changed:
+        problems.append(f"{where} was built with other RTI rules than those in force; run: sangrah index")
+    return problems
+
+
 def verify(config: Config, *, warc_files: Collection[str] | None = None) -> VerifyReport:
     """Check the archive's fixity against the manifest: re-hash every published WARC file and
     re-read every record, and re-hash every Parquet file of the record dataset.
@@ -491,6 +511,8 @@ def _verify(config: Config, only: set[str] | None) -> VerifyReport:
                 if key not in listed:
                     report.problems.append(f"{key}: in the store but not in the manifest; it was not published by Sangrah")
         _verify_parquet(catalog, config.records_dir, only, report)
+        if only is None:
+            report.problems.extend(_index_problems(config))
         catalog.audit(
             actor=config.operator_name,
             action="verify",

@@ -49,6 +49,9 @@ class ElasticsearchBackend(LuceneBackend):
 
         if isinstance(exc, UnsupportedProductError):
             return "the server is not Elasticsearch (for OpenSearch set search.backend: opensearch)", 0
+        if isinstance(exc, ApiError) and exc.meta.status == 406 and "compatible-with" in str(exc):
+            # OpenSearch, or Elasticsearch of another major version, refuses the 9.x media type
+            return "the server is not Elasticsearch 9 (it refused the media type of the Elasticsearch 9 client; for OpenSearch set search.backend: opensearch)", 0
         if isinstance(exc, ApiError):
             return str(exc)[:300], int(exc.meta.status)
         if isinstance(exc, TransportError):

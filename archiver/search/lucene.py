@@ -188,7 +188,10 @@ class LuceneBackend:
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = self._make_client()
+            try:
+                self._client = self._make_client()
+            except ImportError as exc:
+                raise SearchError(f"the {self.name} client library is not installed ({exc.name}); install it with: pip install 'sangrah[clusters]'") from exc
             self._engine_check()
         return self._client
 

@@ -1,0 +1,179 @@
+"""Marks and holds: kept in the catalog with who, when and why, audited, and visible in search at
+once on every backend; rules applied at indexing and again when they change; errors of a backend
+that is down; an index behind its dataset."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from archiver.catalog.annotations import HOLD_TYPES, latest_marks, list_holds, mark_history, records_of_hold
+from archiver.cli import cli
+from archiver.config import Config, load_config
+from archiver.errors import CatalogError, ConfigError, SearchError
+from archiver.pipeline import index, index_status, mark, open_catalog, place_hold, release_hold, search
+from archiver.search.query import SearchRequest, parse_filters, parse_query
+
+
+def _ids(config: Config, query: str, filters: list[str]) -> set[str]:
+    request = SearchRequest(parse_query(query), parse_filters(filters), sort="newest", size=500)
+    return {h.record_id for h in search(config, request).hits}
+
+
+def test_a_mark_is_in_search_at_once_and_the_latest_wins(own_archive: Config) -> None:
+    config = own_archive
+    target = sorted(_ids(config, "baarish", ["by=citizen"]))[:3]
+    assert len(target) == 3 and not (_ids(config, "", ["rti=no"]) & set(target))
+    assert mark(config, target, relevant=False, reason="RTI/2026/0042: not the subject asked for") == 3
+    assert _ids(config, "", ["rti=no"]) == set(target)  # no re-index, no wait
+    mark(config, target[:1], relevant=True, reason="RTI/2026/0042: on appeal, relevant")
+    assert _ids(config, "", ["rti=no"]) == set(target[1:])
+    hit = search(config, SearchRequest(filters=parse_filters([f"record={target[0]}"]))).hits[0]
+    assert (hit.rti, hit.mark.source, hit.mark.reason, hit.mark.actor) == ("yes", "manual", "RTI/2026/0042: on appeal, relevant", "test-records-cell")
+    catalog = open_catalog(config)
+    try:
+        assert [m.relevant for m in mark_history(catalog, target[0])] == [False, True]
+        assert latest_marks(catalog, [target[0]])[target[0]].relevant is True
+        entries = catalog.audit_entries(action="rti_mark")
+        assert [e["details"]["count"] for e in entries] == [3, 1]
+    finally:
+        catalog.close()
+
+
+def test_a_hold_covers_what_its_saved_query_finds_and_ends_only_when_released(own_archive: Config) -> None:
+    config = own_archive
+    wanted = _ids(config, "सड़क", ["platform=x"])
+    hold, covered = place_hold(config, hold_type="RTI_PENDING", reference="RTI/2026/0042", reason="road repair replies asked for", query="सड़क", filters=["platform=x"])
+    assert covered == len(wanted) > 0
+    assert _ids(config, "", ["hold=RTI_PENDING"]) == wanted == _ids(config, "", ["hold=yes"])
+    hit = search(config, SearchRequest(filters=parse_filters(["hold=RTI_PENDING"]), size=1)).hits[0]
+    assert [(h.hold_type, h.reference, h.placed_by) for h in hit.holds] == [("RTI_PENDING", "RTI/2026/0042", "test-records-cell")]
+    facets = search(config, SearchRequest(filters=parse_filters(["platform=x"]), facets=True)).facets
+    assert dict(facets["hold_type"]) == {"RTI_PENDING": len({v for v in wanted})}
+    released = release_hold(config, hold.id, reason="final order of the FAA; appeal window over")
+    assert not released.active and released.release_reason == "final order of the FAA; appeal window over"
+    assert _ids(config, "", ["hold=yes"]) == set()
+    catalog = open_catalog(config)
+    try:
+        assert sorted(records_of_hold(catalog, hold.id)) == sorted(wanted)  # the release keeps the list
+        actions = [e["action"] for e in catalog.audit_entries() if e["action"].startswith("hold_")]
+        assert actions == ["hold_place", "hold_add", "hold_release"]
+        with pytest.raises(CatalogError, match="already released"):
+            release_hold(config, hold.id, reason="again")
+    finally:
+        catalog.close()
+
+
+def test_hold_types_and_reasons_are_checked(own_archive: Config) -> None:
+    assert HOLD_TYPES == ("RTI_PENDING", "THIRD_PARTY_WINDOW", "LITIGATION", "AUDIT_OBJECTION", "INVESTIGATION", "APPRAISAL_PENDING", "CLASSIFIED_REVIEW")
+    with pytest.raises(CatalogError, match="there is no hold type 'FOREVER'"):
+        place_hold(own_archive, hold_type="FOREVER", reference="x", reason="y", record_ids=["x:1"])
+    with pytest.raises(CatalogError, match="the reason of a hold is required"):
+        place_hold(own_archive, hold_type="LITIGATION", reference="WP 12/2026", reason=" ", record_ids=["x:1"])
+    with pytest.raises(CatalogError, match="the reason of an RTI relevance mark is required"):
+        mark(own_archive, ["x:1"], relevant=True, reason="")
+
+
+def test_the_cli_marks_by_query_and_lists_holds(own_archive: Config) -> None:
+    runner = CliRunner()
+    data = ["--data-dir", str(own_archive.data_dir)]
+    env = {"SANGRAH_CONFIG": ""}
+    config_file = own_archive.data_dir / "sangrah.yaml"
+    import yaml
+
+    config_file.write_text(yaml.safe_dump({"search": own_archive.search.model_dump(mode="json", exclude_none=True), "operator": "test-records-cell"}))
+    base = ["--config", str(config_file)]
+    result = runner.invoke(cli, [*base, "mark", "rti-relevant", "water", "supply", "--filter", "platform=youtube", "--reason", "RTI/2026/0007", *data], obj={}, env=env)
+    assert result.exit_code == 0, result.output
+    expected = _ids(own_archive, "water supply", ["platform=youtube"])
+    assert result.output.strip() == f"marked {len(expected)} record(s) RTI-relevant: RTI/2026/0007"
+    shown = runner.invoke(cli, [*base, "search", "water supply", "--filter", "platform=youtube", "--filter", "rti=yes", "--json", "--size", "500", *data], obj={})
+    import orjson
+
+    page = orjson.loads(shown.stdout)
+    assert {h["record_id"] for h in page["hits"]} == expected
+    assert all(h["mark"]["source"] == "manual" and h["pointer"]["warc_file"].endswith(".warc.gz") for h in page["hits"])
+    placed = runner.invoke(cli, [*base, "hold", "place", "LITIGATION", *sorted(expected)[:2], "--reference", "WP 12/2026", "--reason", "writ petition", *data], obj={})
+    assert placed.exit_code == 0 and placed.output.startswith("placed hold H-1 (LITIGATION WP 12/2026) on 2 record(s)")
+    listed = runner.invoke(cli, [*base, "hold", "list", "--json", *data], obj={})
+    assert orjson.loads(listed.stdout.splitlines()[0])["records"] == 2
+
+
+def test_rules_mark_at_indexing_and_are_applied_again_when_they_change(own_archive: Config, tmp_path: Path) -> None:
+    config = own_archive
+    before = _ids(config, "", ["rti=yes"])
+    flood_relief = _ids(config, '"flood relief"', [])
+    assert flood_relief and flood_relief <= before  # the flood-relief rule of schemas/rti_rules.yaml
+    rules = tmp_path / "rules.yaml"
+    rules.write_text('version: 1\nrules:\n  - id: water\n    description: Water supply complaints\n    keywords: ["water", "पानी", "paani"]\n')
+    changed = load_config(None, overrides={**config.model_dump(mode="json"), "search": {**config.search.model_dump(mode="json"), "rti_rules": str(rules)}})
+    assert index_status(changed).rules_changed
+    report = index(changed)
+    assert report.rules_reapplied and report.documents > 0
+    water = _ids(changed, "water OR पानी OR paani", [])
+    assert _ids(changed, "", ["rti=yes"]) == water
+    hit = search(changed, SearchRequest(parse_query("water"), size=1)).hits[0]
+    assert (hit.mark.source, hit.mark.reason) == ("rule:water", "Water supply complaints")
+    rules.write_text("version: 1\nrules:\n  - id: water\n    description: x\n    accounts: [twitter:1]\n")
+    with pytest.raises(ConfigError, match=r"rules\[0\].accounts\[0\] \(line 5\): 'twitter:1' is not an account"):
+        index(changed)
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize("backend", ["opensearch", "elasticsearch"])
+def test_a_backend_that_is_down_is_named_with_its_address(backend: str, data_dir: Path) -> None:
+    port = _closed_port()
+    config = load_config(None, overrides={"data_dir": str(data_dir), "search": {"backend": backend, "url": f"http://user:secret@127.0.0.1:{port}", "timeout_seconds": 2}})
+    with pytest.raises(SearchError) as raised:
+        search(config, SearchRequest(parse_query("flood")))
+    message = raised.value.message
+    assert message.startswith(f"{backend} at http://127.0.0.1:{port} (index sangrah-records): ")
+    assert "no connection" in message and "correct search.url" in message and "secret" not in message
+
+
+def test_an_unreadable_fts5_index_is_a_search_error(data_dir: Path) -> None:
+    broken = data_dir / "search" / "index.sqlite"
+    broken.parent.mkdir(parents=True)
+    broken.write_bytes(b"this is not an SQLite file" * 100)
+    config = load_config(None, overrides={"data_dir": str(data_dir)})
+    with pytest.raises(SearchError, match=r"fts5 index at .*index.sqlite: opening the index failed: file is not a database; the index file is damaged; rebuild it"):
+        search(config, SearchRequest(parse_query("flood")))
+
+
+def test_the_elasticsearch_client_refuses_opensearch_and_says_which_to_use(data_dir: Path) -> None:
+    import os
+
+    url = os.environ.get("SANGRAH_OPENSEARCH_URL")
+    if not url:
+        pytest.skip("SANGRAH_OPENSEARCH_URL is not set")
+    config = load_config(None, overrides={"data_dir": str(data_dir), "search": {"backend": "elasticsearch", "url": url}})
+    with pytest.raises(SearchError, match=r"the server is not Elasticsearch 9 \(it refused the media type of the Elasticsearch 9 client; for OpenSearch set search.backend: opensearch\)"):
+        search(config, SearchRequest(parse_query("flood")))
+
+
+def test_verify_reports_an_index_behind_its_dataset(own_archive: Config) -> None:
+    from archiver.catalog import tables as t
+    from archiver.pipeline import verify
+
+    assert index_status(own_archive).current
+    catalog = open_catalog(own_archive)
+    try:
+        with catalog.engine.begin() as conn:
+            conn.execute(t.parquet_files.update().where(t.parquet_files.c.path == conn.execute(t.parquet_files.select().limit(1)).first().path).values(sha256="0" * 64))  # type: ignore[union-attr]
+    finally:
+        catalog.close()
+    status = index_status(own_archive)
+    assert len(status.behind) == 1 and status.rows_behind > 0
+    report = verify(own_archive)
+    assert any(p.startswith(f"search index ({own_archive.search.backend}") and "1 Parquet file(s)" in p and "run: sangrah index" in p for p in report.problems)
+    index(own_archive)
+    assert index_status(own_archive).current and verify(own_archive).ok
+    assert list_holds(open_catalog(own_archive)) == []
