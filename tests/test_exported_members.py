@@ -22,6 +22,19 @@ MODULES = [
     "archiver.pipeline.tasks",
     "archiver.pipeline.storage",
     "archiver.pipeline.stores",
+    "archiver.pipeline.search",
+    "archiver.search.analysis",
+    "archiver.search.translit",
+    "archiver.search.query",
+    "archiver.search.snippets",
+    "archiver.search.rules",
+    "archiver.search.documents",
+    "archiver.search.backend",
+    "archiver.search.fts5",
+    "archiver.search.lucene",
+    "archiver.search.opensearch",
+    "archiver.search.elasticsearch",
+    "archiver.catalog.annotations",
     "archiver.catalog",
     "archiver.catalog.audit",
     "archiver.catalog.access_tables",
@@ -85,6 +98,7 @@ MODULES = [
     "archiver.cli.rti_changes",
     "archiver.cli.users",
     "archiver.cli.audit",
+    "archiver.cli.search",
 ]
 
 

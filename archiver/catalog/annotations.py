@@ -237,7 +237,7 @@ def place_hold(
     with catalog.engine.begin() as conn:
         hold_id = conn.execute(
             insert(holds).values(hold_type=hold_type, reference=reference, reason=reason, placed_by=actor, placed_at=at, query=query, query_filters=query_filters)
-        ).inserted_primary_key[0]
+        ).inserted_primary_key[0]  # type: ignore[index]
         ids = sorted(set(record_ids))
         for part in _chunks(ids, 2_000):
             conn.execute(insert(hold_records), [{"hold_id": hold_id, "record_id": r, "added_by": actor, "added_at": at, "via": "ids"} for r in part])

@@ -88,6 +88,7 @@ def demo(ctx: click.Context, data_dir: Path, posts: int, seed: int, night: int, 
             extracted = pipeline.extract(config)
         print_extract(extracted, config, False)
         _print_sample_rows(config)
+        _index_and_search(config)
         store = config.store_dir.resolve()
         click.echo(f"\nWARC files are in {store}/warcs/ ; catalog: {config.resolved_catalog_url}")
         if report.published:
@@ -95,6 +96,21 @@ def demo(ctx: click.Context, data_dir: Path, posts: int, seed: int, night: int, 
         click.echo("verify them all with: sangrah verify --data-dir " + str(config.data_dir))
     if report.failed:
         raise SystemExit(1)
+
+
+def _index_and_search(config: Config) -> None:
+    """Index the dataset and run two example searches, one in English and one in Hindi."""
+    from archiver import pipeline
+    from archiver.cli.search import print_hits
+    from archiver.search.query import SearchRequest, parse_filters, parse_query
+
+    with errors_as_click():
+        report = pipeline.index(config)
+        click.echo(f"\nIndexed {report.documents:,} versions into the {report.backend} index at {report.address}")
+        for text, filters in (('"flood relief" helpline', ["by=citizen"]), ("सड़क", ["by=citizen", "kind=reply,comment"])):
+            result = pipeline.search(config, SearchRequest(parse_query(text), parse_filters(filters), size=3))
+            click.echo(f"\n$ sangrah search '{text}'" + "".join(f" --filter {f}" for f in filters) + f"   ({result.total:,} hits; the first 3)")
+            print_hits(result.hits)
 
 
 def _print_sample_rows(config: Config) -> None:

@@ -34,8 +34,8 @@ class ElasticsearchBackend(LuceneBackend):
         from elasticsearch import helpers
 
         _count, errors = helpers.bulk(self.client, actions, refresh=refresh, raise_on_error=False, max_retries=2)
-        if errors:
-            raise SearchError(f"{self.name} at {self.address}: {len(errors)} document(s) were refused, e.g. {str(errors[0])[:300]}; run sangrah rebuild index if the index was made by another version.")  # type: ignore[index]
+        if isinstance(errors, list) and errors:
+            raise SearchError(f"{self.name} at {self.address}: {len(errors)} document(s) were refused, e.g. {str(errors[0])[:300]}; run sangrah rebuild index if the index was made by another version.")
 
     def _failures(self) -> tuple[type[BaseException], ...]:
         from elastic_transport import TransportError

@@ -206,7 +206,7 @@ class Fts5Backend:
             return
         rows = [tuple(_to_sql(c, d[c]) for c in _COLUMNS) for d in documents]
         with self._transaction("writing documents") as db:
-            existing = set()
+            existing: set[str] = set()
             ids = [d["version_id"] for d in documents]
             for start in range(0, len(ids), 500):
                 part = ids[start : start + 500]

@@ -131,7 +131,7 @@ class Filters:
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {}
-        for name in self.__slots__:  # type: ignore[attr-defined]
+        for name in self.__slots__:
             value = getattr(self, name)
             if value in ((), None) or (name == "versions" and value == "current"):
                 continue

@@ -32,6 +32,7 @@ def test_a_mark_is_in_search_at_once_and_the_latest_wins(own_archive: Config) ->
     mark(config, target[:1], relevant=True, reason="RTI/2026/0042: on appeal, relevant")
     assert _ids(config, "", ["rti=no"]) == set(target[1:])
     hit = search(config, SearchRequest(filters=parse_filters([f"record={target[0]}"]))).hits[0]
+    assert hit.mark is not None
     assert (hit.rti, hit.mark.source, hit.mark.reason, hit.mark.actor) == ("yes", "manual", "RTI/2026/0042: on appeal, relevant", "test-records-cell")
     catalog = open_catalog(config)
     try:
@@ -116,6 +117,7 @@ def test_rules_mark_at_indexing_and_are_applied_again_when_they_change(own_archi
     water = _ids(changed, "water OR पानी OR paani", [])
     assert _ids(changed, "", ["rti=yes"]) == water
     hit = search(changed, SearchRequest(parse_query("water"), size=1)).hits[0]
+    assert hit.mark is not None
     assert (hit.mark.source, hit.mark.reason) == ("rule:water", "Water supply complaints")
     rules.write_text("version: 1\nrules:\n  - id: water\n    description: x\n    accounts: [twitter:1]\n")
     with pytest.raises(ConfigError, match=r"rules\[0\].accounts\[0\] \(line 5\): 'twitter:1' is not an account"):

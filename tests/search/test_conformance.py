@@ -97,7 +97,7 @@ def test_every_backend_finds_exactly_what_the_oracle_finds_in_time_order(case: s
     assert [h.version_id for h in newest] == expected
     oldest = _all_hits(indexed, query, filters, "oldest")
     assert sorted(h.version_id for h in oldest) == sorted(expected)
-    assert [h.created_at for h in oldest] == sorted(h.created_at for h in oldest)  # type: ignore[type-var]
+    assert [h.created_at for h in oldest] == sorted(h.created_at for h in oldest)
     relevance = _all_hits(indexed, query, filters, "relevance", size=11)
     assert sorted(h.version_id for h in relevance) == sorted(expected)  # pages neither lose nor repeat a hit
 
