@@ -5,8 +5,8 @@ matches whatever backend holds the index. Each engine is then handed text that i
 this normal form, separated by spaces, and needs no analysis of its own to agree with the
 others (OpenSearch still runs its ICU analyzer over it; see schemas/search-index.json).
 
-A token is a run of letters, combining marks and digits (Unicode categories L*, M*, N*, Co: the
-``categories`` SQLite's FTS5 index is configured with). Marks are part of the word: Devanagari
+A token is a run of letters, combining marks and digits (Unicode categories L*, M*, N*: what
+SQLite's FTS5 index is configured to keep together too, with ``categories 'L* N* Co M*'``). Marks are part of the word: Devanagari
 vowel signs (ा ि ी ु ू े ै ो ौ), the virama (्), anusvara (ं) and candrabindu (ँ) never split a
 word or vanish. What is folded, in this order:
 
@@ -38,36 +38,56 @@ _DEVANAGARI = "\u0900-\u097f\ua8e0-\ua8ff\u1cd0-\u1cff"
 
 
 @cache
-def _word_class() -> str:
-    """A regex character class of every code point in categories L*, M*, N* and Co, Devanagari
-    excluded (it has its own class), built once from the Unicode database of this Python."""
+def _mark_class() -> str:
+    """A regex character class of every combining mark (category M*), from this Python's Unicode database."""
     ranges: list[tuple[int, int]] = []
-    start = None
-    deva = set(range(0x0900, 0x0980)) | set(range(0xA8E0, 0xA900)) | set(range(0x1CD0, 0x1D00))
-    for code in range(0x30, 0x40000):
-        inside = code not in deva and unicodedata.category(chr(code))[0] in "LMN" or unicodedata.category(chr(code)) == "Co"
-        if inside and start is None:
-            start = code
-        elif not inside and start is not None:
-            ranges.append((start, code - 1))
-            start = None
-    if start is not None:
-        ranges.append((start, 0x3FFFF))
+    for code in range(0x300, 0x20000):
+        if unicodedata.category(chr(code))[0] == "M":
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
     return "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
 
 
 @cache
 def _word_re() -> re.Pattern[str]:
-    return re.compile(f"[{_DEVANAGARI}]+|[{_word_class()}]+")
+    # [^\W_] is a letter or a digit (categories L*, N*), matched in C without a big character class
+    return re.compile(f"(?:[^\\W_]|[{_mark_class()}])+")
+
+
+@cache
+def _mark_re() -> re.Pattern[str]:
+    return re.compile(f"[{_mark_class()}]+")
+
+
+_DEVANAGARI_RUN = re.compile(f"[{_DEVANAGARI}]+")
+_SCRIPT_RUNS = re.compile(f"[{_DEVANAGARI}]+|[^{_DEVANAGARI}]+")
+
+
+def _clean(word: str) -> list[str]:
+    """A non-ASCII word without leading marks (nothing to sit on), split where the script changes
+    between Devanagari and another."""
+    lead = _mark_re().match(word)
+    if lead:
+        word = word[lead.end() :]
+        if not word:
+            return []
+    run = _DEVANAGARI_RUN.search(word)
+    if run is None or (run.start() == 0 and run.end() == len(word)):
+        return [word]
+    return [part for part in _SCRIPT_RUNS.findall(word) if not _mark_re().fullmatch(part)]
+
+
+_FOLDED_MARKS = re.compile("[\u0300-\u036f\u093c]+")
 
 
 def normalize(text: str) -> str:
     """The folded form of ``text`` (not yet split): NFKC, lower case, no Latin accents, no nukta."""
+    if text.isascii():
+        return text.lower()
     text = unicodedata.normalize("NFKC", text.translate(_DROPPED)).lower()
-    if not text.isascii():
-        decomposed = unicodedata.normalize("NFD", text)
-        text = unicodedata.normalize("NFC", "".join(c for c in decomposed if not ("\u0300" <= c <= "\u036f") and c != NUKTA))
-    return text
+    return unicodedata.normalize("NFC", _FOLDED_MARKS.sub("", unicodedata.normalize("NFD", text)))
 
 
 def _split(token: str) -> Iterator[str]:
@@ -81,13 +101,13 @@ def tokens(text: str) -> list[str]:
     >>> tokens("Sadak ki मरम्मत, NH-48 पर!")
     ['sadak', 'ki', 'मरम्मत', 'nh', '48', 'पर']
     """
-    out: list[str] = []
-    for match in _word_re().finditer(normalize(text)):
-        word = match.group()
-        if all(unicodedata.category(c)[0] == "M" for c in word):
-            continue  # marks with no letter to sit on (a damaged word) make no word
-        out.extend(_split(word) if len(word) > MAX_TOKEN_CHARS else (word,))
-    return out
+    folded = normalize(text)
+    found: list[str] = _word_re().findall(folded)
+    if not folded.isascii():
+        found = [piece for word in found for piece in ((word,) if word.isascii() else _clean(word))]
+    if any(len(word) > MAX_TOKEN_CHARS for word in found):
+        return [piece for word in found for piece in _split(word)]
+    return found
 
 
 def analyzed(text: str) -> str:
@@ -108,7 +128,7 @@ def iter_words(text: str) -> Iterator[tuple[int, int, list[str]]]:
 @cache
 def _raw_word_re() -> re.Pattern[str]:
     # the raw text still has nukta, joiners and accents inside its words: keep them in the span
-    return re.compile(f"[{_DEVANAGARI}{_word_class()}\u200c\u200d\u00ad]+")
+    return re.compile(f"(?:[^\\W_]|[{_mark_class()}\u200c\u200d\u00ad])+")
 
 
 def is_devanagari(token: str) -> bool:

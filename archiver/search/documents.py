@@ -66,11 +66,12 @@ def annotation_fields(mark: Any | None, rule_ids: Sequence[str], holds: Sequence
 
 
 def document(row: Mapping[str, Any], rules: RuleBook, *, current: bool, deleted: bool, mark: Any | None = None, holds: Sequence[Any] = ()) -> dict[str, Any]:
-    """The document of one content version row of the record dataset."""
+    """The document of one content version row of the record dataset (instants as UTC epoch
+    milliseconds ``created_ms`` and ``captured_ms``)."""
     terms, deva_keys, latn_keys = text_fields(row["text"] or "")
-    created_ms = epoch_ms(row["created_at"])
-    captured_ms = epoch_ms(row["captured_at"])
-    rule_ids = rules.matching(terms, row["account"], row["hashtags"] or (), row["created_at"])
+    created_ms = row["created_ms"]
+    captured_ms = row["captured_ms"]
+    rule_ids = rules.matching(terms, row["account"], row["hashtags"] or (), created_ms)
     return {
         "version_id": row["version_id"],
         "record_id": row["record_id"],

@@ -21,6 +21,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from archiver.errors import SearchError
 from archiver.search.backend import FACET_SIZE, Page
 from archiver.search.query import And, Filters, Match, Node, Not, Or, SearchRequest
@@ -204,7 +206,7 @@ class Fts5Backend:
     def write(self, documents: Sequence[Mapping[str, Any]]) -> None:
         if not documents:
             return
-        rows = [tuple(_to_sql(c, d[c]) for c in _COLUMNS) for d in documents]
+        rows = [_row(d) for d in documents]
         with self._transaction("writing documents") as db:
             existing: set[str] = set()
             ids = [d["version_id"] for d in documents]
@@ -213,12 +215,14 @@ class Fts5Backend:
                 existing.update(r[0] for r in db.execute(f"SELECT version_id FROM docs WHERE version_id IN ({', '.join('?' * len(part))})", part))
             new = [(row, d) for row, d in zip(rows, documents) if d["version_id"] not in existing]
             if new:
-                insert = f"INSERT INTO docs ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))}) RETURNING rowid"
-                fts_rows = []
-                for row, d in new:
-                    (rowid,) = db.execute(insert, row).fetchone()
-                    fts_rows.append((rowid, d["terms"], d["deva_keys"], d["latn_keys"]))
-                db.executemany("INSERT INTO docs_fts (rowid, terms, deva_keys, latn_keys) VALUES (?, ?, ?, ?)", fts_rows)
+                # rowids given here, inside the write transaction, so the FTS5 rows can share them
+                first = int(db.execute("SELECT coalesce(max(rowid), 0) + 1 FROM docs").fetchone()[0])
+                insert = f"INSERT INTO docs (rowid, {', '.join(_COLUMNS)}) VALUES (?, {', '.join('?' * len(_COLUMNS))})"
+                db.executemany(insert, [(first + i, *row) for i, (row, _d) in enumerate(new)])
+                db.executemany(
+                    "INSERT INTO docs_fts (rowid, terms, deva_keys, latn_keys) VALUES (?, ?, ?, ?)",
+                    [(first + i, d["terms"], d["deva_keys"], d["latn_keys"]) for i, (_row, d) in enumerate(new)],
+                )
             old = [row for row, d in zip(rows, documents) if d["version_id"] in existing]
             if old:
                 columns = [c for c in _COLUMNS if c in _UPDATABLE]
@@ -282,10 +286,14 @@ class Fts5Backend:
             sql = "SELECT d.*, 0.0 AS score FROM docs d" + (" WHERE " + " AND ".join(where) if where else "")
             return sql, args, False
         expression = compile_match(node)
-        sql = f"SELECT d.*, bm25(docs_fts, {_WEIGHTS}) AS score FROM docs_fts JOIN docs d ON d.rowid = docs_fts.rowid WHERE docs_fts MATCH ?"
+        # CROSS JOIN keeps FTS5 the outer loop: left to itself the planner may walk docs by an
+        # index on a filter column and ask FTS5 once per row, a thousand times slower
+        sql = f"SELECT d.*, bm25(docs_fts, {_WEIGHTS}) AS score FROM docs_fts CROSS JOIN docs d ON d.rowid = docs_fts.rowid WHERE docs_fts MATCH ?"
         return sql + "".join(f" AND {w}" for w in where), [expression, *args], True
 
     def search(self, request: SearchRequest) -> Page:
+        if self._db is None and not self.path.exists():
+            raise SearchError(f"fts5 index at {self.address}: there is no index yet; build it from the record dataset with: sangrah index")
         matching, args, _ranked = self._matching(request)
         sort = request.effective_sort
         column, direction = {"relevance": ("score", "ASC"), "newest": ("sort_ms", "DESC"), "oldest": ("sort_ms", "ASC")}[sort]
@@ -323,6 +331,19 @@ class Fts5Backend:
                 db.execute("DROP TABLE temp.hits")
         last = [hits[-1]["score" if column == "score" else "sort_ms"], hits[-1]["version_id"]] if len(hits) == request.size else None
         return Page(hits=hits, last_sort=last, total=total, facets=facets)
+
+
+_JSON_AT = frozenset(_COLUMNS.index(c) for c in _JSON_FIELDS)
+_BOOL_AT = frozenset(_COLUMNS.index(c) for c in _BOOL_FIELDS)
+
+
+def _row(document: Mapping[str, Any]) -> tuple[Any, ...]:
+    values = [document[c] for c in _COLUMNS]
+    for i in _JSON_AT:
+        values[i] = orjson.dumps(values[i]).decode() if values[i] else "[]"
+    for i in _BOOL_AT:
+        values[i] = int(bool(values[i]))
+    return tuple(values)
 
 
 def _to_sql(column: str, value: Any) -> Any:

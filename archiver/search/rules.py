@@ -45,13 +45,13 @@ class Rule:
     day_from: date | None = None
     day_to: date | None = None
 
-    def matches(self, padded_terms: str, account: str, hashtags: frozenset[str], created_at: datetime | None) -> bool:
+    def matches(self, padded_terms: str, account: str, hashtags: frozenset[str], created_ms: int | None) -> bool:
         if self.accounts and account not in self.accounts:
             return False
         if self.day_from or self.day_to:
-            if created_at is None:
+            if created_ms is None:
                 return False
-            day = created_at.astimezone(IST).date()
+            day = datetime.fromtimestamp(created_ms / 1000, IST).date()
             if (self.day_from and day < self.day_from) or (self.day_to and day > self.day_to):
                 return False
         if self.hashtags and not self.hashtags & hashtags:
@@ -67,11 +67,12 @@ class RuleBook:
     source: str
     fingerprint: str
 
-    def matching(self, terms: str, account: str, hashtags: list[str] | tuple[str, ...], created_at: datetime | None) -> list[str]:
-        """Ids of the rules a record matches; ``terms`` is its analysed text."""
+    def matching(self, terms: str, account: str, hashtags: list[str] | tuple[str, ...], created_ms: int | None) -> list[str]:
+        """Ids of the rules a record matches; ``terms`` is its analysed text, ``created_ms`` when it
+        was posted (UTC epoch milliseconds)."""
         padded = f" {terms} "
-        tags = frozenset(analyzed(h) for h in hashtags)
-        return [rule.id for rule in self.rules if rule.matches(padded, account, tags, created_at)]
+        tags = frozenset(analyzed(h) for h in hashtags) if hashtags else frozenset()
+        return [rule.id for rule in self.rules if rule.matches(padded, account, tags, created_ms)]
 
     def describe(self, rule_id: str) -> str:
         return next((r.description for r in self.rules if r.id == rule_id), rule_id)
