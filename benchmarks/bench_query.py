@@ -61,7 +61,7 @@ def _base_documents(data_dir: Path) -> list[dict[str, Any]]:
     from archiver.search.rules import load_rules
 
     rules = load_rules()
-    out = []
+    out: list[dict[str, Any]] = []
     for path in sorted((data_dir / "tables" / "records").rglob("*.parquet")):
         for rows in _iter_batches(path, 5_000):
             out.extend(document(r, rules, current=True, deleted=False) for r in rows if not r["deleted_on_platform"])

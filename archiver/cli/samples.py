@@ -109,7 +109,7 @@ def _index_and_search(config: Config) -> None:
         click.echo(f"\nIndexed {report.documents:,} versions into the {report.backend} index at {report.address}")
         for text, filters in (('"flood relief" helpline', ["by=citizen"]), ("सड़क", ["by=citizen", "kind=reply,comment"])):
             result = pipeline.search(config, SearchRequest(parse_query(text), parse_filters(filters), size=3))
-            click.echo(f"\n$ sangrah search '{text}'" + "".join(f" --filter {f}" for f in filters) + f"   ({result.total:,} hits; the first 3)")
+            click.echo(f"\n$ sangrah search '{text}'" + "".join(f" --filter {f}" for f in filters) + f"   ({result.total:,}{'' if result.total_exact else '+'} hits; the first 3)")
             print_hits(result.hits)
 
 

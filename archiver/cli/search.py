@@ -107,7 +107,8 @@ def search(ctx: click.Context, query: str, filters: tuple[str, ...], sort: str, 
         click.echo(orjson.dumps(result.to_json()).decode())
         return
     if result.total is not None:
-        click.echo(f"{result.total:,} hit(s) for {query or '(every record)'} in the {result.backend} index", err=True)
+        count = f"{result.total:,}" if result.total_exact else f"more than {result.total:,}"
+        click.echo(f"{count} hit(s) for {query or '(every record)'} in the {result.backend} index", err=True)
     print_hits(result.hits)
     if result.facets:
         table = Table("facet", "values (count)", title="Facets")

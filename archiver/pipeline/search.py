@@ -151,11 +151,13 @@ class SearchResult:
     facets: dict[str, list[tuple[str, int]]]
     next_cursor: str | None
     backend: str
+    total_exact: bool = True  #: False: more hits than ``total`` (the backend counts up to 10,000)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "backend": self.backend,
             "total": self.total,
+            "total_exact": self.total_exact,
             "hits": [h.to_json() for h in self.hits],
             "facets": {k: [{"value": v, "count": n} for v, n in items] for k, items in self.facets.items()},
             "next_cursor": self.next_cursor,
@@ -494,7 +496,7 @@ def search(config: Config, request: Any) -> SearchResult:
     try:
         page = backend.search(request)
         cursor = encode_cursor(request.fingerprint(), page.last_sort) if page.last_sort is not None else None
-        return SearchResult(hits=_hits(catalog, rules, request, page.hits), total=page.total, facets=page.facets, next_cursor=cursor, backend=backend.name)
+        return SearchResult(hits=_hits(catalog, rules, request, page.hits), total=page.total, facets=page.facets, next_cursor=cursor, backend=backend.name, total_exact=page.total_exact)
     finally:
         catalog.close()
         backend.close()

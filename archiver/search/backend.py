@@ -16,10 +16,12 @@ from archiver.config import Config
 from archiver.errors import SearchError
 from archiver.search.query import SearchRequest
 
-__all__ = ["SearchBackend", "Page", "FACET_SIZE", "open_backend"]
+__all__ = ["SearchBackend", "Page", "FACET_SIZE", "TOTAL_LIMIT", "open_backend"]
 
 #: values counted per facet, the most frequent first (ties by value)
 FACET_SIZE = 20
+#: totals are exact up to this many hits; beyond, a total says "at least" this many
+TOTAL_LIMIT = 10_000
 
 
 @dataclass(slots=True)
@@ -31,6 +33,7 @@ class Page:
     last_sort: list[Any] | None
     total: int | None = None
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    total_exact: bool = True  #: False: there are more hits than ``total`` (TOTAL_LIMIT)
 
 
 class SearchBackend(Protocol):

@@ -20,8 +20,8 @@ from archiver.search.translit import key
 
 __all__ = ["ANALYSIS_VERSION", "STORED_FIELDS", "document", "text_fields", "epoch_ms", "annotation_fields"]
 
-#: part of every index's metadata: an index built with another analysis must be rebuilt
-ANALYSIS_VERSION = "1"
+#: part of every index's metadata: an index built with another analysis (or, for FTS5, rowid layout) must be rebuilt
+ANALYSIS_VERSION = "2"
 
 #: what a hit carries back from any backend
 STORED_FIELDS = (

@@ -24,7 +24,8 @@ from typing import Any
 import orjson
 
 from archiver.errors import SearchError
-from archiver.search.backend import FACET_SIZE, Page
+from archiver.search.backend import FACET_SIZE, TOTAL_LIMIT, Page
+from archiver.search.documents import STORED_FIELDS
 from archiver.search.query import And, Filters, Match, Node, Not, Or, SearchRequest
 
 __all__ = ["Fts5Backend", "TOKENIZER", "compile_match"]
@@ -32,12 +33,7 @@ __all__ = ["Fts5Backend", "TOKENIZER", "compile_match"]
 TOKENIZER = "unicode61 remove_diacritics 0 categories 'L* N* Co M*'"
 _JSON_FIELDS = ("hashtags", "rti_rules", "hold_types", "hold_ids")
 _BOOL_FIELDS = ("by_department", "deleted", "current", "under_hold")
-_COLUMNS = (
-    "version_id", "record_id", "platform", "account", "author_id", "author_handle", "author_name", "by_department", "kind",
-    "parent_id", "root_id", "created_ms", "captured_ms", "sort_ms", "language", "hashtags", "url", "text", "retention_class",
-    "deleted", "current", "rti", "rti_source", "rti_rules", "hold_types", "hold_ids", "under_hold",
-    "warc_file", "warc_offset", "warc_length", "warc_record_id",
-)  # fmt: skip
+_COLUMNS = STORED_FIELDS  # one column per stored field of a document
 _UPDATABLE = set(_COLUMNS) - {"version_id", "record_id", "text"}
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS docs (
@@ -50,6 +46,8 @@ CREATE INDEX IF NOT EXISTS docs_sort ON docs(current, sort_ms);
 CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(terms, deva_keys, latn_keys, content='', prefix='2 3', tokenize="{TOKENIZER}");
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+#: rowids per millisecond of sort_ms (see Fts5Backend._time_rowids)
+_SLOTS = 1024
 #: bm25 weights of terms, deva_keys, latn_keys: a key match ranks below the word itself
 _WEIGHTS = "1.0, 0.5, 0.5"
 _FACET_SQL = {
@@ -215,13 +213,12 @@ class Fts5Backend:
                 existing.update(r[0] for r in db.execute(f"SELECT version_id FROM docs WHERE version_id IN ({', '.join('?' * len(part))})", part))
             new = [(row, d) for row, d in zip(rows, documents) if d["version_id"] not in existing]
             if new:
-                # rowids given here, inside the write transaction, so the FTS5 rows can share them
-                first = int(db.execute("SELECT coalesce(max(rowid), 0) + 1 FROM docs").fetchone()[0])
+                rowids = self._time_rowids(db, [d for _row, d in new])
                 insert = f"INSERT INTO docs (rowid, {', '.join(_COLUMNS)}) VALUES (?, {', '.join('?' * len(_COLUMNS))})"
-                db.executemany(insert, [(first + i, *row) for i, (row, _d) in enumerate(new)])
+                db.executemany(insert, [(rowid, *row) for rowid, (row, _d) in zip(rowids, new)])
                 db.executemany(
                     "INSERT INTO docs_fts (rowid, terms, deva_keys, latn_keys) VALUES (?, ?, ?, ?)",
-                    [(first + i, d["terms"], d["deva_keys"], d["latn_keys"]) for i, (_row, d) in enumerate(new)],
+                    [(rowid, d["terms"], d["deva_keys"], d["latn_keys"]) for rowid, (_row, d) in zip(rowids, new)],
                 )
             old = [row for row, d in zip(rows, documents) if d["version_id"] in existing]
             if old:
@@ -229,6 +226,35 @@ class Fts5Backend:
                 assignments = ", ".join(f"{c} = ?" for c in columns)
                 positions = [_COLUMNS.index(c) for c in columns]
                 db.executemany(f"UPDATE docs SET {assignments} WHERE version_id = ?", [tuple(row[i] for i in positions) + (row[0],) for row in old])
+
+    @staticmethod
+    def _time_rowids(db: sqlite3.Connection, documents: Sequence[Mapping[str, Any]]) -> list[int]:
+        """Rowids in time order: ``sort_ms * 1024 + slot``, the slot free in that millisecond.
+
+        FTS5 walks its matches in rowid order, so a newest- or oldest-first page is the first
+        rows of that walk instead of a sort of every match."""
+        wanted = [d["sort_ms"] * _SLOTS + int(d["version_id"][:8], 16) % _SLOTS for d in documents]
+        taken: set[int] = set()
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            taken.update(r[0] for r in db.execute(f"SELECT rowid FROM docs WHERE rowid IN ({', '.join('?' * len(part))})", part))
+        out = []
+        for rowid in wanted:
+            group, slot = rowid - rowid % _SLOTS, rowid % _SLOTS
+            for step in range(_SLOTS):
+                candidate = group + (slot + step) % _SLOTS
+                if candidate in taken:
+                    continue
+                # the first choice was looked up with the batch; a later one is looked up alone
+                if step and db.execute("SELECT 1 FROM docs WHERE rowid = ?", (candidate,)).fetchone():
+                    taken.add(candidate)
+                    continue
+                break
+            else:
+                raise SearchError(f"more than {_SLOTS} versions share the instant {group // _SLOTS} ms; the FTS5 index cannot order them.")
+            taken.add(candidate)
+            out.append(candidate)
+        return out
 
     def versions(self, record_ids: Iterable[str]) -> list[dict[str, Any]]:
         ids = sorted(set(record_ids))
@@ -294,43 +320,77 @@ class Fts5Backend:
     def search(self, request: SearchRequest) -> Page:
         if self._db is None and not self.path.exists():
             raise SearchError(f"fts5 index at {self.address}: there is no index yet; build it from the record dataset with: sangrah index")
-        matching, args, _ranked = self._matching(request)
-        sort = request.effective_sort
-        column, direction = {"relevance": ("score", "ASC"), "newest": ("sort_ms", "DESC"), "oldest": ("sort_ms", "ASC")}[sort]
-        after = request.after()
-        page_sql = f"SELECT * FROM ({matching}) AS m"
-        page_args = list(args)
-        if after is not None:
-            op = ">" if direction == "ASC" else "<"
-            page_sql += f" WHERE (m.{column} {op} ? OR (m.{column} = ? AND m.version_id > ?))"
-            page_args += [after[0], after[0], after[1]]
-        page_sql += f" ORDER BY m.{column} {direction}, m.version_id ASC LIMIT ?"
-        page_args.append(request.size)
+        matching, args, ranked = self._matching(request)
         with self._guard("searching") as db:
-            cursor = db.execute(page_sql, page_args)
-            names = [d[0] for d in cursor.description]
-            hits = [_from_sql(dict(zip(names, row))) for row in cursor]
+            if request.effective_sort == "relevance":
+                hits = self._by_relevance(db, matching, args, request)
+                last = [hits[-1]["score"], hits[-1]["version_id"]] if len(hits) == request.size else None
+            else:
+                hits = self._by_time(db, matching, args, request, "docs_fts.rowid" if ranked else "d.rowid")
+                last = [hits[-1]["sort_ms"], hits[-1]["version_id"]] if len(hits) == request.size else None
             total = None
-            facets: dict[str, list[tuple[str, int]]] = {}
-            if after is None:
-                total = int(db.execute(f"SELECT count(*) FROM ({matching})", args).fetchone()[0])
-            if request.facets:
-                db.execute("DROP TABLE IF EXISTS temp.hits")
-                db.execute(f"CREATE TEMP TABLE hits AS SELECT rowid AS rid FROM ({matching})", args)
-                for facet, expression in _FACET_SQL.items():
-                    rows = db.execute(
-                        f"SELECT {expression} AS value, count(*) AS n FROM temp.hits h JOIN docs d ON d.rowid = h.rid "
-                        f"WHERE value IS NOT NULL GROUP BY value ORDER BY n DESC, value ASC LIMIT {FACET_SIZE}"
-                    )
-                    facets[facet] = [(str(v), int(n)) for v, n in rows]
-                rows = db.execute(
-                    "SELECT j.value AS value, count(*) AS n FROM temp.hits h JOIN docs d ON d.rowid = h.rid, json_each(d.hold_types) j "
-                    f"GROUP BY value ORDER BY n DESC, value ASC LIMIT {FACET_SIZE}"
-                )
-                facets["hold_type"] = [(str(v), int(n)) for v, n in rows]
-                db.execute("DROP TABLE temp.hits")
-        last = [hits[-1]["score" if column == "score" else "sort_ms"], hits[-1]["version_id"]] if len(hits) == request.size else None
-        return Page(hits=hits, last_sort=last, total=total, facets=facets)
+            if request.after() is None:
+                # counting every one of a million matches costs more than finding the page
+                total = int(db.execute(f"SELECT count(*) FROM ({matching} LIMIT {TOTAL_LIMIT + 1})", args).fetchone()[0])
+            facets = self._facets(db, matching, args) if request.facets else {}
+        exact = total is None or total <= TOTAL_LIMIT
+        return Page(hits=hits, last_sort=last, total=min(total, TOTAL_LIMIT) if total is not None else None, facets=facets, total_exact=exact)
+
+    def _rows(self, db: sqlite3.Connection, sql: str, args: Sequence[Any]) -> list[dict[str, Any]]:
+        cursor = db.execute(sql, args)
+        names = [d[0] for d in cursor.description]
+        return [_from_sql(dict(zip(names, row))) for row in cursor]
+
+    def _by_relevance(self, db: sqlite3.Connection, matching: str, args: list[Any], request: SearchRequest) -> list[dict[str, Any]]:
+        sql = f"SELECT * FROM ({matching}) AS m"
+        values = list(args)
+        after = request.after()
+        if after is not None:
+            sql += " WHERE (m.score > ? OR (m.score = ? AND m.version_id > ?))"
+            values += [after[0], after[0], after[1]]
+        return self._rows(db, sql + " ORDER BY m.score ASC, m.version_id ASC LIMIT ?", [*values, request.size])
+
+    def _by_time(self, db: sqlite3.Connection, matching: str, args: list[Any], request: SearchRequest, rowid: str) -> list[dict[str, Any]]:
+        """A page in time order, read in rowid order (time order up to the millisecond); within a
+        millisecond the order is by version_id, so the last millisecond of the page is read whole."""
+        newest = request.effective_sort == "newest"
+        after = request.after()
+        conditions: list[str] = []
+        values: list[Any] = []
+        if after is not None:
+            group = int(after[0]) * _SLOTS  # type: ignore[call-overload]
+            beyond = f"{rowid} < ?" if newest else f"{rowid} > ?"
+            conditions.append(f"({beyond} OR ({rowid} BETWEEN ? AND ? AND d.version_id > ?))")
+            values += [group if newest else group + _SLOTS - 1, group, group + _SLOTS - 1, after[1]]
+        where = "".join(f" AND {c}" for c in conditions) if " WHERE " in matching else (" WHERE " + " AND ".join(conditions) if conditions else "")
+        order = f" ORDER BY {rowid} {'DESC' if newest else 'ASC'} LIMIT ?"
+        rows = self._rows(db, matching + where + order, [*args, *values, request.size])
+        if len(rows) == request.size:
+            group = rows[-1]["sort_ms"] * _SLOTS
+            joiner = " AND " if " WHERE " in matching or conditions else " WHERE "
+            whole = self._rows(db, matching + where + f"{joiner}{rowid} BETWEEN ? AND ?", [*args, *values, group, group + _SLOTS - 1])
+            seen = {r["version_id"] for r in rows}
+            rows += [r for r in whole if r["version_id"] not in seen]
+        rows.sort(key=lambda r: ((-r["sort_ms"] if newest else r["sort_ms"]), r["version_id"]))
+        return rows[: request.size]
+
+    def _facets(self, db: sqlite3.Connection, matching: str, args: list[Any]) -> dict[str, list[tuple[str, int]]]:
+        facets: dict[str, list[tuple[str, int]]] = {}
+        db.execute("DROP TABLE IF EXISTS temp.hits")
+        db.execute(f"CREATE TEMP TABLE hits AS SELECT rowid AS rid FROM ({matching})", args)
+        for facet, expression in _FACET_SQL.items():
+            rows = db.execute(
+                f"SELECT {expression} AS value, count(*) AS n FROM temp.hits h JOIN docs d ON d.rowid = h.rid "
+                f"WHERE value IS NOT NULL GROUP BY value ORDER BY n DESC, value ASC LIMIT {FACET_SIZE}"
+            )
+            facets[facet] = [(str(v), int(n)) for v, n in rows]
+        rows = db.execute(
+            "SELECT j.value AS value, count(*) AS n FROM temp.hits h JOIN docs d ON d.rowid = h.rid, json_each(d.hold_types) j "
+            f"GROUP BY value ORDER BY n DESC, value ASC LIMIT {FACET_SIZE}"
+        )
+        facets["hold_type"] = [(str(v), int(n)) for v, n in rows]
+        db.execute("DROP TABLE temp.hits")
+        return facets
 
 
 _JSON_AT = frozenset(_COLUMNS.index(c) for c in _JSON_FIELDS)

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from archiver.errors import SearchError
-from archiver.search.backend import FACET_SIZE, Page
+from archiver.search.backend import FACET_SIZE, TOTAL_LIMIT, Page
 from archiver.search.documents import STORED_FIELDS
 from archiver.search.query import And, Filters, Match, Node, Not, Or, SearchRequest, positive_matches
 
@@ -129,7 +129,7 @@ def request_body(request: SearchRequest, *, english_boost: bool) -> dict[str, An
         "sort": [{sort_field: {"order": order}}, {"version_id": {"order": "asc"}}],
         "size": request.size,
         "_source": {"includes": list(STORED_FIELDS)},
-        "track_total_hits": True,
+        "track_total_hits": TOTAL_LIMIT,
         "track_scores": True,
     }
     after = request.after()
@@ -305,9 +305,11 @@ class LuceneBackend:
             response = self.client.search(index=self.index, body=body)
         raw = response["hits"]["hits"]
         hits = [{**h["_source"], "score": h.get("_score") or 0.0} for h in raw]
-        total = response["hits"]["total"]["value"] if request.after() is None else None
+        counted = response["hits"].get("total") if request.after() is None else None
+        total = min(int(counted["value"]), TOTAL_LIMIT) if counted else None
+        exact = not counted or (counted.get("relation") == "eq" and counted["value"] <= TOTAL_LIMIT)
         facets = {}
         for name in _FACET_FIELDS if request.facets else ():
             facets[name] = [(_facet_value(name, b), int(b["doc_count"])) for b in response["aggregations"][name]["buckets"]]
         last = list(raw[-1]["sort"]) if len(raw) == request.size else None
-        return Page(hits=hits, last_sort=last, total=total, facets=facets)
+        return Page(hits=hits, last_sort=last, total=total, facets=facets, total_exact=exact)

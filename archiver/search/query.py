@@ -400,7 +400,7 @@ class _Parser:
             if self.peek() is None or self.peek().kind in (")",) or (self.peek().kind == "op" and self.peek().text == "OR"):  # type: ignore[union-attr]
                 return None  # a dangling NOT
             inner = self.unary(depth)
-            return Not(inner) if inner is not None else None
+            return _negate(inner) if inner is not None else None
         if lexeme.kind == "(":
             if depth + 1 > MAX_DEPTH:
                 raise SearchError(f"the query nests parentheses more than {MAX_DEPTH} deep; write it flatter.")
@@ -413,7 +413,7 @@ class _Parser:
         if lexeme.kind == ")":
             return None
         node = self.word(lexeme)
-        return Not(node) if node is not None and lexeme.negated else node
+        return _negate(node) if node is not None and lexeme.negated else node
 
     def word(self, lexeme: _Lexeme) -> Node | None:
         found = tokens(lexeme.text)
@@ -428,6 +428,18 @@ class _Parser:
             raise SearchError(f"the prefix {lexeme.text + '*'!r} is too short: give at least two letters before the *.")
         head = [_text_match(tuple(found[:-1]))] if len(found) > 1 else []
         return _join(And, [*head, _prefix_match(found[-1])])
+
+
+def _negate(node: Node) -> Node:
+    """NOT of a node, double negations undone: NOT -a is a; NOT (-a -b) is a OR b."""
+    if isinstance(node, Not):
+        return node.child
+    excluded = [c.child for c in node.children if isinstance(c, Not)] if isinstance(node, And) else []
+    if isinstance(node, And) and len(excluded) == len(node.children):
+        joined = _join(Or, excluded)
+        assert joined is not None
+        return joined
+    return Not(node)
 
 
 def _join(kind: type[And] | type[Or], parts: list[Node]) -> Node | None:

@@ -107,6 +107,8 @@ def test_words_phrases_prefixes_and_operators() -> None:
     assert parse_query("nh -48") == And((t("terms", "nh"), Not(t("terms", "48"))))
     assert parse_query("nh NOT 48") == parse_query("nh -48")
     assert parse_query("-48") == Not(t("terms", "48"))
+    assert parse_query("NOT -48") == t("terms", "48")
+    assert parse_query("nh NOT (-48 -xy)") == And((t("terms", "nh"), Or((t("terms", "48"), t("terms", "xy")))))
     assert parse_query("") is None and parse_query("   ") is None
 
 
