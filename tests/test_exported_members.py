@@ -23,6 +23,7 @@ MODULES = [
     "archiver.pipeline.storage",
     "archiver.pipeline.stores",
     "archiver.pipeline.search",
+    "archiver.search",
     "archiver.search.analysis",
     "archiver.search.translit",
     "archiver.search.query",

@@ -203,7 +203,11 @@ def _iter_batches(path: Path, batch_rows: int) -> Iterator[list[dict[str, Any]]]
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    with pq.ParquetFile(path) as parquet:
+    try:
+        parquet = pq.ParquetFile(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise SearchError(f"cannot read {path} of the record dataset ({exc}); the catalog lists it as published. Regenerate the dataset with: sangrah rebuild tables") from exc
+    with parquet:
         for batch in parquet.iter_batches(batch_size=batch_rows, columns=_READ_COLUMNS):
             columns = {}
             for name, column in zip(batch.schema.names, batch.columns):

@@ -185,6 +185,21 @@ def test_the_elasticsearch_client_refuses_opensearch_and_says_which_to_use(data_
         search(config, SearchRequest(parse_query("flood")))
 
 
+def test_a_lost_parquet_file_is_named_with_the_next_step(own_archive: Config) -> None:
+    from archiver.catalog import tables as t
+
+    catalog = open_catalog(own_archive)
+    try:
+        with catalog.engine.begin() as conn:
+            path = conn.execute(t.parquet_files.select().limit(1)).first().path  # type: ignore[union-attr]
+            conn.execute(t.parquet_files.update().where(t.parquet_files.c.path == path).values(sha256="f" * 64))
+    finally:
+        catalog.close()
+    (own_archive.records_dir / path).unlink()
+    with pytest.raises(SearchError, match=r"cannot read .*\.parquet of the record dataset .*Regenerate the dataset with: sangrah rebuild tables"):
+        index(own_archive)
+
+
 def test_verify_reports_an_index_behind_its_dataset(own_archive: Config) -> None:
     from archiver.catalog import tables as t
     from archiver.pipeline import verify
