@@ -2,7 +2,7 @@
 
 A snippet is cut from the record's own text around the first word the query matched, with each
 matched word wrapped in ``<mark>`` and ``</mark>`` (the text itself is not escaped: it is the
-record's plain text). A word is matched when one of its tokens is a query token (or starts with
+record's plain text; runs of white space, line breaks included, become one space). A word is matched when one of its tokens is a query token (or starts with
 a query prefix), or when its transliteration key is one the query looked for in its script.
 """
 
@@ -51,7 +51,7 @@ def snippet(text: str, matches: Sequence[Match], *, max_chars: int = SNIPPET_CHA
     spans = [(start, end) for start, end, found in iter_words(text) if matches and _matches(found, matches)]
     if not spans:
         cut = text[:max_chars]
-        return cut + ("…" if len(text) > max_chars else "")
+        return _one_line(cut + ("…" if len(text) > max_chars else ""))
     first = spans[0][0]
     begin = max(0, first - max_chars // 4)
     if begin:
@@ -68,4 +68,9 @@ def snippet(text: str, matches: Sequence[Match], *, max_chars: int = SNIPPET_CHA
         at = stop
     parts.append(text[at:end])
     parts.append("…" if end < len(text) else "")
-    return "".join(parts)
+    return _one_line("".join(parts))
+
+
+def _one_line(text: str) -> str:
+    # a snippet is shown on one line: a video title's line breaks become spaces
+    return " ".join(text.split())
