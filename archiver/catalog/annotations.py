@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, PrimaryKeyConstraint, String, Table, Text, insert, select, update
+from sqlalchemy import Boolean, Column, Connection, DateTime, ForeignKey, Integer, PrimaryKeyConstraint, String, Table, Text, insert, select, update
 
 from archiver.catalog import Catalog
-from archiver.catalog.tables import audit_log, metadata
+from archiver.catalog.audit import append_entry
+from archiver.catalog.tables import metadata
 from archiver.errors import CatalogError
 
 __all__ = [
@@ -148,7 +149,8 @@ def _aware(value: datetime | None) -> datetime | None:
 
 
 def _audit(conn: Any, actor: str, action: str, target: str, details: Mapping[str, Any]) -> None:
-    conn.execute(insert(audit_log).values(at=_now(), actor=actor, action=action, target=target, outcome="ok", details=dict(details)))
+    # chained onto the audit log in the same transaction as the change it records
+    append_entry(conn, actor=actor, action=action, target=target, outcome="ok", details=details, at=_now())
 
 
 def _required(value: str | None, what: str, example: str) -> str:
@@ -172,10 +174,13 @@ def mark_records(catalog: Catalog, record_ids: Sequence[str], *, relevant: bool,
     if source != "manual" and not source.startswith("rule:"):
         raise CatalogError(f"a mark's source is manual or rule:<id>, not {source!r}.")
     at = _now()
-    with catalog.engine.begin() as conn:
+
+    def work(conn: Connection) -> None:
         for part in _chunks(ids, 2_000):
             conn.execute(insert(rti_marks), [{"record_id": r, "relevant": relevant, "reason": reason, "source": source, "actor": actor, "at": at} for r in part])
         _audit(conn, actor, "rti_mark", ids[0] if len(ids) == 1 else f"{len(ids)} records", {"relevant": relevant, "reason": reason, "source": source, "records": ids[:200], "count": len(ids)})
+
+    catalog.write(work)
     return len(ids)
 
 
@@ -234,15 +239,18 @@ def place_hold(
     if not record_ids and not query:
         raise CatalogError("a hold must cover records: give record ids or a query.")
     at = _now()
-    with catalog.engine.begin() as conn:
-        hold_id = conn.execute(
+    ids = sorted(set(record_ids))
+
+    def work(conn: Connection) -> int:
+        hold_id = int(conn.execute(
             insert(holds).values(hold_type=hold_type, reference=reference, reason=reason, placed_by=actor, placed_at=at, query=query, query_filters=query_filters)
-        ).inserted_primary_key[0]  # type: ignore[index]
-        ids = sorted(set(record_ids))
+        ).inserted_primary_key[0])  # type: ignore[index]
         for part in _chunks(ids, 2_000):
             conn.execute(insert(hold_records), [{"hold_id": hold_id, "record_id": r, "added_by": actor, "added_at": at, "via": "ids"} for r in part])
         _audit(conn, actor, "hold_place", f"H-{hold_id}", {"type": hold_type, "reference": reference, "reason": reason, "query": query, "records": ids[:200], "count": len(ids)})
-    hold = get_hold(catalog, int(hold_id))
+        return hold_id
+
+    hold = get_hold(catalog, catalog.write(work))
     assert hold is not None
     return hold
 
@@ -255,8 +263,9 @@ def add_to_hold(catalog: Catalog, hold_id: int, record_ids: Sequence[str], *, ac
     if not hold.active:
         raise CatalogError(f"hold H-{hold_id} was released on {hold.released_at:%Y-%m-%d}; place a new hold instead.")
     at = _now()
-    with catalog.engine.begin() as conn:
-        have = set()
+
+    def work(conn: Connection) -> int:
+        have: set[str] = set()
         for part in _chunks(sorted(set(record_ids))):
             have |= set(conn.execute(select(hold_records.c.record_id).where(hold_records.c.hold_id == hold_id, hold_records.c.record_id.in_(part))).scalars())
         new = sorted(set(record_ids) - have)
@@ -264,13 +273,15 @@ def add_to_hold(catalog: Catalog, hold_id: int, record_ids: Sequence[str], *, ac
             conn.execute(insert(hold_records), [{"hold_id": hold_id, "record_id": r, "added_by": actor, "added_at": at, "via": via} for r in part])
         if new:
             _audit(conn, actor, "hold_add", f"H-{hold_id}", {"via": via, "records": new[:200], "count": len(new)})
-    return len(new)
+        return len(new)
+
+    return catalog.write(work)
 
 
 def release_hold(catalog: Catalog, hold_id: int, *, actor: str, reason: str) -> Hold:
     """End a hold by a recorded act; the records it covered stay listed with it."""
     reason = _required(reason, "the reason for releasing a hold", '--reason "final order of the FAA, appeal window over"')
-    with catalog.engine.begin() as conn:
+    def work(conn: Connection) -> None:
         changed = conn.execute(
             update(holds).where(holds.c.id == hold_id, holds.c.released_at.is_(None)).values(released_by=actor, released_at=_now(), release_reason=reason)
         ).rowcount
@@ -278,6 +289,8 @@ def release_hold(catalog: Catalog, hold_id: int, *, actor: str, reason: str) -> 
             exists = conn.execute(select(holds.c.id).where(holds.c.id == hold_id)).first()
             raise CatalogError(f"hold H-{hold_id} " + ("was already released." if exists else "does not exist; list them with: sangrah hold list"))
         _audit(conn, actor, "hold_release", f"H-{hold_id}", {"reason": reason})
+
+    catalog.write(work)
     hold = get_hold(catalog, hold_id)
     assert hold is not None
     return hold

@@ -62,6 +62,9 @@ def test_a_hold_covers_what_its_saved_query_finds_and_ends_only_when_released(ow
         assert sorted(records_of_hold(catalog, hold.id)) == sorted(wanted)  # the release keeps the list
         actions = [e["action"] for e in catalog.audit_entries() if e["action"].startswith("hold_")]
         assert actions == ["hold_place", "hold_add", "hold_release"]
+        from archiver.catalog.audit import verify_chain
+
+        assert verify_chain(catalog.engine).intact  # each change is chained onto the audit log
         with pytest.raises(CatalogError, match="already released"):
             release_hold(config, hold.id, reason="again")
     finally:

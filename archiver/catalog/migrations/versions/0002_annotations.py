@@ -1,7 +1,7 @@
 """Annotations: RTI relevance marks, holds and the records each hold covers.
 
 Revision ID: 0002_annotations
-Revises: 0002
+Revises: 0003_rti
 """
 
 from alembic import op
@@ -9,7 +9,7 @@ from alembic import op
 from archiver.catalog.annotations import hold_records, holds, rti_marks
 
 revision = "0002_annotations"
-down_revision = "0002"
+down_revision = "0003_rti"
 branch_labels = None
 depends_on = None
 
