@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,6 +49,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 #: rowids per millisecond of sort_ms (see Fts5Backend._time_rowids)
 _SLOTS = 1024
+#: how long the first page may spend counting hits before it gives a lower bound instead
+COUNT_SECONDS = 0.05
 #: bm25 weights of terms, deva_keys, latn_keys: a key match ranks below the word itself
 _WEIGHTS = "1.0, 0.5, 0.5"
 _FACET_SQL = {
@@ -124,7 +127,7 @@ def _filter_sql(filters: Filters) -> tuple[list[str], list[Any]]:
         where.append("d.deleted = ?")
         args.append(int(filters.deleted))
     if filters.versions == "current":
-        where.append("d.current = 1")
+        where.append("+d.current = 1")  # "+": a flag on most rows must not be walked by its index
     among("d.record_id", filters.record_id)
     if filters.thread:
         where.append("(d.root_id = ? OR d.record_id = ?)")
@@ -303,14 +306,22 @@ class Fts5Backend:
         whether it ranks."""
         where, args = _filter_sql(request.filters)
         node = request.query
-        negative_only = node is not None and (isinstance(node, Not) or (isinstance(node, And) and all(isinstance(c, Not) for c in node.children)))
-        if node is None or negative_only:
-            if negative_only:
+        ranked = node is not None and not (isinstance(node, Not) or (isinstance(node, And) and all(isinstance(c, Not) for c in node.children)))
+        low, high = request.filters.created_range_ms()
+        if low is not None or high is not None:
+            # the rowid is the time, and a record with a creation time sorts by it: the date range
+            # is a rowid range, which FTS5 and the docs table both read as a range, not a filter
+            rowid = "docs_fts.rowid" if ranked else "d.rowid"
+            where.append(f"{rowid} BETWEEN ? AND ?")
+            args.extend([(low if low is not None else 0) * _SLOTS, (high if high is not None else 2**52) * _SLOTS - 1])
+        if not ranked:
+            if node is not None:
                 excluded = [node.child] if isinstance(node, Not) else [c.child for c in node.children]  # type: ignore[union-attr]
                 where.append("d.rowid NOT IN (SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?)")
                 args.append(" OR ".join(f"({compile_match(c)})" for c in excluded))
             sql = "SELECT d.*, 0.0 AS score FROM docs d" + (" WHERE " + " AND ".join(where) if where else "")
             return sql, args, False
+        assert node is not None
         expression = compile_match(node)
         # CROSS JOIN keeps FTS5 the outer loop: left to itself the planner may walk docs by an
         # index on a filter column and ask FTS5 once per row, a thousand times slower
@@ -328,13 +339,23 @@ class Fts5Backend:
             else:
                 hits = self._by_time(db, matching, args, request, "docs_fts.rowid" if ranked else "d.rowid")
                 last = [hits[-1]["sort_ms"], hits[-1]["version_id"]] if len(hits) == request.size else None
-            total = None
-            if request.after() is None:
-                # counting every one of a million matches costs more than finding the page
-                total = int(db.execute(f"SELECT count(*) FROM ({matching} LIMIT {TOTAL_LIMIT + 1})", args).fetchone()[0])
+            total, exact = (None, True) if request.after() is not None else self._count(db, matching, args)
             facets = self._facets(db, matching, args) if request.facets else {}
-        exact = total is None or total <= TOTAL_LIMIT
-        return Page(hits=hits, last_sort=last, total=min(total, TOTAL_LIMIT) if total is not None else None, facets=facets, total_exact=exact)
+        return Page(hits=hits, last_sort=last, total=total, facets=facets, total_exact=exact)
+
+    @staticmethod
+    def _count(db: sqlite3.Connection, matching: str, args: list[Any]) -> tuple[int, bool]:
+        """The number of hits, exact up to TOTAL_LIMIT if counting takes under COUNT_SECONDS;
+        else what was counted by then, as a lower bound (``exact`` False)."""
+        cursor = db.execute(f"SELECT 1 FROM ({matching}) LIMIT {TOTAL_LIMIT + 1}", args)
+        deadline = time.monotonic() + COUNT_SECONDS
+        counted = 0
+        while rows := cursor.fetchmany(256):
+            counted += len(rows)
+            if time.monotonic() > deadline:
+                cursor.close()
+                return min(counted, TOTAL_LIMIT), False
+        return min(counted, TOTAL_LIMIT), counted <= TOTAL_LIMIT
 
     def _rows(self, db: sqlite3.Connection, sql: str, args: Sequence[Any]) -> list[dict[str, Any]]:
         cursor = db.execute(sql, args)
