@@ -1,6 +1,6 @@
 """Annotations: RTI relevance marks, holds and the records each hold covers.
 
-Revision ID: 0002_annotations
+Revision ID: 0004_annotations
 Revises: 0003_rti
 """
 
@@ -8,7 +8,7 @@ from alembic import op
 
 from archiver.catalog.annotations import hold_records, holds, rti_marks
 
-revision = "0002_annotations"
+revision = "0004_annotations"
 down_revision = "0003_rti"
 branch_labels = None
 depends_on = None
