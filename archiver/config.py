@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from archiver.errors import ConfigError
 from archiver.model import PLATFORMS
 
-__all__ = ["Config", "HarvestSettings", "TablesSettings", "StorageSettings", "SearchSettings", "PlatformSettings", "OfficerSettings", "RtiSettings", "DEFAULT_REGISTRATION_PATTERN", "load_config", "load_config_from_environment", "login_name", "provide_secret", "DEFAULT_CREDENTIAL_ENV", "CONFIG_ENV"]
+__all__ = ["Config", "HarvestSettings", "TablesSettings", "StorageSettings", "SearchSettings", "PlatformSettings", "OfficerSettings", "RtiSettings", "DisclosureSettings", "DEFAULT_REGISTRATION_PATTERN", "load_config", "load_config_from_environment", "login_name", "provide_secret", "DEFAULT_CREDENTIAL_ENV", "CONFIG_ENV"]
 
 #: the variable naming the config file, for the CLI (``--config``) and the DAGs alike
 CONFIG_ENV = "SANGRAH_CONFIG"
@@ -156,6 +156,12 @@ class SearchSettings(_Strict):
     verify_certs: bool = Field(True, description="Check the cluster's TLS certificate.")
 
 
+class DisclosureSettings(_Strict):
+    signing_key_file: Path | None = Field(None, description="Ed25519 private key (PKCS#8 PEM, readable by its owner only) that signs disclosure packages; never printed or logged.")
+    bsa_schedule_file: Path | None = Field(None, description="YAML with the verbatim sentences of the BSA 2023 Schedule (keys of schemas/bsa-s63-schedule.yaml); without it certificates say they are not ready to sign.")
+    packages_dir: Path | None = Field(None, description="Where disclosure packages are published; empty means data_dir/packages.")
+
+
 def _default_platforms() -> dict[str, PlatformSettings]:
     return {name: PlatformSettings(base_url=None, credential_env=env) for name, env in DEFAULT_CREDENTIAL_ENV.items()}
 
@@ -169,6 +175,7 @@ class Config(_Strict):
     tables: TablesSettings = Field(default_factory=TablesSettings)  # type: ignore[arg-type]
     storage: StorageSettings = Field(default_factory=StorageSettings)  # type: ignore[arg-type]
     search: SearchSettings = Field(default_factory=SearchSettings)  # type: ignore[arg-type]
+    disclosure: DisclosureSettings = Field(default_factory=DisclosureSettings)  # type: ignore[arg-type]
     platforms: dict[str, PlatformSettings] = Field(default_factory=_default_platforms)
     rti: RtiSettings = Field(default_factory=RtiSettings)  # type: ignore[arg-type]
 
@@ -208,6 +215,11 @@ class Config(_Strict):
     def search_index_path(self) -> Path:
         """The SQLite FTS5 index file."""
         return self.search.fts5_path or self.data_dir / "search" / "index.sqlite"
+
+    @property
+    def packages_dir(self) -> Path:
+        """Where disclosure packages are published."""
+        return self.disclosure.packages_dir or self.data_dir / "packages"
 
     @property
     def staging_dir(self) -> Path:

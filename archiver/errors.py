@@ -27,6 +27,9 @@ wrapped once, at the boundary, with ``raise ... from exc``.
     ├── SearchError
     ├── HoldActive
     ├── RtiError                      (request, field, rule): a request, event or decision refused
+    │   └── DisclosureError           (record_id, rule): a review or package refused
+    │       ├── ReviewIncomplete      a review set that cannot be packaged yet (R5)
+    │       └── RedactionLeak         a produced file still holds a redacted string
     └── AccessDenied                  (user, command, roles): the acting user lacks the role
 """
 
@@ -56,6 +59,9 @@ __all__ = [
     "HoldActive",
     "RtiError",
     "AccessDenied",
+    "DisclosureError",
+    "ReviewIncomplete",
+    "RedactionLeak",
 ]
 
 
@@ -256,6 +262,30 @@ class AccessDenied(ArchiverError):
         self.user = user
         self.command = command
         self.roles = list(roles) if roles is not None else None
+
+
+class DisclosureError(RtiError):
+    """A review or disclosure package that breaks a rule; ``rule`` cites it (e.g. ``RTI s.8(3)``)."""
+
+    kind = "disclosure"
+
+    def __init__(self, message: str, *, record_id: str | None = None, rule: str | None = None, request: str | None = None) -> None:
+        super().__init__(message, request=request, rule=rule)
+        self.record_id = record_id
+
+
+class ReviewIncomplete(DisclosureError):
+    """Every problem of a review set at once, each naming its record and rule (``problems``)."""
+
+    kind = "review_incomplete"
+
+    def __init__(self, message: str, *, problems: tuple[str, ...] = (), record_id: str | None = None, rule: str | None = None, request: str | None = None) -> None:
+        super().__init__(message, record_id=record_id, rule=rule, request=request)
+        self.problems = problems
+
+
+class RedactionLeak(DisclosureError):
+    kind = "redaction_leak"
 
 
 def excerpt(body: bytes, limit: int = 120) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.config import Config, HarvestSettings, RtiSettings, SearchSettings, StorageSettings, TablesSettings, config_json_schema, load_config
+from archiver.config import Config, DisclosureSettings, HarvestSettings, RtiSettings, SearchSettings, StorageSettings, TablesSettings, config_json_schema, load_config
 from archiver.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,5 +64,5 @@ def test_committed_json_schema_is_current() -> None:
 
 def test_every_setting_is_documented() -> None:
     doc = (ROOT / "docs" / "configuration.md").read_text()
-    for name in list(Config.model_fields) + [f"harvest.{n}" for n in HarvestSettings.model_fields] + [f"tables.{n}" for n in TablesSettings.model_fields] + [f"rti.{n}" for n in RtiSettings.model_fields] + [f"storage.{n}" for n in StorageSettings.model_fields] + [f"search.{n}" for n in SearchSettings.model_fields]:
+    for name in list(Config.model_fields) + [f"harvest.{n}" for n in HarvestSettings.model_fields] + [f"tables.{n}" for n in TablesSettings.model_fields] + [f"rti.{n}" for n in RtiSettings.model_fields] + [f"storage.{n}" for n in StorageSettings.model_fields] + [f"search.{n}" for n in SearchSettings.model_fields] + [f"disclosure.{n}" for n in DisclosureSettings.model_fields]:
         assert f"`{name}`" in doc, f"{name} is not in docs/configuration.md"

@@ -1,4 +1,5 @@
-"""The RTI request register: statutory deadlines, fees, the state machine, notices (issue 6).
+"""The RTI request register: statutory deadlines, fees, the state machine, notices (issue 6);
+review, redaction and disclosure packages (docs/disclosure.md).
 
 - ``timelines`` reads the timeline table (``schemas/rti_timelines.yaml``); ``deadlines`` counts
   every time limit of a request from it, each with its rule and citation (R1).
@@ -8,6 +9,8 @@
   in the catalog; ``holds`` says how long a request keeps its records on hold.
 - ``letters`` and ``notices`` build and render the reply, fee, rejection, s.10(2) and s.11 notices (R4).
 - ``due`` lists what is owed and when.
+- ``review``, ``threads``, ``patterns`` and ``redact`` are the review of a request's records and the
+  redaction suggestions (R5, R6); ``package`` builds the signed disclosure package (R13, R14, R18).
 
 docs/rti.md explains the register, the counting of days, the fees, roles and the audit chain.
 """

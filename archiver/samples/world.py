@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import string
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -84,7 +85,13 @@ class SampleReply:
     edited_at: datetime | None
     deleted: bool
     like_count: int
+    #: the personal information written into the text, as (kind, value): the ground truth the
+    #: redaction suggestions are measured against
+    personal: tuple[tuple[str, str], ...] = ()
 
+
+#: template field → kind of personal information it writes
+_PERSONAL_FIELDS = {"p": "phone", "p2": "phone", "e": "email", "aadhaar": "aadhaar", "pan": "pan", "v": "vehicle", "a": "address"}
 
 _TOPICS_EN = [
     ("flood relief helpline", "#FloodRelief"),
@@ -307,6 +314,7 @@ class World:
             if when > self.now:
                 break  # not written yet at this epoch
             is_dept = parent != 0 and rng.random() < 0.3
+            personal: tuple[tuple[str, str], ...] = ()
             if is_dept:
                 author = self.department(platform)
                 text, lang = rng.choice(_DEPT_REPLY), "en"
@@ -314,7 +322,8 @@ class World:
                 author = self.citizen(rng.randint(1, 5000))
                 lang = rng.choices(["en", "hi", "hi-Latn"], weights=[4, 3, 3])[0]
                 template = rng.choice({"en": _REPLY_EN, "hi": _REPLY_HI, "hi-Latn": _REPLY_HINGLISH}[lang])
-                text = template.format(
+                # every value is drawn, used or not, so that the sequence of draws never changes
+                values = dict(
                     d=rng.choice(_DISTRICTS),
                     a=rng.choice(_ADDRESSES),
                     t=rng.choice(_TOPICS_EN)[0],
@@ -325,6 +334,9 @@ class World:
                     pan="".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(5)) + f"{rng.randint(1000, 9999)}" + rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ"),
                     v=f"DL {rng.randint(1, 13)}C AB {rng.randint(1000, 9999)}",
                 )
+                text = template.format(**values)
+                used = [name for _, name, _, _ in string.Formatter().parse(template) if name]
+                personal = tuple((_PERSONAL_FIELDS[name], values[name]) for name in used if name in _PERSONAL_FIELDS)
             edit_epoch = self._event_epoch(rng, 0.03)
             edited_at = None
             if edit_epoch is not None and edit_epoch <= self.epoch:
@@ -344,6 +356,7 @@ class World:
                     edited_at=edited_at,
                     deleted=delete_epoch is not None and delete_epoch <= self.epoch,
                     like_count=rng.randint(0, 40) + self.epoch,
+                    personal=personal,
                 )
             )
         # a reply whose parent is deleted stays (platforms keep orphans) but stays marked
