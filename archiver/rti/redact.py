@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from archiver.rti.patterns import find_personal_data, normalise_digits
 from archiver.rti.review import Decision, Redaction, RejectedSuggestion, ReviewRecord, record_fields
@@ -197,11 +198,34 @@ def _fold(value: str) -> str:
     return folded if len(folded) == len(value) else normalise_digits(value)
 
 
+def _trie_pattern(words: Iterable[str]) -> str:
+    """One regular expression matching any of ``words``, the longest where several start at
+    the same place: the words as a trie, so that matching costs one walk per position in C,
+    however many words there are."""
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = True
+
+    def pattern(node: dict[str, Any]) -> str:
+        ends = "" in node
+        branches = [re.escape(char) + pattern(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        # longer continuations are tried first; ``?`` falls back to the word ending here
+        return (f"(?:{body})?" if len(branches) == 1 else body + "?") if ends else body
+
+    return pattern(trie)
+
+
 class Masker:
     """Finds every severed string in any value, case- and digit-script-insensitively.
 
-    Strings are indexed by their first three folded characters, so a search costs one dict
-    look-up per character of the value, however many strings are severed.
+    The strings are compiled into one trie-shaped regular expression, so a search costs about
+    the same however many strings are severed.
     """
 
     def __init__(self, strings: Mapping[str, str]) -> None:
@@ -210,9 +234,7 @@ class Masker:
         for text, clause in strings.items():
             if len(text) >= MIN_PROPAGATED_CHARS:
                 self.clauses.setdefault(_fold(text), clause)
-        self._index: dict[str, list[str]] = {}
-        for folded in sorted(self.clauses, key=len, reverse=True):
-            self._index.setdefault(folded[:3], []).append(folded)
+        self._regex = re.compile(_trie_pattern(self.clauses)) if self.clauses else None
 
     @property
     def strings(self) -> list[str]:
@@ -221,24 +243,10 @@ class Masker:
 
     def hits(self, value: str) -> list[tuple[int, int, str]]:
         """(start, end, clause) of every occurrence in ``value``, none overlapping."""
-        if not self._index or len(value) < MIN_PROPAGATED_CHARS:
+        if self._regex is None or len(value) < MIN_PROPAGATED_CHARS:
             return []
-        folded = _fold(value)
-        out: list[tuple[int, int, str]] = []
-        end_of_last = 0
-        index = self._index
-        for pos in range(len(folded) - 2):
-            if pos < end_of_last:
-                continue
-            candidates = index.get(folded[pos : pos + 3])
-            if not candidates:
-                continue
-            for needle in candidates:  # longest first
-                if folded.startswith(needle, pos):
-                    out.append((pos, pos + len(needle), self.clauses[needle]))
-                    end_of_last = pos + len(needle)
-                    break
-        return out
+        clauses = self.clauses
+        return [(m.start(), m.end(), clauses[m.group()]) for m in self._regex.finditer(_fold(value))]
 
     def segments(self, value: str, spans: Iterable[tuple[int, int, str]] = ()) -> list[Segment]:
         """``value`` cut into plain text and boxes: the ``spans`` given and every other hit."""

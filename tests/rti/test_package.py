@@ -73,10 +73,14 @@ def built(archive: Archive, signing_key: SigningKey, tmp_path_factory: pytest.Te
     review, found, withheld, withheld_s11 = _review(archive, sample_request())
     certificate = sample_certificate()
     out = tmp_path_factory.mktemp("packages")
-    result = build_package(
-        PackageInputs(review, found.co_captured, WarcSource(archive.warc_dir), certificate, signing_key, Letter("decision-letter.html", _LETTER), CREATED_AT),
-        out,
-    )
+    from archiver.rti.package import build
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(build, "PDF_PROCESS_RECORDS", 1)  # the PDF in its own process, as for a large request
+        result = build_package(
+            PackageInputs(review, found.co_captured, WarcSource(archive.warc_dir), certificate, signing_key, Letter("decision-letter.html", _LETTER), CREATED_AT),
+            out,
+        )
     needles = tuple({red.text for d in review.decisions.values() for red in d.redactions} | set(result.severed))
     yield Built(result, review, found, withheld, withheld_s11, needles)
 
@@ -308,7 +312,12 @@ def _inputs(archive: Archive, request_ref: RequestRef, certificate: CertificateI
     return PackageInputs(review, found.co_captured, WarcSource(warc_dir), certificate, signing_key, Letter("decision-letter.html", letter), CREATED_AT)
 
 
-def test_a_failed_packaging_run_leaves_nothing_that_looks_like_a_package(archive: Archive, request_ref: RequestRef, certificate: CertificateInputs, signing_key: SigningKey, tmp_path: Path) -> None:
+def test_a_failed_packaging_run_leaves_nothing_that_looks_like_a_package(
+    archive: Archive, request_ref: RequestRef, certificate: CertificateInputs, signing_key: SigningKey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from archiver.rti.package import build
+
+    monkeypatch.setattr(build, "PDF_PROCESS_RECORDS", 1)  # the PDF in its own process, as for a large request
     warcs = tmp_path / "warcs"
     shutil.copytree(archive.warc_dir, warcs)
     inputs = _inputs(archive, request_ref, certificate, signing_key, warcs)
@@ -370,14 +379,13 @@ def test_devanagari_is_shaped_when_rasterised(tmp_path: Path) -> None:
     import pypdfium2
     import uharfbuzz as hb
 
-    from archiver.rti.package.pdf import _Copy, _write, font_paths
+    from archiver.rti.package.pdf import _Copy, _draw, font_paths
     from archiver.rti.redact import Segment
 
     text = "क्ष" * 6
     pdf = _Copy(sample_request(), date(2026, 12, 1))
     pdf.add_page()
-    pdf.set_font("NotoSans", size=20)
-    _write(pdf, [Segment(text)], pdf.l_margin)
+    _draw(pdf, [Segment(text)], pdf.l_margin, 20)
     path = tmp_path / "shaped.pdf"
     pdf.output(str(path))
     scale = 4.0  # pixels per point

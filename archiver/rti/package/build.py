@@ -24,10 +24,12 @@ import io
 import json
 import logging
 import os
+from multiprocessing import get_context
 import re
 import secrets
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -53,6 +55,8 @@ __all__ = ["Letter", "PackageInputs", "BuiltCopy", "PackageResult", "build_packa
 
 log = logging.getLogger(__name__)
 
+#: from this many record versions on, the PDF is written by a second process meanwhile
+PDF_PROCESS_RECORDS = 2_000
 _TEXT_SUFFIXES = (".html", ".csv", ".json", ".jsonl", ".txt", ".cdx")
 _LOG_COLUMNS = ["item", "field", "clause", "origin", "kind", "characters", "text", "reason"]
 _HASH_COLUMNS = ["kind", "name", "offset", "length", "record_type", "warc_record_id", "target_uri", "sha256", "block_sha256", "payload_sha256", "in_wacz_offset"]
@@ -102,6 +106,18 @@ class PackageResult:
     #: every string severed from the applicant's copy (folded), for checks
     severed: tuple[str, ...]
     warnings: tuple[str, ...]
+
+
+def _done(fn: Callable[..., None], *args: Any) -> Future[None]:
+    """``fn(*args)`` run here and now, as a finished future (small requests need no process)."""
+    future: Future[None] = Future()
+    try:
+        fn(*args)
+    except Exception as exc:  # handed over exactly as a process pool would
+        future.set_exception(exc)
+    else:
+        future.set_result(None)
+    return future
 
 
 def package_name(registration_number: str, created_at: datetime) -> str:
@@ -181,7 +197,7 @@ class _Writer:
 
     def __init__(self, bag: Path) -> None:
         self.data = bag / "data"
-        self.data.mkdir(parents=True)
+        self.data.mkdir(parents=True, exist_ok=True)
         self.contents: list[tuple[str, str]] = []
 
     def put(self, rel: str, data: bytes, what: str) -> Path:
@@ -201,17 +217,14 @@ def _chain_note(inputs: PackageInputs) -> str:
     )
 
 
-def _write_copy(inputs: PackageInputs, copy: Copy, bag: Path, masker: Masker, evidence: _Evidence, extra: Mapping[str, Path]) -> tuple[_Writer, int]:
+def _write_copy(
+    inputs: PackageInputs, copy: Copy, bag: Path, masker: Masker, evidence: _Evidence, extra: Mapping[str, Path], threads: list[ThreadView], pdf: Future[None] | None
+) -> tuple[_Writer, int]:
     review, request = inputs.review, inputs.review.request
     on = inputs.created_at.astimezone(IST).date()
-    threads: list[ThreadView] = build_views(review, copy, masker)
     out = _Writer(bag)
     for thread in threads:
         out.put(f"threads/{thread.title}.html", render.render_thread(thread, request, copy, on).encode("utf-8"), f"thread {thread.title} as it appeared")
-    if copy == "applicant":
-        pdf = out.data / "threads.pdf"
-        write_pdf(pdf, threads, request, on)
-        out.contents.append(("threads.pdf", "every thread, the certified copy (PDF)"))
     rows = record_rows(threads, copy)
     out.put("records/records.csv", write_csv(rows, copy), "the records, one row per captured version (CSV)")
     meta = {"request": request.registration_number, "public_authority": request.public_authority, "copy": copy, "generated_by": SOFTWARE,
@@ -254,6 +267,9 @@ def _write_copy(inputs: PackageInputs, copy: Copy, bag: Path, masker: Masker, ev
         in_wacz = {(e.member.pointer.file, e.member.pointer.offset): e.offset for e in entries}
         wacz_digest = sha256_file(wacz_path)
         out.contents.append((f"archive/{wacz_path.name}", f"WACZ 1.1.1 of {len(keys)} capture(s), the original WARC records byte for byte"))
+    if pdf is not None:
+        pdf.result()  # written meanwhile by another process (or already, for a small request)
+        out.contents.append(("threads.pdf", "every thread, the certified copy (PDF)"))
     # the hash report and the capture chain
     hash_rows: list[dict[str, Any]] = []
     shown = masker.mask if copy == "applicant" else (lambda v: v)
@@ -342,21 +358,23 @@ def build_package(inputs: PackageInputs, out_dir: Path) -> PackageResult:
         raise FileExistsError(f"{final} already exists; a published package is never overwritten")
     work = out_dir / f".partial-{name}-{secrets.token_hex(4)}"
     work.mkdir()
+    on = inputs.created_at.astimezone(IST).date()
+    copies: tuple[Copy, Copy] = ("applicant", "internal")
+    views = {copy: build_views(review, copy, masker) for copy in copies}
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) if len(review.records) >= PDF_PROCESS_RECORDS else None
     try:
+        # the PDF is the slowest part: written by a second process while this one does the rest
+        pdf_path = work / name / "applicant" / "data" / "threads.pdf"
+        pdf_path.parent.mkdir(parents=True)
+        pdf: Future[None] = pool.submit(write_pdf, pdf_path, views["applicant"], review.request, on) if pool else _done(write_pdf, pdf_path, views["applicant"], review.request, on)
         evidence = _gather(inputs, masker)
         verifier_source = (Path(__file__).parent / "verifier.py").read_bytes()
-        tags_for = lambda copy: {  # noqa: E731 - two uses, both here
-            "verify/verify_package.py": verifier_source,
-            "verify/README.txt": _readme(copy, inputs.signing_key.fingerprint),
-            PUBLIC_KEY: inputs.signing_key.public_pem,
-        }
         built: dict[str, BuiltCopy] = {}
-        copies: tuple[Copy, Copy] = ("applicant", "internal")
         for copy in copies:
             bag = work / name / copy
-            bag.mkdir(parents=True)
+            bag.mkdir(parents=True, exist_ok=True)
             extra = {f"applicant-copy/{name}-applicant.zip": built["applicant"].zip_path} if copy == "internal" else {}
-            writer, captured = _write_copy(inputs, copy, bag, masker, evidence, extra)
+            writer, captured = _write_copy(inputs, copy, bag, masker, evidence, extra, views[copy], pdf if copy == "applicant" else None)
             if copy == "applicant":
                 _leak_guard(bag, masker)
             info = {
@@ -366,7 +384,8 @@ def build_package(inputs: PackageInputs, out_dir: Path) -> PackageResult:
                 "Bag-Software-Agent": SOFTWARE,
                 "Bag-Group-Identifier": name,
             }
-            tag_sha = finish_bag(bag, info, tags_for(copy), inputs.signing_key, bagged_at=inputs.created_at.astimezone(IST))
+            tags = {"verify/verify_package.py": verifier_source, "verify/README.txt": _readme(copy, inputs.signing_key.fingerprint), PUBLIC_KEY: inputs.signing_key.public_pem}
+            tag_sha = finish_bag(bag, info, tags, inputs.signing_key, bagged_at=inputs.created_at.astimezone(IST))
             zip_path = work / name / f"{name}-{copy}.zip"
             zip_sha = zip_bag(bag, zip_path)
             # the work directory's ZIP until publication: the internal copy embeds the applicant's
@@ -375,8 +394,12 @@ def build_package(inputs: PackageInputs, out_dir: Path) -> PackageResult:
         os.replace(work / name, final)
         fsync_dir(out_dir)
     except BaseException:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
         shutil.rmtree(work, ignore_errors=True)
         raise
+    if pool is not None:
+        pool.shutdown(wait=True)
     shutil.rmtree(work, ignore_errors=True)
     log.info("package published request=%s folder=%s applicant_captures=%s", review.request.registration_number, final, published["applicant"].captures_in_wacz)
     return PackageResult(final, published["applicant"], published["internal"], inputs.signing_key.fingerprint, tuple(masker.strings), tuple(warnings))
