@@ -15,19 +15,11 @@ from datetime import datetime
 from pathlib import Path
 
 from archiver.rti.package.signing import SigningKey
-from archiver.rti.package.verifier import SIGNATURE, SIGNED
+from archiver.rti.package.verifier import SIGNATURE, SIGNED, sha256_file
 
 __all__ = ["finish_bag", "zip_bag", "sha256_file"]
 
 _STORED = (".wacz", ".gz", ".zip", ".pdf", ".png", ".jpg")
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _encode(rel: str) -> str:

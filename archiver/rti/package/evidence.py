@@ -30,6 +30,7 @@ from isal import isal_zlib
 from archiver.capture.reader import ReadRecord, iter_records, read_record
 from archiver.errors import CaptureError
 from archiver.model import WarcPointer
+from archiver.rti.package.verifier import sha256_file
 from archiver.rti.review import IST
 
 __all__ = ["WarcSource", "Capture", "Member", "hex_digest", "ist", "utc_text"]
@@ -195,9 +196,5 @@ class WarcSource:
     def file_sha256(self, file: str) -> str:
         """SHA-256 (hex) of a whole WARC file: the catalog's value, else hashed here once."""
         if file not in self._file_sha256:
-            digest = hashlib.sha256()
-            with open(self.path(file), "rb") as fh:
-                while chunk := fh.read(1 << 20):
-                    digest.update(chunk)
-            self._file_sha256[file] = digest.hexdigest()
+            self._file_sha256[file] = sha256_file(self.path(file))
         return self._file_sha256[file]

@@ -25,7 +25,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["main", "check_hashes", "check_signature", "fingerprint"]
+__all__ = ["main", "check_hashes", "check_signature", "fingerprint", "sha256_file"]
 
 SIGNED = "tagmanifest-sha256.txt"
 SIGNATURE = "tagmanifest-sha256.txt.sig"
@@ -37,7 +37,8 @@ def _decode_path(text: str) -> str:
     return text.replace("%0D", "\r").replace("%0A", "\n").replace("%25", "%")
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """SHA-256 (hex) of a file, read a megabyte at a time."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -78,7 +79,7 @@ def check_hashes(bag: Path) -> tuple[list[str], int]:
                 problems.append(f"{what} {rel} is listed but missing")
                 continue
             checked += 1
-            actual = _sha256(target)
+            actual = sha256_file(target)
             if actual != expected:
                 problems.append(f"{what} {rel}: SHA-256 is {actual}, the manifest says {expected}")
     data = bag / "data"
