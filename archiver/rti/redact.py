@@ -81,17 +81,12 @@ def official_handles_of(records: Iterable[ReviewRecord]) -> frozenset[str]:
     return frozenset(r.author_handle.lower().lstrip("@") for r in records if r.by_department and r.author_handle)
 
 
-def _people(records: Iterable[ReviewRecord]) -> dict[str, str]:
-    """Citizens' names and handles known to the review set → the kind of each (lower case)."""
-    people: dict[str, str] = {}
-    for r in records:
-        if r.by_department:
-            continue
-        if r.author_name and len(r.author_name) >= MIN_PROPAGATED_CHARS:
-            people[r.author_name.lstrip("@").lower()] = "name"
-        if r.author_handle and len(r.author_handle) >= MIN_PROPAGATED_CHARS:
-            people[r.author_handle.lstrip("@").lower()] = "handle"
-    return people
+def _people(records: Iterable[ReviewRecord]) -> re.Pattern[str] | None:
+    """One pattern for the citizens' names known to the review set (lower case, whole words)."""
+    names = {r.author_name.lstrip("@").lower() for r in records if not r.by_department and r.author_name and len(r.author_name.lstrip("@")) >= MIN_PROPAGATED_CHARS}
+    if not names:
+        return None
+    return re.compile(r"(?<![\w\u0900-\u097F])(?:" + _trie_pattern(names) + r")(?![\w\u0900-\u097F])")
 
 
 def _settle(items: list[Suggestion]) -> list[Suggestion]:
@@ -109,7 +104,7 @@ def _settle(items: list[Suggestion]) -> list[Suggestion]:
     return out
 
 
-def suggest(record: ReviewRecord, *, official_handles: frozenset[str] = frozenset(), people: Mapping[str, str] | None = None) -> list[Suggestion]:
+def suggest(record: ReviewRecord, *, official_handles: frozenset[str] = frozenset(), people: re.Pattern[str] | None = None) -> list[Suggestion]:
     """What to sever from one record version; nothing for the department's own posts (R6)."""
     if record.by_department:
         return []
@@ -123,19 +118,21 @@ def suggest(record: ReviewRecord, *, official_handles: frozenset[str] = frozense
         if fields[name]:
             add_span(name, 0, len(fields[name]), kind, "high", f"the citizen's {kind.replace('_', ' ')}")
     url = fields["url"]
+    folded_url = url.lower()
     for needle in (record.author_handle, record.author_id):
-        if needle and url:
-            for m in re.finditer(re.escape(needle), url, re.IGNORECASE):
-                add_span("url", m.start(), m.end(), "profile_link", "high", "the citizen's handle or id in the record's link")
+        if needle and url and len(folded_url) == len(url):
+            at = folded_url.find(needle.lower())
+            while at != -1:
+                add_span("url", at, at + len(needle), "profile_link", "high", "the citizen's handle or id in the record's link")
+                at = folded_url.find(needle.lower(), at + len(needle))
     text = fields["text"]
     for m in _MENTION.finditer(text):
         if m.group(1).lower() not in official_handles:
             add_span("text", m.start(1), m.end(1), "handle", "high", "a citizen's handle mentioned")
     lowered = text.lower()
-    for person, kind in (people or {}).items():
-        if kind == "name" and len(lowered) == len(text):
-            for m in re.finditer(re.escape(person), lowered):
-                add_span("text", m.start(), m.end(), "name", "high", "the name of a citizen in the review set")
+    if people is not None and len(lowered) == len(text):
+        for m in people.finditer(lowered):
+            add_span("text", m.start(), m.end(), "name", "high", "the name of a citizen in the review set")
     for m in _SELF_NAMED.finditer(text):
         group = 1 if m.group(1) else 2
         add_span("text", m.start(group), m.end(group), "name", "medium", "a name the writer gives")
@@ -192,8 +189,11 @@ class Segment:
     hidden: int = 0
 
 
+_DEVANAGARI_DIGIT = re.compile("[\u0966-\u096F]")
+
+
 def _fold(value: str) -> str:
-    folded = normalise_digits(value).lower()
+    folded = (normalise_digits(value) if _DEVANAGARI_DIGIT.search(value) else value).lower()
     # lower() keeps the length for all but a few letters (İ); offsets must stay exact
     return folded if len(folded) == len(value) else normalise_digits(value)
 

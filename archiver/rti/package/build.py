@@ -144,13 +144,14 @@ def _readable(data: bytes) -> str:
     return html.unescape(text) if "&" in text else text
 
 
-def _whole(capture: Capture, ids: frozenset[str], review: ReviewSet, masker: Masker) -> bool:
-    """Can the applicant have this capture as it is?"""
+def _whole(capture: Capture, ids: frozenset[str], review: ReviewSet) -> bool:
+    """Can the applicant have this capture as it is? Every record on it disclosed without
+    severance, and no severed string in it (``flagged`` when it was read)."""
     for rid in ids:
         decision = review.decisions.get(rid)
         if decision is None or decision.kind != "disclose":
             return False
-    return not any(masker.hits(_readable(m.content)) for m in (capture.response, capture.request) if m is not None)
+    return not any(m.flagged for m in (capture.response, capture.request) if m is not None)
 
 
 @dataclass
@@ -164,14 +165,17 @@ def _gather(inputs: PackageInputs, masker: Masker) -> _Evidence:
     review = inputs.review
     captures: dict[tuple[str, int], Capture] = {}
     media: dict[tuple[str, int], Member] = {}
+    def severed(content: bytes) -> bool:
+        return bool(masker.hits(_readable(content)))
+
     for record in review.records:
         key = (record.pointer.file, record.pointer.offset)
         if key not in captures:
-            captures[key] = inputs.source.capture(record.pointer)
+            captures[key] = inputs.source.capture(record.pointer, flag=severed)
         for item in record.media:
             if item.pointer is not None and (item.pointer.file, item.pointer.offset) not in media:
                 media[(item.pointer.file, item.pointer.offset)] = inputs.source.member(item.pointer)
-    whole = {key for key, cap in captures.items() if _whole(cap, inputs.co_captured.get(key, frozenset()), review, masker)}
+    whole = {key for key, cap in captures.items() if _whole(cap, inputs.co_captured.get(key, frozenset()), review)}
     return _Evidence(captures, media, whole)
 
 
@@ -251,7 +255,6 @@ def _write_copy(
         shutil.copyfile(path, target)
         out.contents.append((rel, "the applicant's copy exactly as supplied (ZIP)"))
     # the WACZ
-    withheld = {rid for rid, d in review.decisions.items() if d.kind == "withhold"}
     keys = set(evidence.whole) if copy == "applicant" else set(evidence.captures)
     media_keys = {
         (m.pointer.file, m.pointer.offset) for r in review.records for m in r.media
@@ -263,7 +266,7 @@ def _write_copy(
     if keys:
         wacz_path = out.data / "archive" / f"{bag.parent.name}-{copy}.wacz"
         wacz_path.parent.mkdir(parents=True)
-        entries = write_wacz(wacz_path, members, title=f"RTI {request.registration_number} ({copy} copy)", created_at=inputs.created_at, software=SOFTWARE)
+        entries = write_wacz(wacz_path, members, inputs.source, title=f"RTI {request.registration_number} ({copy} copy)", created_at=inputs.created_at, software=SOFTWARE)
         in_wacz = {(e.member.pointer.file, e.member.pointer.offset): e.offset for e in entries}
         wacz_digest = sha256_file(wacz_path)
         out.contents.append((f"archive/{wacz_path.name}", f"WACZ 1.1.1 of {len(keys)} capture(s), the original WARC records byte for byte"))
@@ -277,8 +280,8 @@ def _write_copy(
                      for m in (evidence.captures[cap_key].request, evidence.captures[cap_key].response) if m is not None}.items())
     listed += sorted((k, evidence.media[k]) for k in media_keys)
     for (file, offset), m in listed:
-        hash_rows.append({"kind": "warc record", "name": file, "offset": offset, "length": m.pointer.length, "record_type": m.record.rec_type,
-                          "warc_record_id": m.record.record_id, "target_uri": shown(m.record.target_uri or ""), "sha256": m.sha256,
+        hash_rows.append({"kind": "warc record", "name": file, "offset": offset, "length": m.pointer.length, "record_type": m.rec_type,
+                          "warc_record_id": m.record_id, "target_uri": shown(m.target_uri or ""), "sha256": m.sha256,
                           "block_sha256": m.block_sha256, "payload_sha256": m.payload_sha256, "in_wacz_offset": in_wacz.get((file, offset), "")})
     for file in sorted({f for f, _ in evidence.captures} | {f for f, _ in media_keys}):
         hash_rows.append({"kind": "warc file (the evidence)", "name": file, "sha256": inputs.source.file_sha256(file)})
@@ -289,12 +292,16 @@ def _write_copy(
             hash_rows.append({"kind": "package file", "name": rel, "sha256": sha256_file(out.data / rel)})
     chain_rows = []
     items_on: dict[tuple[str, int], list[str]] = {}
+    shown_on: set[tuple[str, int]] = set()  # captures with a record this copy shows
     for thread in threads:
         for item in thread.items:
-            items_on.setdefault((item.record.pointer.file, item.record.pointer.offset), []).append(item.item)
+            key = (item.record.pointer.file, item.record.pointer.offset)
+            items_on.setdefault(key, []).append(item.item)
+            if not item.withheld:
+                shown_on.add(key)
     processing = f"harvest -> WARC (ISO 28500) -> record dataset (schema v1) -> review -> {SOFTWARE} package"
     for key, cap in sorted(evidence.captures.items()):
-        if copy == "applicant" and all(rid in withheld for rid in inputs.co_captured.get(key, frozenset()) & {r.record_id for r in review.records}):
+        if key not in shown_on:
             continue
         chain = {k: shown(v) for k, v in cap.chain().items()}
         chain_rows.append({**chain, "items": " ".join(items_on.get(key, [])), "in_wacz": "yes" if key in in_wacz else "no", "processing_chain": processing})

@@ -11,17 +11,17 @@ Usage::
 
     source = WarcSource(config.store_dir / "warcs", file_sha256=catalog_digests)
     capture = source.capture(record.pointer)
-    capture.response.header("WARC-Target-URI"); capture.request_member; capture.chain()
+    capture.response.target_uri; capture.request; capture.chain()
+    source.raw(capture.response.pointer)      # the exact bytes, when they are copied
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
 from pathlib import Path
 from typing import cast
 
@@ -37,8 +37,8 @@ __all__ = ["WarcSource", "Capture", "Member", "hex_digest", "ist", "utc_text"]
 
 # isal's stub declares ``error`` as an instance; it is the exception class inflate raises
 _InflateError = cast("type[Exception]", isal_zlib.error)
-#: how far before a response its request record is looked for
-_LOOK_BACK_BYTES = 256 * 1024
+#: how far before a response its request record is looked for: near first, then further
+_LOOK_BACK_BYTES = (16 * 1024, 256 * 1024)
 
 
 def ist(when: datetime | None) -> str:
@@ -65,30 +65,32 @@ def hex_digest(warc_digest: str | None) -> str:
 
 @dataclass(frozen=True)
 class Member:
-    """One WARC record exactly as stored: its pointer, gzip bytes and parsed record."""
+    """What a package needs of one WARC record, read once by pointer with its digests checked;
+    its bytes are read again (``WarcSource.raw``) only when they are copied, so that memory
+    does not grow with the captures of a request."""
 
     pointer: WarcPointer
-    raw: bytes
-    record: ReadRecord
-
-    @cached_property
-    def sha256(self) -> str:
-        """SHA-256 (hex) of the stored gzip member, the bytes a copy must reproduce."""
-        return hashlib.sha256(self.raw).hexdigest()
-
-    @property
-    def block_sha256(self) -> str:
-        """The record's own SHA-256 of its block (WARC-Block-Digest), as hex."""
-        return hex_digest(self.record.header("WARC-Block-Digest"))
-
-    @property
-    def payload_sha256(self) -> str:
-        return hex_digest(self.record.header("WARC-Payload-Digest"))
-
-    @cached_property
-    def content(self) -> bytes:
-        """The decompressed record (head and block), for searches."""
-        return isal_zlib.decompress(self.raw, 31)
+    #: SHA-256 (hex) of the stored gzip member, the bytes a copy must reproduce
+    sha256: str
+    rec_type: str
+    record_id: str
+    target_uri: str | None
+    date: datetime | None
+    #: the record's own SHA-256 of its block and payload (WARC-Block/Payload-Digest), as hex
+    block_sha256: str = ""
+    payload_sha256: str = ""
+    #: the digest as the record states it, for the CDXJ index
+    digest: str = ""
+    http_status: int | None = None
+    http_method: str = ""
+    mime: str = ""
+    platform: str = ""
+    account: str = ""
+    endpoint: str = ""
+    #: the fields of a warcinfo record (software, harvest-id, operator, hostname)
+    info: tuple[tuple[str, str], ...] = ()
+    #: whether the caller's check of the decompressed record (``WarcSource.member(flag=…)``) held
+    flagged: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,14 +103,14 @@ class Capture:
 
     def chain(self) -> dict[str, str]:
         """The capture chain of R14: where, when and by what this capture was made."""
-        rec = self.response.record
-        info = _fields(self.warcinfo.record.block) if self.warcinfo else {}
-        requested_at = self.request.record.date if self.request else None
+        rec = self.response
+        info = dict(self.warcinfo.info) if self.warcinfo else {}
+        requested_at = self.request.date if self.request else None
         return {
             "origin_url": rec.target_uri or "",
-            "platform": rec.header("X-Sangrah-Platform") or "",
-            "account": rec.header("X-Sangrah-Account") or "",
-            "endpoint": rec.header("X-Sangrah-Endpoint") or "",
+            "platform": rec.platform,
+            "account": rec.account,
+            "endpoint": rec.endpoint,
             "http_status": str(rec.http_status or ""),
             "request_at_utc": utc_text(requested_at),
             "request_at_ist": ist(requested_at),
@@ -118,18 +120,42 @@ class Capture:
             "harvest_id": info.get("harvest-id", ""),
             "operator": info.get("operator", ""),
             "host": info.get("hostname", ""),
-            "warc_file": self.response.pointer.file,
+            "warc_file": rec.pointer.file,
             "warc_record_id": rec.record_id,
         }
 
 
-def _fields(block: bytes) -> dict[str, str]:
-    out: dict[str, str] = {}
+def _fields(block: bytes) -> tuple[tuple[str, str], ...]:
+    out: list[tuple[str, str]] = []
     for line in block.decode("utf-8", "replace").splitlines():
         name, sep, value = line.partition(":")
         if sep:
-            out[name.strip()] = value.strip()
-    return out
+            out.append((name.strip(), value.strip()))
+    return tuple(out)
+
+
+def _member(pointer: WarcPointer, raw: bytes, record: ReadRecord, flagged: bool) -> Member:
+    digest = record.header("WARC-Payload-Digest") or record.header("WARC-Block-Digest") or ""
+    mime = next((v for k, v in record.http_headers if k.lower() == "content-type"), "") if record.rec_type == "response" else ""
+    return Member(
+        pointer=pointer,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        rec_type=record.rec_type,
+        record_id=record.record_id,
+        target_uri=record.target_uri,
+        date=record.date,
+        block_sha256=hex_digest(record.header("WARC-Block-Digest")),
+        payload_sha256=hex_digest(record.header("WARC-Payload-Digest")),
+        digest=digest,
+        http_status=record.http_status,
+        http_method=(record.http_line or "GET").split(" ", 1)[0] if record.rec_type == "request" else "",
+        mime=mime.split(";")[0].strip(),
+        platform=record.header("X-Sangrah-Platform") or "",
+        account=record.header("X-Sangrah-Account") or "",
+        endpoint=record.header("X-Sangrah-Endpoint") or "",
+        info=_fields(record.block) if record.rec_type == "warcinfo" else (),
+        flagged=flagged,
+    )
 
 
 class WarcSource:
@@ -145,13 +171,19 @@ class WarcSource:
     def path(self, file: str) -> Path:
         return self.warc_dir / file
 
-    def member(self, pointer: WarcPointer) -> Member:
-        path = self.path(pointer.file)
-        record = read_record(path, pointer.offset, pointer.length)
-        with open(path, "rb") as fh:
+    def raw(self, pointer: WarcPointer) -> bytes:
+        """The stored bytes of a record (its gzip member), exactly."""
+        with open(self.path(pointer.file), "rb") as fh:
             fh.seek(pointer.offset)
-            raw = fh.read(pointer.length)
-        return Member(pointer, raw, record)
+            return fh.read(pointer.length)
+
+    def member(self, pointer: WarcPointer, *, flag: Callable[[bytes], bool] | None = None) -> Member:
+        """The record at ``pointer``, digests verified; ``flag`` is asked about its decompressed
+        bytes (head and block) while they are at hand."""
+        record = read_record(self.path(pointer.file), pointer.offset, pointer.length)
+        raw = self.raw(pointer)
+        flagged = bool(flag and flag(isal_zlib.decompress(raw, 31)))
+        return _member(pointer, raw, record, flagged)
 
     def warcinfo(self, file: str) -> Member | None:
         if file not in self._warcinfo:
@@ -159,13 +191,23 @@ class WarcSource:
             self._warcinfo[file] = self.member(first.pointer) if first is not None and first.rec_type == "warcinfo" else None
         return self._warcinfo[file]
 
-    def request_for(self, response: Member) -> Member | None:
+    def request_for(self, response: Member, *, flag: Callable[[bytes], bool] | None = None) -> Member | None:
         """The request record stored just before ``response`` that names it, if there is one."""
         pointer = response.pointer
-        start = max(0, pointer.offset - _LOOK_BACK_BYTES)
-        with open(self.path(pointer.file), "rb") as fh:
-            fh.seek(start)
-            window = fh.read(pointer.offset - start)
+        for look_back in _LOOK_BACK_BYTES:
+            start = max(0, pointer.offset - look_back)
+            with open(self.path(pointer.file), "rb") as fh:
+                fh.seek(start)
+                window = fh.read(pointer.offset - start)
+            decided, found = self._request_in(window, start, response, flag)
+            if decided or start == 0:
+                return found
+        return None
+
+    def _request_in(self, window: bytes, start: int, response: Member, flag: Callable[[bytes], bool] | None) -> tuple[bool, Member | None]:
+        """(found out, the request) from the member ending where ``window`` ends; (False, None)
+        when no whole member ends there within the window."""
+        pointer = response.pointer
         at = window.rfind(b"\x1f\x8b\x08")
         while at != -1:
             candidate = window[at:]
@@ -176,22 +218,23 @@ class WarcSource:
                 data = b""
             if inflater.eof and not inflater.unused_data and data.startswith(b"WARC/"):
                 head = data[: data.find(b"\r\n\r\n")]
-                if b"WARC-Type: request" in head and response.record.record_id.encode() in head:
-                    return self.member(WarcPointer(pointer.file, start + at, len(candidate)))
-                return None
+                if b"WARC-Type: request" in head and response.record_id.encode() in head:
+                    return True, self.member(WarcPointer(pointer.file, start + at, len(candidate)), flag=flag)
+                return True, None  # the record before the response is not its request
             at = window.rfind(b"\x1f\x8b\x08", 0, at)
-        return None
+        return False, None
 
-    def capture(self, pointer: WarcPointer) -> Capture:
-        response = self.member(pointer)
-        if response.record.rec_type not in ("response", "resource"):
+    def capture(self, pointer: WarcPointer, *, flag: Callable[[bytes], bool] | None = None) -> Capture:
+        """The response at ``pointer`` with its request and warcinfo; ``flag`` as for ``member``."""
+        response = self.member(pointer, flag=flag)
+        if response.rec_type not in ("response", "resource"):
             raise CaptureError(
-                f"{pointer.file} at offset {pointer.offset}: a {response.record.rec_type} record, not the response a "
+                f"{pointer.file} at offset {pointer.offset}: a {response.rec_type} record, not the response a "
                 "record row should point at; rebuild the dataset with `sangrah rebuild tables`.",
                 warc_file=pointer.file,
                 offset=pointer.offset,
             )
-        return Capture(response, self.request_for(response), self.warcinfo(pointer.file))
+        return Capture(response, self.request_for(response, flag=flag), self.warcinfo(pointer.file))
 
     def file_sha256(self, file: str) -> str:
         """SHA-256 (hex) of a whole WARC file: the catalog's value, else hashed here once."""

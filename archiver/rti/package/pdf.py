@@ -98,7 +98,7 @@ class _Copy(FPDF):
         lines = [
             f"{ENDORSEMENT} — RTI {r.registration_number}",
             f"Signature: ____________________   Seal        {r.cpio_name}, {r.cpio_designation}, {r.public_authority}",
-            f"Date: {self.on.strftime('%d/%m/%Y')}" + (f"   Place: {r.place}" if r.place else "") + f"        Page {self.page_no()}/{{nb}}",
+            f"Date: {self.on.strftime('%d/%m/%Y')}" + (f"   Place: {r.place}" if r.place else "") + f"        Page {self.page_no()}",
         ]
         top = self.get_y()
         for line in lines:

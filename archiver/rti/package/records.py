@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from typing import Any
+
+import orjson
 
 from archiver.rti.package.evidence import ist, utc_text
 from archiver.rti.package.view import Copy, ThreadView
@@ -65,7 +66,7 @@ def write_csv(rows: list[dict[str, Any]], copy: Copy) -> bytes:
 
 
 def write_json(rows: list[dict[str, Any]], meta: dict[str, Any]) -> bytes:
-    return json.dumps({**meta, "records": rows}, ensure_ascii=False, indent=1, default=str).encode("utf-8") + b"\n"
+    return orjson.dumps({**meta, "records": rows}, option=orjson.OPT_INDENT_2, default=str) + b"\n"
 
 
 def redaction_log_rows(threads: list[ThreadView], copy: Copy) -> list[dict[str, Any]]:

@@ -21,7 +21,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from archiver.rti.package.evidence import Member
+import orjson
+
+from archiver.errors import CaptureError
+from archiver.rti.package.evidence import Member, WarcSource
 
 __all__ = ["WaczEntry", "surt", "write_wacz"]
 
@@ -59,76 +62,87 @@ def _timestamp(when: datetime | None) -> str:
 
 
 def _cdxj_line(entry: WaczEntry) -> str | None:
-    rec = entry.member.record
+    rec = entry.member
     if rec.rec_type not in ("response", "request", "resource", "revisit") or not rec.target_uri:
         return None
     data: dict[str, str] = {"url": rec.target_uri}
     if rec.rec_type == "response":
-        mime = next((v for k, v in rec.http_headers if k.lower() == "content-type"), "")
-        data["mime"] = mime.split(";")[0].strip() or "unk"
+        data["mime"] = rec.mime or "unk"
         data["status"] = str(rec.http_status or "")
     elif rec.rec_type == "request":
         data["mime"] = "-"
-        data["method"] = (rec.http_line or "GET").split(" ", 1)[0]
-    payload = rec.header("WARC-Payload-Digest") or rec.header("WARC-Block-Digest")
-    if payload:
-        data["digest"] = payload
-    data.update(length=str(entry.member.pointer.length), offset=str(entry.offset), filename=WARC_NAME)
+        data["method"] = rec.http_method or "GET"
+    if rec.digest:
+        data["digest"] = rec.digest
+    data.update(length=str(rec.pointer.length), offset=str(entry.offset), filename=WARC_NAME)
     key = surt(rec.target_uri)
     if rec.rec_type == "request":
-        key += " " + _timestamp(rec.date)
-        return f"{key} {json.dumps({'recordType': 'request', **data}, sort_keys=False)}"
-    return f"{key} {_timestamp(rec.date)} {json.dumps(data, sort_keys=False)}"
+        return f"{key} {_timestamp(rec.date)} {orjson.dumps({'recordType': 'request', **data}).decode()}"
+    return f"{key} {_timestamp(rec.date)} {orjson.dumps(data).decode()}"
 
 
 def _resource(name: str, path: str, data: bytes) -> dict[str, object]:
     return {"name": name, "path": path, "hash": "sha256:" + hashlib.sha256(data).hexdigest(), "bytes": len(data)}
 
 
-def write_wacz(path: Path, members: Iterable[Member], *, title: str, created_at: datetime, software: str) -> list[WaczEntry]:
-    """Write the WACZ at ``path`` and return where each record went in its WARC."""
+def write_wacz(path: Path, members: Iterable[Member], source: WarcSource, *, title: str, created_at: datetime, software: str) -> list[WaczEntry]:
+    """Write the WACZ at ``path`` and return where each record went in its WARC. The records'
+    bytes are streamed from ``source`` into the WARC and on into the ZIP, one at a time."""
     entries: list[WaczEntry] = []
-    warc = bytearray()
-    for member in members:
-        entries.append(WaczEntry(member, len(warc)))
-        warc += member.raw
-    lines = sorted(filter(None, (_cdxj_line(e) for e in entries)))
-    index = ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
-    pages = [json.dumps({"format": "json-pages-1.0", "id": "pages", "title": title}, ensure_ascii=False)]
-    for e in entries:
-        rec = e.member.record
-        if rec.rec_type == "response" and rec.target_uri:
-            endpoint = rec.header("X-Sangrah-Endpoint") or "capture"
-            pages.append(json.dumps({
-                "id": hashlib.sha256(rec.record_id.encode()).hexdigest()[:24], "url": rec.target_uri,
-                "ts": (rec.date or created_at).strftime("%Y-%m-%dT%H:%M:%SZ"), "title": f"{rec.header('X-Sangrah-Platform') or ''} {endpoint}".strip(),
-            }, ensure_ascii=False))
-    pages_data = ("\n".join(pages) + "\n").encode("utf-8")
-    warc_data = bytes(warc)
-    package = {
-        "profile": "data-package",
-        "wacz_version": "1.1.1",
-        "title": title,
-        "created": created_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "software": software,
-        "resources": [
-            _resource("pages.jsonl", "pages/pages.jsonl", pages_data),
-            _resource("index.cdx", "indexes/index.cdx", index),
-            _resource(WARC_NAME, f"archive/{WARC_NAME}", warc_data),
-        ],
-    }
-    if len(pages) > 1:
-        first = json.loads(pages[1])
-        package["mainPageUrl"], package["mainPageDate"] = first["url"], first["ts"]
-    package_data = json.dumps(package, indent=1, ensure_ascii=False).encode("utf-8")
-    digest = json.dumps({"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(package_data).hexdigest()}).encode("utf-8")
-    stamp = created_at.astimezone(timezone.utc).timetuple()[:6]
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as zf:
-        for name, data in (
-            (f"archive/{WARC_NAME}", warc_data), ("indexes/index.cdx", index), ("pages/pages.jsonl", pages_data),
-            ("datapackage.json", package_data), ("datapackage-digest.json", digest),
-        ):
-            info = zipfile.ZipInfo(name, date_time=stamp)
-            info.compress_type = zipfile.ZIP_STORED
-            zf.writestr(info, data)
+    warc_path = path.with_name(path.name + ".warc.part")
+    warc_digest = hashlib.sha256()
+    size = 0
+    try:
+        with open(warc_path, "wb") as warc:
+            for member in members:
+                raw = source.raw(member.pointer)
+                if hashlib.sha256(raw).hexdigest() != member.sha256:
+                    raise CaptureError(
+                        f"{member.pointer.file} at offset {member.pointer.offset}: the record changed while the package was built; "
+                        "check the file with `sangrah verify`, then package again.",
+                        warc_file=member.pointer.file,
+                        offset=member.pointer.offset,
+                    )
+                entries.append(WaczEntry(member, size))
+                warc.write(raw)
+                warc_digest.update(raw)
+                size += len(raw)
+        lines = sorted(filter(None, (_cdxj_line(e) for e in entries)))
+        index = ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
+        pages = [orjson.dumps({"format": "json-pages-1.0", "id": "pages", "title": title}).decode()]
+        for e in entries:
+            rec = e.member
+            if rec.rec_type == "response" and rec.target_uri:
+                pages.append(orjson.dumps({
+                    "id": hashlib.sha256(rec.record_id.encode()).hexdigest()[:24], "url": rec.target_uri,
+                    "ts": (rec.date or created_at).strftime("%Y-%m-%dT%H:%M:%SZ"), "title": f"{rec.platform} {rec.endpoint or 'capture'}".strip(),
+                }).decode())
+        pages_data = ("\n".join(pages) + "\n").encode("utf-8")
+        package: dict[str, object] = {
+            "profile": "data-package",
+            "wacz_version": "1.1.1",
+            "title": title,
+            "created": created_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "software": software,
+            "resources": [
+                _resource("pages.jsonl", "pages/pages.jsonl", pages_data),
+                _resource("index.cdx", "indexes/index.cdx", index),
+                {"name": WARC_NAME, "path": f"archive/{WARC_NAME}", "hash": "sha256:" + warc_digest.hexdigest(), "bytes": size},
+            ],
+        }
+        if len(pages) > 1:
+            first = json.loads(pages[1])
+            package["mainPageUrl"], package["mainPageDate"] = first["url"], first["ts"]
+        package_data = json.dumps(package, indent=1, ensure_ascii=False).encode("utf-8")
+        digest = json.dumps({"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(package_data).hexdigest()}).encode("utf-8")
+        stamp = created_at.astimezone(timezone.utc).timetuple()[:6]
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as zf:
+            info = zipfile.ZipInfo(f"archive/{WARC_NAME}", date_time=stamp)
+            with open(warc_path, "rb") as src, zf.open(info, "w") as dst:
+                while chunk := src.read(1 << 20):
+                    dst.write(chunk)
+            for name, data in (("indexes/index.cdx", index), ("pages/pages.jsonl", pages_data), ("datapackage.json", package_data), ("datapackage-digest.json", digest)):
+                zf.writestr(zipfile.ZipInfo(name, date_time=stamp), data)
+    finally:
+        warc_path.unlink(missing_ok=True)
     return entries
