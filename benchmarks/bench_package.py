@@ -115,6 +115,7 @@ def _sangrah(data: str, roots: list[str]) -> dict[str, Any]:
     request = RequestRef("BENCH/2026/1", date(2026, 11, 21), "Jal Shakti Department", "A. Rao", "CPIO", place="New Delhi")
     certificate = CertificateInputs(Signatory("A. Rao", "daughter of B. Rao", "New Delhi", "CPIO"), Device("Server", cloud_id="file:///srv/sangrah"))
     stages: dict[str, float] = {}
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
     found = read_threads(config.records_dir, roots)
     stages["read_seconds"] = time.perf_counter() - started
@@ -130,7 +131,11 @@ def _sangrah(data: str, roots: list[str]) -> dict[str, Any]:
     stages["build_seconds"] = time.perf_counter() - mark
     seconds = time.perf_counter() - started
     size = sum(p.stat().st_size for p in result.folder.rglob("*") if p.is_file())
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return {
+        # the PDF process is a child: its CPU time counts once it has ended, as it has here
+        "cpu_seconds": own.ru_utime + own.ru_stime - cpu_before.ru_utime - cpu_before.ru_stime + children.ru_utime + children.ru_stime,
+        "pdf_peak_rss_mib": children.ru_maxrss / 1024,
         "seconds": seconds,
         **stages,
         "records": len(found.records),

@@ -29,7 +29,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+
+import ahocorasick_rs
 
 from archiver.rti.patterns import find_personal_data, normalise_digits
 from archiver.rti.review import Decision, Redaction, RejectedSuggestion, ReviewRecord, record_fields
@@ -38,6 +39,7 @@ __all__ = [
     "PERSONAL",
     "MIN_PROPAGATED_CHARS",
     "Suggestion",
+    "KnownNames",
     "Segment",
     "Masker",
     "suggest",
@@ -81,12 +83,30 @@ def official_handles_of(records: Iterable[ReviewRecord]) -> frozenset[str]:
     return frozenset(r.author_handle.lower().lstrip("@") for r in records if r.by_department and r.author_handle)
 
 
-def _people(records: Iterable[ReviewRecord]) -> re.Pattern[str] | None:
-    """One pattern for the citizens' names known to the review set (lower case, whole words)."""
-    names = {r.author_name.lstrip("@").lower() for r in records if not r.by_department and r.author_name and len(r.author_name.lstrip("@")) >= MIN_PROPAGATED_CHARS}
-    if not names:
-        return None
-    return re.compile(r"(?<![\w\u0900-\u097F])(?:" + _trie_pattern(names) + r")(?![\w\u0900-\u097F])")
+_WORD_CHAR = re.compile(r"[\w\u0900-\u097F]")
+
+
+class KnownNames:
+    """The citizens' names known to a review set, found as whole words in lower-cased text."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = sorted({n.lstrip("@").lower() for n in names if len(n.lstrip("@")) >= MIN_PROPAGATED_CHARS})
+        self._automaton = ahocorasick_rs.AhoCorasick(self.names, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest) if self.names else None
+
+    def spans(self, lowered: str) -> list[tuple[int, int]]:
+        if self._automaton is None:
+            return []
+        out = []
+        for _, start, end in self._automaton.find_matches_as_indexes(lowered):
+            before = lowered[start - 1] if start else " "
+            after = lowered[end] if end < len(lowered) else " "
+            if not _WORD_CHAR.match(before) and not _WORD_CHAR.match(after):
+                out.append((start, end))
+        return out
+
+
+def _people(records: Iterable[ReviewRecord]) -> KnownNames:
+    return KnownNames(r.author_name for r in records if not r.by_department and r.author_name)
 
 
 def _settle(items: list[Suggestion]) -> list[Suggestion]:
@@ -104,7 +124,7 @@ def _settle(items: list[Suggestion]) -> list[Suggestion]:
     return out
 
 
-def suggest(record: ReviewRecord, *, official_handles: frozenset[str] = frozenset(), people: re.Pattern[str] | None = None) -> list[Suggestion]:
+def suggest(record: ReviewRecord, *, official_handles: frozenset[str] = frozenset(), people: KnownNames | None = None) -> list[Suggestion]:
     """What to sever from one record version; nothing for the department's own posts (R6)."""
     if record.by_department:
         return []
@@ -131,8 +151,8 @@ def suggest(record: ReviewRecord, *, official_handles: frozenset[str] = frozense
             add_span("text", m.start(1), m.end(1), "handle", "high", "a citizen's handle mentioned")
     lowered = text.lower()
     if people is not None and len(lowered) == len(text):
-        for m in people.finditer(lowered):
-            add_span("text", m.start(), m.end(), "name", "high", "the name of a citizen in the review set")
+        for start, end in people.spans(lowered):
+            add_span("text", start, end, "name", "high", "the name of a citizen in the review set")
     for m in _SELF_NAMED.finditer(text):
         group = 1 if m.group(1) else 2
         add_span("text", m.start(group), m.end(group), "name", "medium", "a name the writer gives")
@@ -198,34 +218,11 @@ def _fold(value: str) -> str:
     return folded if len(folded) == len(value) else normalise_digits(value)
 
 
-def _trie_pattern(words: Iterable[str]) -> str:
-    """One regular expression matching any of ``words``, the longest where several start at
-    the same place: the words as a trie, so that matching costs one walk per position in C,
-    however many words there are."""
-    trie: dict[str, Any] = {}
-    for word in words:
-        node = trie
-        for char in word:
-            node = node.setdefault(char, {})
-        node[""] = True
-
-    def pattern(node: dict[str, Any]) -> str:
-        ends = "" in node
-        branches = [re.escape(char) + pattern(child) for char, child in sorted(node.items()) if char]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        # longer continuations are tried first; ``?`` falls back to the word ending here
-        return (f"(?:{body})?" if len(branches) == 1 else body + "?") if ends else body
-
-    return pattern(trie)
-
-
 class Masker:
     """Finds every severed string in any value, case- and digit-script-insensitively.
 
-    The strings are compiled into one trie-shaped regular expression, so a search costs about
-    the same however many strings are severed.
+    The strings go into one Aho-Corasick automaton (``ahocorasick_rs``, leftmost-longest), so a
+    search costs one pass over the value however many strings are severed.
     """
 
     def __init__(self, strings: Mapping[str, str]) -> None:
@@ -234,7 +231,8 @@ class Masker:
         for text, clause in strings.items():
             if len(text) >= MIN_PROPAGATED_CHARS:
                 self.clauses.setdefault(_fold(text), clause)
-        self._regex = re.compile(_trie_pattern(self.clauses)) if self.clauses else None
+        self._needles = list(self.clauses)
+        self._automaton = ahocorasick_rs.AhoCorasick(self._needles, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest) if self._needles else None
 
     @property
     def strings(self) -> list[str]:
@@ -243,10 +241,14 @@ class Masker:
 
     def hits(self, value: str) -> list[tuple[int, int, str]]:
         """(start, end, clause) of every occurrence in ``value``, none overlapping."""
-        if self._regex is None or len(value) < MIN_PROPAGATED_CHARS:
+        if self._automaton is None or len(value) < MIN_PROPAGATED_CHARS:
             return []
-        clauses = self.clauses
-        return [(m.start(), m.end(), clauses[m.group()]) for m in self._regex.finditer(_fold(value))]
+        needles, clauses = self._needles, self.clauses
+        return [(start, end, clauses[needles[n]]) for n, start, end in self._automaton.find_matches_as_indexes(_fold(value))]
+
+    def found_in(self, value: str) -> bool:
+        """Does any severed string occur in ``value``?"""
+        return self._automaton is not None and bool(self._automaton.find_matches_as_indexes(_fold(value)))
 
     def segments(self, value: str, spans: Iterable[tuple[int, int, str]] = ()) -> list[Segment]:
         """``value`` cut into plain text and boxes: the ``spans`` given and every other hit."""

@@ -144,20 +144,11 @@ def _readable(data: bytes) -> str:
     return html.unescape(text) if "&" in text else text
 
 
-def _whole(capture: Capture, ids: frozenset[str], review: ReviewSet) -> bool:
-    """Can the applicant have this capture as it is? Every record on it disclosed without
-    severance, and no severed string in it (``flagged`` when it was read)."""
-    for rid in ids:
-        decision = review.decisions.get(rid)
-        if decision is None or decision.kind != "disclose":
-            return False
-    return not any(m.flagged for m in (capture.response, capture.request) if m is not None)
-
-
 @dataclass
 class _Evidence:
     captures: dict[tuple[str, int], Capture]
     media: dict[tuple[str, int], Member]
+    #: the captures the applicant may have as they are
     whole: set[tuple[str, int]]
 
 
@@ -165,17 +156,24 @@ def _gather(inputs: PackageInputs, masker: Masker) -> _Evidence:
     review = inputs.review
     captures: dict[tuple[str, int], Capture] = {}
     media: dict[tuple[str, int], Member] = {}
+
     def severed(content: bytes) -> bool:
-        return bool(masker.hits(_readable(content)))
+        return masker.found_in(_readable(content))
+
+    def disclosed(key: tuple[str, int]) -> bool:
+        decisions = [review.decisions.get(rid) for rid in inputs.co_captured.get(key, frozenset())]
+        return all(d is not None and d.kind == "disclose" for d in decisions)
 
     for record in review.records:
         key = (record.pointer.file, record.pointer.offset)
         if key not in captures:
-            captures[key] = inputs.source.capture(record.pointer, flag=severed)
+            # only a capture whose every record (in the whole dataset) is disclosed whole may go
+            # to the applicant as it is, and then only if no severed string occurs in it
+            captures[key] = inputs.source.capture(record.pointer, flag=severed if disclosed(key) else None)
         for item in record.media:
             if item.pointer is not None and (item.pointer.file, item.pointer.offset) not in media:
                 media[(item.pointer.file, item.pointer.offset)] = inputs.source.member(item.pointer)
-    whole = {key for key, cap in captures.items() if _whole(cap, inputs.co_captured.get(key, frozenset()), review)}
+    whole = {key for key, cap in captures.items() if disclosed(key) and not any(m.flagged for m in (cap.response, cap.request) if m is not None)}
     return _Evidence(captures, media, whole)
 
 
@@ -320,7 +318,7 @@ def _write_copy(
 
 def _leak_guard(bag: Path, masker: Masker) -> None:
     for path in sorted(p for p in bag.rglob("*") if p.is_file() and p.name.endswith(_TEXT_SUFFIXES)):
-        hits = masker.hits(_readable(path.read_bytes()))
+        hits = masker.hits(_readable(path.read_bytes()))  # one pass of the automaton per file
         if hits:
             raise RedactionLeak(
                 f"{path.relative_to(bag)} of the applicant's copy still holds a severed string (at character {hits[0][0]}, "
