@@ -30,13 +30,15 @@ import secrets
 import shutil
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_plus
 
 from archiver import SOFTWARE
-from archiver.errors import RedactionLeak
+from archiver.errors import DisclosureError, RedactionLeak
 from archiver.rti.package import html as render
 from archiver.rti.package.bag import finish_bag, sha256_file, zip_bag
 from archiver.rti.package.certificate import CertificateInputs, law_for, load_schedule_text, missing_schedule_text, render_certificate
@@ -137,11 +139,14 @@ _JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 
 
 def _readable(data: bytes) -> str:
-    """Bytes as text with JSON \\u escapes and HTML entities resolved, for searching."""
+    """Bytes as text with JSON \\u escapes, HTML entities and URL encoding resolved (the
+    decoded text is added to the original), for searching."""
     text = data.decode("utf-8", "replace")
     if "\\u" in text:
         text = _JSON_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
-    return html.unescape(text) if "&" in text else text
+    if "&" in text:
+        text = html.unescape(text)
+    return text + "\n" + unquote_plus(text) if "%" in text else text
 
 
 @dataclass
@@ -269,11 +274,25 @@ def _write_copy(
         wacz_digest = sha256_file(wacz_path)
         out.contents.append((f"archive/{wacz_path.name}", f"WACZ 1.1.1 of {len(keys)} capture(s), the original WARC records byte for byte"))
     if pdf is not None:
-        pdf.result()  # written meanwhile by another process (or already, for a small request)
+        try:
+            pdf.result()  # written meanwhile by another process (or already, for a small request)
+        except BrokenProcessPool as exc:
+            raise DisclosureError(
+                f"request {request.registration_number}: the process writing threads.pdf ended abruptly ({exc}); nothing was "
+                "published. It is usually killed for want of memory: free some, then package again.",
+                rule="R18",
+            ) from exc
         out.contents.append(("threads.pdf", "every thread, the certified copy (PDF)"))
     # the hash report and the capture chain
     hash_rows: list[dict[str, Any]] = []
-    shown = masker.mask if copy == "applicant" else (lambda v: v)
+    def shown(value: str) -> str:
+        """A value as this copy may show it: in the applicant's, severed strings boxed, also
+        where a URL encodes them."""
+        if copy != "applicant":
+            return value
+        decoded = unquote_plus(value) if "%" in value else value
+        return masker.mask(decoded) if masker.found_in(decoded) else value
+
     listed = sorted({(m.pointer.file, m.pointer.offset): m for cap_key in evidence.captures if copy == "internal" or cap_key in keys
                      for m in (evidence.captures[cap_key].request, evidence.captures[cap_key].response) if m is not None}.items())
     listed += sorted((k, evidence.media[k]) for k in media_keys)
