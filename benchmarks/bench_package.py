@@ -95,6 +95,19 @@ def _request(data: Path, records: int) -> tuple[list[str], int]:
     return chosen, len(ids)
 
 
+def _row_group_rows(data: Path) -> int:
+    """The median number of rows in the dataset's Parquet row groups (what one read decodes)."""
+    import statistics
+
+    import pyarrow.parquet as pq
+
+    sizes = []
+    for path in (data / "tables" / "records").rglob("*.parquet"):
+        meta = pq.ParquetFile(path).metadata
+        sizes += [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    return int(statistics.median(sizes))
+
+
 def _sangrah(data: str, roots: list[str]) -> dict[str, Any]:
     from datetime import date
 
@@ -199,7 +212,8 @@ def main() -> None:
         roots, archive_records = _request(data, args.request_records)
         ours = _child("sangrah", data, roots)
         floor = _child("floor", data, roots)
-        row = {"posts": posts, "archive_records": archive_records, "threads": len(roots), **ours, "floor_seconds": floor["seconds"]}
+        load = os.getloadavg()[0]
+        row = {"posts": posts, "archive_records": archive_records, "threads": len(roots), "load": load, "row_group_rows": _row_group_rows(data), **ours, "floor_seconds": floor["seconds"]}
         print(json.dumps(row), flush=True)
         results.append(row)
     if args.no_docs:
@@ -211,15 +225,32 @@ def main() -> None:
         "the review, and `build_package` (both copies, PDF, HTML, CSV/JSON, two WACZ files, certificates, bags, signatures, ZIPs). "
         "The floor is one pyarrow scan for the same rows, every capture read by pointer and inflated, and the same bytes stored in a ZIP.",
         "",
-        "| archive records | posts per account | request records | redactions | captures | Sangrah s | read s | review s | build s | floor s | vs floor | package MB | peak RSS MiB |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| archive records | rows per row group (median) | request records | redactions | captures | wall s | CPU s | read s | review s | build s | floor s | vs floor | package MB | peak RSS MiB | PDF process peak RSS MiB | load |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
         lines.append(
-            f"| {r['archive_records']:,} | {r['posts']:,} | {r['records']:,} | {r['redactions']:,} | {r['captures']:,} | {r['seconds']:.1f} | "
+            f"| {r['archive_records']:,} | {r['row_group_rows']:,} | {r['records']:,} | {r['redactions']:,} | {r['captures']:,} | {r['seconds']:.1f} | {r['cpu_seconds']:.1f} | "
             f"{r['read_seconds']:.1f} | {r['review_seconds']:.1f} | {r['build_seconds']:.1f} | {r['floor_seconds']:.1f} | "
-            f"{r['floor_seconds'] / r['seconds']:.2f} | {r['package_mb']:.0f} | {r['peak_rss_mib']:.0f} |"
+            f"{r['floor_seconds'] / r['seconds']:.2f} | {r['package_mb']:.0f} | {r['peak_rss_mib']:.0f} | {r['pdf_peak_rss_mib']:.0f} | {r['load']:.1f} |"
         )
+    lines += [
+        "",
+        "Wall time is the request's, from reading the dataset to the published package; CPU s adds the time of the process "
+        "that writes the PDF meanwhile (the build's slowest part, fpdf2 with HarfBuzz shaping for the Devanagari lines). "
+        "Load is the machine's one-minute load average when the run started: other work on the same two cores stretches "
+        "wall time, not CPU time. The floor does none of the review, rendering, PDF, certificates or bags, so the ratio says "
+        "how much of the time is the package's own work rather than reading.",
+        "",
+        "Memory follows the request, not the archive: the dataset is scanned batch by batch with little read-ahead, each "
+        "capture is read by pointer and kept only as its digests and capture chain, and the records are streamed from the "
+        "WARC files into the WACZ. What grows from the smaller archive to the larger is the Parquet row group a scan "
+        "decodes at a time (the column above): the smaller archive's partition files hold less than one full group, the "
+        "larger's are filling up to the 10,000-row cap the extraction writes, so that part stops growing there. The rest of "
+        "the peak is the request's own: the two copies' views of 10,000 records, the rows of the CSV and JSON, and in the PDF "
+        "process the pages fpdf2 holds until it writes the file (the two requests are different threads of the same size, "
+        "so their pages differ).",
+    ]
     update_section(ROOT / "docs" / "performance.md", SECTION, "\n".join(lines) + "\n")
 
 

@@ -57,7 +57,8 @@ def _dataset(records_dir: Path) -> ds.Dataset:
 
 
 def _batches(dataset: ds.Dataset, columns: list[str], where: pc.Expression | None = None) -> Iterable[pa.RecordBatch]:
-    scanner = dataset.scanner(columns=columns, filter=where, batch_size=_BATCH_ROWS, use_threads=True)
+    # little read-ahead, so that memory stays bounded by a few batches whatever the archive size
+    scanner = dataset.scanner(columns=columns, filter=where, batch_size=_BATCH_ROWS, batch_readahead=2, fragment_readahead=1, use_threads=True)
     return scanner.to_batches()
 
 
@@ -85,7 +86,10 @@ def read_threads(records_dir: Path, record_ids: Iterable[str], *, expand: bool =
     co: dict[tuple[str, int], set[str]] = defaultdict(set)
     if captures:
         files = pa.array(sorted({f for f, _ in captures}), pa.string())
-        for batch in _batches(dataset, ["record_id", "warc_file", "warc_offset"], pc.field("warc_file").isin(files)):
+        offsets = pa.array(sorted({o for _, o in captures}), pa.int64())
+        # both filters in Arrow, the exact (file, offset) pairs here: few rows reach Python
+        where = pc.field("warc_file").isin(files) & pc.field("warc_offset").isin(offsets)
+        for batch in _batches(dataset, ["record_id", "warc_file", "warc_offset"], where):
             for rid, file, offset in zip(*(batch.column(n).to_pylist() for n in ("record_id", "warc_file", "warc_offset"))):
                 if (file, offset) in captures:
                     co[(file, offset)].add(rid)

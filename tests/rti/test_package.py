@@ -239,7 +239,7 @@ def test_the_offline_verifier_checks_every_hash_and_the_signature_both_ways(buil
     assert with_crypto.returncode == 0 and "signature: good (cryptography)" in with_crypto.stdout, with_crypto.stdout
     assert f"public key fingerprint (SHA-256): {built.result.fingerprint}" in with_crypto.stdout
     # Python with its standard library alone (no site packages), the signature through openssl
-    stdlib_only = _verify(["/usr/bin/python3", "-I", "-S"], bag)
+    stdlib_only = _verify([sys.executable, "-I", "-S"], bag)
     assert stdlib_only.returncode == 0 and "signature: good (openssl)" in stdlib_only.stdout, stdlib_only.stdout + stdlib_only.stderr
     assert _verify([sys.executable, "-I"], bag, "--using", "openssl").returncode == 0
     direct = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "verify/public-key.pem", "-rawin", "-in", "tagmanifest-sha256.txt",
@@ -250,14 +250,14 @@ def test_the_offline_verifier_checks_every_hash_and_the_signature_both_ways(buil
     data = bytearray(pdf.read_bytes())
     data[len(data) // 2] ^= 1
     pdf.write_bytes(bytes(data))
-    tampered = _verify(["/usr/bin/python3", "-I", "-S"], bag)
+    tampered = _verify([sys.executable, "-I", "-S"], bag)
     assert tampered.returncode == 1 and "PROBLEM payload file data/threads.pdf: SHA-256 is" in tampered.stdout
     # a manifest re-written to match, but the signature then fails
     shutil.rmtree(bag)
     shutil.copytree(built.result.folder / "applicant", bag)
     manifest = bag / "tagmanifest-sha256.txt"
     manifest.write_bytes(manifest.read_bytes() + b"\n")
-    for python in ([sys.executable, "-I"], ["/usr/bin/python3", "-I", "-S"]):
+    for python in ([sys.executable, "-I"], [sys.executable, "-I", "-S"]):
         bad = _verify(python, bag)
         assert bad.returncode == 1 and "signature: BAD" in bad.stdout, bad.stdout
 

@@ -398,7 +398,7 @@ def build_package(inputs: PackageInputs, out_dir: Path) -> PackageResult:
             bag = work / name / copy
             bag.mkdir(parents=True, exist_ok=True)
             extra = {f"applicant-copy/{name}-applicant.zip": built["applicant"].zip_path} if copy == "internal" else {}
-            writer, captured = _write_copy(inputs, copy, bag, masker, evidence, extra, views[copy], pdf if copy == "applicant" else None)
+            writer, captured = _write_copy(inputs, copy, bag, masker, evidence, extra, views.pop(copy), pdf if copy == "applicant" else None)
             if copy == "applicant":
                 _leak_guard(bag, masker)
             info = {
