@@ -149,7 +149,7 @@ def render_certificate(
     chain_note: str,
     generated_at: datetime,
 ) -> str:
-    """The certificate as HTML. ``records``: (item, record, origin URL) of each record covered;
+    """The certificate as HTML. ``records``: (item, record, link on the platform) of each record covered;
     ``digest`` is the SHA-256 of ``digest_of`` (the WARC file of the package)."""
     schedule = inputs.schedule or load_schedule_text()
     law = law_for(inputs.proceeding_commenced_on)
@@ -157,7 +157,7 @@ def render_certificate(
     listing = "".join(f"<tr><td>{escape(i)}</td><td>{escape(r)}</td><td>{escape(u)}</td></tr>" for i, r, u in records)
     annex = (
         "<h2>Annexure: the electronic records and how they were produced</h2>"
-        f"<p>{escape(chain_note)}</p><table><tr><th>item</th><th>record</th><th>origin URL</th></tr>{listing}</table>"
+        f"<p>{escape(chain_note)}</p><table><tr><th>item</th><th>record</th><th>link on the platform</th></tr>{listing}</table>"
         f"<p>Hash value (SHA-256) of {escape(digest_of)}: <code>{escape(digest)}</code>. Every record and file is listed with "
         "its SHA-256 in the enclosed hash report (hash-report.csv) and its capture chain in capture-chain.csv.</p>"
     )
