@@ -118,3 +118,12 @@ def test_accepted_suggestions_make_a_complete_review(archive: Archive, request_r
     decisions = {rid: Decision(rid, "redact" if rid in by_record else "disclose", redactions=tuple(by_record.get(rid, ())))
                  for rid in dict.fromkeys(r.record_id for r in found.records)}
     require_complete(ReviewSet(request_ref, found.records, decisions))
+
+
+def test_the_review_s_clauses_are_the_register_s_exemptions() -> None:
+    from archiver.rti.request import EXEMPTIONS
+    from archiver.rti.review import CLAUSES, SURVIVE_TWENTY_YEARS
+
+    # s.24 exempts whole organisations (Second Schedule), not an item of a record
+    assert set(CLAUSES) == set(EXEMPTIONS) - {"24"}
+    assert SURVIVE_TWENTY_YEARS == {"8(1)(a)", "8(1)(c)", "8(1)(i)"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from html import escape
 
+from archiver.rti.notices import TRUE_COPY_ENDORSEMENT
 from archiver.rti.package.evidence import ist
 from archiver.rti.package.view import Copy, ItemView, ThreadView, clause_text
 from archiver.rti.redact import Segment
@@ -17,8 +18,8 @@ from archiver.rti.review import RequestRef
 
 __all__ = ["ENDORSEMENT", "render_thread", "render_index", "endorsement_html", "segments_html", "page"]
 
-#: the endorsement of a certified copy (DoPT OM 10/1/2013-IR, RTI-RULES §2)
-ENDORSEMENT = "True copy of the document/record supplied under RTI Act"
+#: the endorsement of a certified copy (DoPT OM 10/1/2013-IR, RTI-RULES §2), as the notices have it
+ENDORSEMENT = TRUE_COPY_ENDORSEMENT
 
 _CSS = """
 body{font-family:'Noto Sans','Noto Sans Devanagari',sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem;color:#111}
