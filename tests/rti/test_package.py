@@ -26,7 +26,7 @@ from isal import isal_zlib
 
 from archiver.capture.reader import read_record
 from archiver.errors import CaptureError, RedactionLeak
-from archiver.rti.package import CertificateInputs, Letter, PackageInputs, PackageResult, SigningKey, WarcSource, build_package
+from archiver.rti.package import CertificateInputs, LetterDocument, PackageInputs, PackageResult, SigningKey, WarcSource, build_package
 from archiver.rti.package.certificate import law_for, load_schedule_text, render_certificate
 from archiver.rti.redact import accept, suggest_review
 from archiver.rti.review import Decision, Redaction, RequestRef, ReviewSet
@@ -78,7 +78,7 @@ def built(archive: Archive, signing_key: SigningKey, tmp_path_factory: pytest.Te
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(build, "PDF_PROCESS_RECORDS", 1)  # the PDF in its own process, as for a large request
         result = build_package(
-            PackageInputs(review, found.co_captured, WarcSource(archive.warc_dir), certificate, signing_key, Letter("decision-letter.html", _LETTER), CREATED_AT),
+            PackageInputs(review, found.co_captured, WarcSource(archive.warc_dir), certificate, signing_key, LetterDocument("decision-letter.html", _LETTER), CREATED_AT),
             out,
         )
     needles = tuple({red.text for d in review.decisions.values() for red in d.redactions} | set(result.severed))
@@ -309,7 +309,7 @@ def test_the_leak_checker_finds_a_string_in_every_encoding_it_claims(tmp_path: P
 
 def _inputs(archive: Archive, request_ref: RequestRef, certificate: CertificateInputs, signing_key: SigningKey, warc_dir: Path, letter: bytes = _LETTER) -> PackageInputs:
     review, found, _, _ = _review(archive, request_ref)
-    return PackageInputs(review, found.co_captured, WarcSource(warc_dir), certificate, signing_key, Letter("decision-letter.html", letter), CREATED_AT)
+    return PackageInputs(review, found.co_captured, WarcSource(warc_dir), certificate, signing_key, LetterDocument("decision-letter.html", letter), CREATED_AT)
 
 
 def test_a_failed_packaging_run_leaves_nothing_that_looks_like_a_package(
@@ -335,7 +335,7 @@ def test_a_failed_packaging_run_leaves_nothing_that_looks_like_a_package(
 def test_a_severed_string_in_the_decision_letter_stops_the_package(archive: Archive, request_ref: RequestRef, certificate: CertificateInputs, signing_key: SigningKey, tmp_path: Path) -> None:
     inputs = _inputs(archive, request_ref, certificate, signing_key, archive.warc_dir)
     severed = next(red.text for d in inputs.review.decisions.values() for red in d.redactions if red.kind == "phone")
-    leaky = replace(inputs, letter=Letter("decision-letter.html", f"<p>You may call {severed}.</p>".encode()))
+    leaky = replace(inputs, letter=LetterDocument("decision-letter.html", f"<p>You may call {severed}.</p>".encode()))
     out = tmp_path / "out"
     with pytest.raises(RedactionLeak) as caught:
         build_package(leaky, out)

@@ -10,14 +10,14 @@ Usage::
                                          load_signing_key(key_file), letter), out_dir)
 """
 
-from archiver.rti.package.build import BuiltCopy, Letter, PackageInputs, PackageResult, build_package, package_name
+from archiver.rti.package.build import BuiltCopy, LetterDocument, PackageInputs, PackageResult, build_package, package_name
 from archiver.rti.package.certificate import CertificateInputs, Device, Signatory, law_for, load_schedule_text
 from archiver.rti.package.evidence import WarcSource
 from archiver.rti.package.signing import SigningKey, generate_signing_key, load_signing_key
 
 __all__ = [
     "BuiltCopy",
-    "Letter",
+    "LetterDocument",
     "PackageInputs",
     "PackageResult",
     "build_package",

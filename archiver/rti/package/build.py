@@ -53,7 +53,7 @@ from archiver.rti.redact import Masker, masker_for
 from archiver.rti.review import IST, ReviewSet, require_complete
 from archiver.storage.local import fsync_dir
 
-__all__ = ["Letter", "PackageInputs", "BuiltCopy", "PackageResult", "build_package", "package_name"]
+__all__ = ["LetterDocument", "PackageInputs", "BuiltCopy", "PackageResult", "build_package", "package_name"]
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ _CHAIN_COLUMNS = [
 
 
 @dataclass(frozen=True, slots=True)
-class Letter:
+class LetterDocument:
     """The decision letter (the register's reply, s.7(1) or s.10(2) notice): a file name and its bytes."""
 
     name: str
@@ -84,7 +84,7 @@ class PackageInputs:
     source: WarcSource
     certificate: CertificateInputs
     signing_key: SigningKey
-    letter: Letter | None = None
+    letter: LetterDocument | None = None
     created_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
 
