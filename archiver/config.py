@@ -61,6 +61,7 @@ class HarvestSettings(_Strict):
 
 class TablesSettings(_Strict):
     chunk_rows: int = Field(20_000, ge=1, description="Rows extracted per committed chunk: the most rows held in memory, and the unit an interrupted extraction resumes from.")
+    workers: int = Field(2, ge=0, le=64, description="Worker processes that parse pages while extraction reads and compares; 0 parses in the extracting process.")
 
 
 class OfficerSettings(_Strict):

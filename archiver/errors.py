@@ -15,6 +15,7 @@ wrapped once, at the boundary, with ``raise ... from exc``.
     │   └── PageParseError            the body is not the page the platform documents
     ├── CaptureError                  (warc_file, offset)
     │   └── RecordDigestMismatch
+    ├── ExtractionError               (warc_file, offset) a worker process parsing pages was lost
     ├── StoreError                    (key, endpoint, bucket)
     │   ├── ObjectLocked              retention or a legal hold forbids deleting or replacing it
     │   ├── ObjectMissing             no such object (or only a delete marker) under the key
@@ -46,6 +47,7 @@ __all__ = [
     "PageParseError",
     "CaptureError",
     "RecordDigestMismatch",
+    "ExtractionError",
     "StoreError",
     "ObjectLocked",
     "ObjectMissing",
@@ -149,6 +151,15 @@ class CaptureError(ArchiverError):
 
 class RecordDigestMismatch(CaptureError):
     kind = "digest_mismatch"
+
+
+class ExtractionError(ArchiverError):
+    kind = "extraction"
+
+    def __init__(self, message: str, *, warc_file: str | None = None, offset: int | None = None) -> None:
+        super().__init__(message)
+        self.warc_file = warc_file
+        self.offset = offset
 
 
 class StoreError(ArchiverError):

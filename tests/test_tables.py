@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import re
 import os
+import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -13,13 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import psutil
 import pyarrow.dataset as ds
+import pytest
 import yaml
 from click.testing import CliRunner
 
-from archiver.capture.reader import iter_records
+from archiver.capture.reader import iter_records, read_record
 from archiver.cli import cli
 from archiver.config import Config, load_config
+from archiver.errors import ExtractionError
 from archiver.model import PLATFORMS
 from archiver.pipeline import extract, harvest, rebuild_tables
 from archiver.samples.server import SampleServer
@@ -70,8 +76,6 @@ def test_every_captured_record_has_a_row_readable_by_duckdb_and_pyarrow(config: 
 
 
 def test_every_row_points_at_its_capture(config: Config, sample_server: SampleServer) -> None:
-    from archiver.capture.reader import read_record
-
     register_samples(config, sample_server, ("youtube",))
     harvest(config)
     extract(config)
@@ -198,6 +202,82 @@ def test_killed_extraction_resumes_without_loss_or_duplicates(tmp_path: Path) ->
     assert resumed == _rows(config)
     assert len({(r["record_id"], r["version_id"]) for r in resumed}) == len(resumed)
     assert not list(config.records_dir.rglob("*.part"))
+
+
+def _tables(config: Config, **settings: int) -> Config:
+    return config.model_copy(update={"tables": config.tables.model_copy(update=settings)})
+
+
+def _catalog_rows(config: Config, query: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(config.data_dir / "catalog.sqlite") as db:
+        return sorted(db.execute(query))
+
+
+def test_worker_processes_give_the_dataset_of_one_process_byte_for_byte(config: Config, sample_server: SampleServer, tmp_path: Path) -> None:
+    config = _revisit_all(config)
+    register_samples(config, sample_server)
+    harvest(config)
+    sample_server.set_epoch(1)
+    harvest(config)  # a second WARC file: new versions and deletions
+    copy = tmp_path / "copy"
+    shutil.copytree(config.data_dir, copy)
+    _WRITTEN.append(copy)
+    # small chunks: many chunk ends, some between a page and the media stored after it
+    one = _tables(config, chunk_rows=150, workers=0)
+    many = _tables(config.model_copy(update={"data_dir": copy}), chunk_rows=150, workers=2)
+    serial, parallel = extract(one), extract(many)
+    assert serial.warc_files == parallel.warc_files == 2 and not serial.problems and not parallel.problems
+    assert {k: (v.records, v.new_versions, v.deletions) for k, v in parallel.platforms.items()} == {k: (v.records, v.new_versions, v.deletions) for k, v in serial.platforms.items()}
+    assert sum(v.deletions for v in parallel.platforms.values()) > 0
+    files = {p.relative_to(one.records_dir): p.read_bytes() for p in dataset_files(one.records_dir)}
+    assert len(files) > 10 and {p.relative_to(many.records_dir): p.read_bytes() for p in dataset_files(many.records_dir)} == files
+    for query in ("SELECT * FROM record_versions", "SELECT warc_file, offset_done, complete, rows, problems FROM extractions", "SELECT path, rows, sha256 FROM parquet_files"):
+        assert _catalog_rows(many, query) == _catalog_rows(one, query)
+    # every image points at the response that stored it, wherever in the file that is
+    images = [m for r in _rows(many) for m in r["media"] if m["kind"] == "image"]
+    assert len(images) > 20 and all(m["warc_offset"] is not None for m in images)
+    for media in images[::7]:
+        record = read_record(many.store_dir / "warcs" / media["warc_file"], media["warc_offset"], media["warc_length"])
+        assert (record.target_uri, record.record_id, record.header("X-Sangrah-Endpoint")) == (media["url"], media["warc_record_id"], "_media")
+
+
+def test_a_killed_worker_process_stops_the_extraction_with_its_place_and_the_next_run_resumes(tmp_path: Path) -> None:
+    _WRITTEN.append(tmp_path)
+    config = load_config(None, overrides={"data_dir": str(tmp_path / "data"), "tables": {"chunk_rows": 100, "workers": 2}})
+    # enough pages for more tasks than are sent ahead: some are still to be sent when a worker dies
+    with SampleServer(World(seed=5, posts_per_account=400)) as server:
+        register_samples(config, server)
+        harvest(config)
+    killed: list[int] = []
+
+    def kill_a_worker(where: str, rows: int, _report: Any) -> None:
+        if not killed:
+            worker = next(p for p in psutil.Process().children() if "archiver.tables.parse_worker" in p.cmdline())
+            worker.kill()
+            killed.append(worker.pid)
+            # not ``worker.wait()``: that would reap it, and the extraction could not tell how it ended
+            deadline = time.monotonic() + 10
+            with contextlib.suppress(psutil.NoSuchProcess):
+                while time.monotonic() < deadline and worker.status() != psutil.STATUS_ZOMBIE:
+                    time.sleep(0.01)
+            time.sleep(0.2)  # the extraction notices before it sends the next task
+
+    with pytest.raises(ExtractionError) as caught:
+        extract(config, progress=kill_a_worker)
+    warc = next((config.store_dir / "warcs").glob("*.warc.gz")).name
+    assert caught.value.warc_file == warc and caught.value.offset is not None and caught.value.offset > 0
+    assert caught.value.message.startswith(f"{warc}: the worker process {killed[0]} was killed by signal 9 while parsing pages after offset {caught.value.offset}.")
+    assert "run `sangrah extract` again to resume from there" in caught.value.message
+    committed = _rows(config)
+    assert len(committed) >= 100 and not list(config.records_dir.rglob("*.part"))
+    assert not [p for p in psutil.Process().children() if "archiver.tables.parse_worker" in p.cmdline()]
+    final = extract(config)
+    assert not final.problems and final.rows > 0
+    resumed = _rows(config)
+    assert len(resumed) == len(committed) + final.rows
+    assert len({(r["record_id"], r["version_id"]) for r in resumed}) == len(resumed)
+    rebuild_tables(config)
+    assert resumed == _rows(config)
 
 
 def test_schema_doc_is_current() -> None:

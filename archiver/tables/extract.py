@@ -1,21 +1,26 @@
 """Extraction: WARC files → the record dataset, one row per new version, streaming.
 
-Published WARC files are read in the manifest's order. A quick first pass over a file finds its
-media records (the others are decompressed, not parsed), so that a post's media can point at the
-copies stored with it wherever in the file they are. The main pass reads it record by record
-(``scan_records``: digests checked, damage reported and stepped over). Each API response is
-parsed again with its platform module — the request that produced it is named in its
-``X-Sangrah-*`` fields — and each post on it is compared with its latest version: this chunk's,
-else the catalog's, looked up a few thousand posts at a time. Unchanged, a post makes no row;
-new or changed, it makes a version row beside the old ones.
+Published WARC files are read in the manifest's order, record by record (``scan_records``:
+digests checked, damage reported and stepped over). Each API response — the request that
+produced it is named in its ``X-Sangrah-*`` fields — goes, with a few dozen others, to a worker
+process that parses it with its platform module and turns its posts into rows
+(``archiver.tables.pages``); meanwhile this process reads on, and takes the rows back in the
+order the responses came (``archiver.tables.workers``). Each post is then compared with its
+latest version: this chunk's, else the catalog's, looked up a few thousand posts at a time.
+Unchanged, a post makes no row; new or changed, it makes a version row beside the old ones. A
+post's media may be stored after it, chunks later: a worker writes the file's media index
+(``archiver.tables.media``) to disk while the rest is read, and a chunk's media pointers are
+filled in from it when the chunk is written.
 
 Rows are written in chunks. A chunk's Parquet files are written as ``NAME.parquet.part``, entered in
 the catalog (Parquet manifest, latest versions, how far the WARC file has been read) in one
 transaction, and only then renamed into place. A killed extraction therefore leaves at most
 ``.part`` files, which no reader's ``*.parquet`` glob sees and which the next run finishes or removes; it resumes after the last committed chunk, so no row
-is lost or written twice. Memory is bounded by the chunk size, whatever the size of the archive:
-a chunk's rows wait as Arrow record batches, and its files are written on a second thread while
-the catalog's part of the chunk is done on this one.
+is lost or written twice; a worker process that dies stops the extraction the same way, with an
+error saying so. Memory is bounded by the chunk size, whatever the size of the archive: a chunk's
+rows wait as Arrow record batches, only a few tasks are sent ahead, the media index is on disk,
+and a chunk's files are written on a second thread while the catalog's part of the chunk is done
+on this one. Whatever the number of workers, the dataset is the same.
 """
 
 from __future__ import annotations
@@ -24,52 +29,58 @@ import gc
 import hashlib
 import logging
 import os
-from collections import defaultdict
+import tempfile
+from collections import defaultdict, deque
 from collections.abc import Callable, Collection, Iterator
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from operator import itemgetter
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qsl, quote, urlsplit
+from typing import Any, TypeVar
+from urllib.parse import quote
 
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import delete, insert, select, update
 
-from archiver.capture.reader import FileProblem, ReadRecord, iter_records, scan_records
+from archiver.capture.reader import FileProblem, ReadRecord, scan_records
 from archiver.catalog import Catalog
 from archiver.catalog import tables as t
-from archiver.errors import CaptureError, PageParseError
-from archiver.model import ApiRequest, Post, WarcPointer, content_hash
-from archiver.platforms import get_platform
-from archiver.storage.local import fsync_dir
+from archiver.errors import ExtractionError
+from archiver.model import content_hash, utc
 from archiver.retention import Schedule
-from archiver.tables.rows import Capture, row_for, tag_row
-from archiver.tables.schema import RECORD_SCHEMA, SCHEMA_VERSION
+from archiver.storage.local import fsync_dir
+from archiver.tables.chunk import ChunkRows, Partition
+from archiver.tables.media import MediaIndex, with_media_pointers
+from archiver.tables.latest import Latest, read_latest, write_latest
+from archiver.tables.pages import ApiResponse, ParsedPages, rows_to_batch
+from archiver.tables.rows import tag_row
+from archiver.tables.schema import SCHEMA_VERSION
+from archiver.tables.workers import WorkerLost, Workers
 
-__all__ = ["ExtractReport", "Problem", "extract_all", "dataset_files", "write_parquet"]
+__all__ = ["ExtractReport", "Problem", "extract_all", "dataset_files", "write_parquet", "deletion_row", "DEFAULT_CHUNK_ROWS", "DEFAULT_WORKERS"]
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 #: rows per chunk (and the most rows held in memory at once)
 DEFAULT_CHUNK_ROWS = 20_000
+#: worker processes parsing pages (0: parse in the extracting process)
+DEFAULT_WORKERS = 2
 #: rows per Parquet row group
 ROW_GROUP_ROWS = 10_000
 #: posts parsed before their latest versions are looked up in the catalog, in one query
 _LOOKUP_POSTS = 2_000
-#: rows held as Python dicts before they become one Arrow record batch
-_BATCH_ROWS = 4_096
+#: API payload bytes, and API responses, sent to a worker in one task
+_TASK_BYTES = 1 << 20
+_TASK_RESPONSES = 64
+#: tasks sent ahead of the one whose rows are being compared, per worker
+_AHEAD_PER_WORKER = 3
 #: unfinished files end in this, so that no ``*.parquet`` glob (DuckDB's, pyarrow's) sees them
 _PART = ".part"
-#: a row's values in the order of the schema's columns
-_VALUES = itemgetter(*RECORD_SCHEMA.names)
-
-#: where a row goes: platform, account native id, month (``YYYY-MM``)
-_Partition = tuple[str, str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +134,7 @@ def extract_all(
     schedule: Schedule,
     *,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    workers: int = DEFAULT_WORKERS,
     progress: ProgressFn | None = None,
     only: Collection[str] | None = None,
 ) -> ExtractReport:
@@ -130,19 +142,27 @@ def extract_all(
     (of the files named in ``only``, when given).
 
     Every row is tagged with ``schedule``; files whose tags come from another schedule are
-    re-tagged (``retag``) so that the whole dataset agrees with the schedule in force.
+    re-tagged (``retag``) so that the whole dataset agrees with the schedule in force. Pages are
+    parsed by ``workers`` worker processes (none: in this one); ``progress`` is called after
+    every chunk and every file.
     """
     report = ExtractReport()
     root.mkdir(parents=True, exist_ok=True)
     report.recovered = _recover(catalog, root)
     with catalog.engine.connect() as conn:
         done = {row.warc_file: row for row in conn.execute(select(t.extractions))}
-    with _fewer_collections():
-        for warc in catalog.iter_warcs(status="published"):
+    todo = [
+        warc
+        for warc in catalog.iter_warcs(status="published")
+        if not (warc.name in done and done[warc.name].complete) and (only is None or warc.name in only)
+    ]
+    if not todo:
+        return report
+    with _fewer_collections(), Workers(workers, schedule) as pool, tempfile.TemporaryDirectory(prefix="sangrah-extract-") as scratch:
+        for warc in todo:
             state = done.get(warc.name)
-            if (state is not None and state.complete) or (only is not None and warc.name not in only):
-                continue
-            _Extraction(catalog, root, warc.name, warc.harvest_id, chunk_rows, report, schedule).run(warc_path(warc.store_key), state.offset_done if state else 0, state.rows if state else 0)
+            extraction = _Extraction(catalog, root, warc.name, warc.harvest_id, chunk_rows, report, schedule, pool, Path(scratch), progress)
+            extraction.run(warc_path(warc.store_key), state.offset_done if state else 0, state.rows if state else 0)
             report.warc_files += 1
             if progress:
                 progress(warc.name, report.rows, report)
@@ -170,73 +190,69 @@ def _fewer_collections() -> Iterator[None]:
         gc.unfreeze()
 
 
-@dataclass(slots=True)
-class _Known:
-    """What the catalog keeps of a record's latest version (``record_versions``)."""
+@dataclass(frozen=True, slots=True)
+class _Page:
+    """An API response read, whose rows are being parsed by a worker."""
 
-    version_id: str
-    captured_at: datetime
-    versions: int
-    deleted: bool
+    platform: str
+    endpoint: str
     account: str
-    kind: str
-    by_department: bool
-    root_id: str | None
-    created_at: datetime | None
-    last_walk: str | None
+    walk: str | None
+    captured_at: datetime
+    offset: int
+    end: int  #: where the record after it starts
+
+
+#: What a task holds, in file order: an API response sent to be parsed, a harvest window
+#: (``ReadRecord``), damage found by the reader, or the end offset of records that make no row.
+_Event = _Page | ReadRecord | FileProblem | int
+
+
+@dataclass(slots=True)
+class _Task:
+    """A run of records, and the future rows of the API responses among them."""
+
+    events: list[_Event] = field(default_factory=list)
+    responses: list[ApiResponse] = field(default_factory=list)
+    payload_bytes: int = 0
+    parsed: Future[ParsedPages] | None = None
+
+    @property
+    def full(self) -> bool:
+        return self.payload_bytes >= _TASK_BYTES or len(self.responses) >= _TASK_RESPONSES
+
+    def skip_to(self, end: int) -> None:
+        # records that make no row only move the offset read up to: one event for a run of them
+        if self.events and isinstance(self.events[-1], int):
+            self.events[-1] = end
+        else:
+            self.events.append(end)
 
 
 @dataclass(frozen=True, slots=True)
-class _PageCapture:
-    """A parsed page whose posts wait to be compared with their latest versions."""
+class _Pending:
+    """A page whose rows wait to be compared with their latest versions."""
 
-    platform: str
-    capture: Capture
-    walk: str | None
-    posts: tuple[Post, ...]
-
-
-class _ChunkRows:
-    """The rows of the chunk being gathered, by partition, in the order they came.
-
-    Rows come in as dicts and are turned into Arrow record batches every ``_BATCH_ROWS``: a
-    fraction of the memory, and nothing for the garbage collector to walk again and again.
-    """
-
-    def __init__(self) -> None:
-        self.dicts: dict[_Partition, list[dict[str, Any]]] = defaultdict(list)
-        self.batches: dict[_Partition, list[pa.RecordBatch]] = defaultdict(list)
-        self.waiting = 0  #: rows still dicts
-        self.count = 0
-
-    def __len__(self) -> int:
-        return self.count
-
-    def append(self, row: dict[str, Any]) -> None:
-        when = row["created_at"] or row["captured_at"]
-        self.dicts[(row["platform"], row["account"].split(":", 1)[1], f"{when:%Y-%m}")].append(row)
-        self.count += 1
-        self.waiting += 1
-        if self.waiting >= _BATCH_ROWS:
-            self._to_arrow()
-
-    def _to_arrow(self) -> None:
-        for partition, rows in self.dicts.items():
-            # a column at a time, the values picked out in C: twice as quick as from_pylist
-            columns = zip(*map(_VALUES, rows))
-            arrays = [pa.array(column, type=f.type) for column, f in zip(columns, RECORD_SCHEMA)]
-            self.batches[partition].append(pa.RecordBatch.from_arrays(arrays, schema=RECORD_SCHEMA))
-        self.dicts.clear()
-        self.waiting = 0
-
-    def by_partition(self) -> list[tuple[_Partition, pa.Table]]:
-        """Each partition and its rows, partition by partition."""
-        self._to_arrow()
-        return [(partition, pa.Table.from_batches(batches, schema=RECORD_SCHEMA)) for partition, batches in sorted(self.batches.items())]
+    page: _Page
+    parsed: ParsedPages
+    start: int  #: its first row in ``parsed``
+    stop: int
 
 
 class _Extraction:
-    def __init__(self, catalog: Catalog, root: Path, warc_name: str, harvest_id: str, chunk_rows: int, report: ExtractReport, schedule: Schedule) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        root: Path,
+        warc_name: str,
+        harvest_id: str,
+        chunk_rows: int,
+        report: ExtractReport,
+        schedule: Schedule,
+        workers: Workers,
+        scratch: Path,
+        progress: ProgressFn | None,
+    ) -> None:
         self.schedule = schedule
         self.catalog = catalog
         self.root = root
@@ -244,109 +260,181 @@ class _Extraction:
         self.harvest_id = harvest_id
         self.chunk_rows = chunk_rows
         self.report = report
-        self.rows = _ChunkRows()
-        self.touched: dict[str, _Known] = {}  # records seen or changed in this chunk
-        self.pending: list[_PageCapture] = []  # pages parsed, their posts not yet compared
+        self.workers = workers
+        self.scratch = scratch
+        self.progress = progress
+        self.rows = ChunkRows()
+        self.touched: dict[str, Latest] = {}  # records seen or changed in this chunk
+        self.pending: list[_Pending] = []  # pages parsed, their posts not yet compared
         self.pending_posts = 0
         self.problems: list[Problem] = []
         self.chunk_start = 0  #: offset of the first record of the chunk being gathered
+        self.offset_done = 0  #: offset of the record after the last one taken in
         self.total_rows = 0
-        self.media: dict[str, tuple[WarcPointer, str]] = {}  # URL → where the file stores it
+        self.media_index: Future[int] | None = None
+        self.media: MediaIndex | None = None
 
     def run(self, path: Path, start_offset: int, rows_before: int) -> None:
-        # from the whole file: a page's media are stored after it, perhaps chunks later
-        self.media = _media_pointers(path)
-        # a thread writes the chunk's Parquet files while this one updates the catalog
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="write-parquet") as self.writers:
-            self._read(path, start_offset, rows_before)
+        # from the whole file, while it is read: a page's media are stored after it, perhaps chunks later
+        index = self.scratch / f"{self.warc_name}.media.sqlite"
+        self.media_index = self.workers.write_media_index(path, index)
+        try:
+            # a thread writes the chunk's Parquet files while this one updates the catalog
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="write-parquet") as self.writers:
+                self._read(path, start_offset, rows_before)
+        finally:
+            if self.media is not None:
+                self.media.close()
+            wait([self.media_index])
+            index.unlink(missing_ok=True)
 
     def _read(self, path: Path, start_offset: int, rows_before: int) -> None:
         self.total_rows = rows_before
-        offset_done = self.chunk_start = start_offset
+        self.offset_done = self.chunk_start = start_offset
+        ahead: deque[_Task] = deque()
+        most_ahead = max(1, self.workers.count) * _AHEAD_PER_WORKER
+        task = _Task()
         for record in scan_records(path, start_offset=start_offset):
             if isinstance(record, FileProblem):
-                self.problems.append(Problem(self.warc_name, record.offset, record.message))
-                log.error("unreadable record warc_file=%s offset=%d problem=%s", self.warc_name, record.offset, record.message)
+                task.events.append(record)
+            elif record.rec_type == "metadata" and (record.target_uri or "").startswith("urn:sangrah:harvest:"):
+                task.events.append(record)
+            elif not self._take_response(record, task):
+                task.skip_to(record.pointer.offset + record.pointer.length)
+            if task.full:
+                ahead.append(self._send(task))
+                task = _Task()
+                while len(ahead) > most_ahead:
+                    self._take_in(ahead.popleft())
+        ahead.append(self._send(task))
+        while ahead:
+            self._take_in(ahead.popleft())
+        self._commit(complete=True)
+
+    def _take_response(self, record: ReadRecord, task: _Task) -> bool:
+        """Add the record to the task if it is an API response to parse."""
+        if record.rec_type != "response" or record.http_status != 200:
+            return False
+        endpoint = record.header("X-Sangrah-Endpoint")
+        platform = record.header("X-Sangrah-Platform")
+        account = record.header("X-Sangrah-Account")
+        if not endpoint or not platform or not account or endpoint.startswith("_"):
+            return False
+        pointer = record.pointer
+        captured_at = record.date or datetime.now(timezone.utc)
+        task.events.append(_Page(platform, endpoint, account, record.header("X-Sangrah-Walk"), captured_at, pointer.offset, pointer.offset + pointer.length))
+        task.responses.append(ApiResponse.of(record, platform, endpoint, account, captured_at))
+        task.payload_bytes += len(record.block)
+        return True
+
+    def _send(self, task: _Task) -> _Task:
+        if task.responses:
+            task.parsed = self.workers.parse(task.responses, self.harvest_id)
+            task.responses = []
+        return task
+
+    def _result(self, future: Future[T]) -> T:
+        try:
+            return future.result()
+        except WorkerLost as exc:
+            raise ExtractionError(
+                f"{self.warc_name}: the {exc} while parsing pages after offset {self.offset_done}. Nothing after the "
+                "last committed chunk was written; run `sangrah extract` again to resume from there. If it happens again "
+                "(out of memory?), set `tables.workers: 0` in the config to parse in the extracting process.",
+                warc_file=self.warc_name,
+                offset=self.offset_done,
+            ) from exc
+
+    # -- one run of records, in file order ------------------------------------------------------
+    def _take_in(self, task: _Task) -> None:
+        parsed = self._result(task.parsed) if task.parsed is not None else None
+        response = row = 0
+        for event in task.events:
+            if isinstance(event, int):
+                self.offset_done = event
+                continue  # nothing has changed since the last record: nothing to compare or commit
+            if isinstance(event, FileProblem):
+                self.problems.append(Problem(self.warc_name, event.offset, event.message))
+                log.error("unreadable record warc_file=%s offset=%d problem=%s", self.warc_name, event.offset, event.message)
                 continue
-            if record.rec_type == "metadata" and (record.target_uri or "").startswith("urn:sangrah:harvest:"):
+            if isinstance(event, ReadRecord):
                 # the sightings before a window's end must be in the catalog to judge what is gone
-                self._commit(offset_done, complete=False)
-                self._deletions(record)
+                self._commit(complete=False)
+                self._deletions(event)
+                self.offset_done = event.pointer.offset + event.pointer.length
             else:
-                self._record(record)
-            offset_done = record.pointer.offset + record.pointer.length
+                assert parsed is not None, "a task with pages has their rows"
+                outcome = parsed.outcomes[response]
+                response += 1
+                if isinstance(outcome, str):
+                    # quarantined: named here, kept in the catalog for follow-up, never silently dropped
+                    self.problems.append(Problem(self.warc_name, event.offset, outcome, event.platform, event.endpoint))
+                    log.error("unparseable page warc_file=%s offset=%d platform=%s endpoint=%s", self.warc_name, event.offset, event.platform, event.endpoint)
+                else:
+                    self.report.platforms[event.platform].records += outcome
+                    if outcome:
+                        self.pending.append(_Pending(event, parsed, row, row + outcome))
+                        self.pending_posts += outcome
+                        row += outcome
+                self.offset_done = event.end
             # Compare the waiting posts when they are many, or when they could fill the chunk:
             # the chunk then ends after the same record as if every page were compared at once.
             waiting = self.pending_posts
             if waiting >= _LOOKUP_POSTS or len(self.rows) + waiting >= self.chunk_rows or len(self.touched) + waiting >= self.chunk_rows:
                 self._compare()
             if len(self.rows) >= self.chunk_rows or len(self.touched) >= self.chunk_rows:
-                self._commit(offset_done, complete=False)
-        self._commit(offset_done, complete=True)
-
-    # -- one response -------------------------------------------------------------------------
-    def _record(self, record: ReadRecord) -> None:
-        if record.rec_type != "response" or record.http_status != 200:
-            return
-        endpoint = record.header("X-Sangrah-Endpoint")
-        platform = record.header("X-Sangrah-Platform")
-        account = record.header("X-Sangrah-Account")
-        if not endpoint or not platform or not account or endpoint.startswith("_"):
-            return
-        url = urlsplit(record.target_uri or "")
-        request = ApiRequest(endpoint, url.path, tuple(parse_qsl(url.query)), record.header("X-Sangrah-Target") or "")
-        try:
-            page = get_platform(platform).parse_page(request, record.payload, dict(record.http_headers))
-        except PageParseError as exc:
-            # quarantined: named here, kept in the catalog for follow-up, never silently dropped
-            self.problems.append(Problem(self.warc_name, record.pointer.offset, exc.message, platform, endpoint))
-            log.error("unparseable page warc_file=%s offset=%d platform=%s endpoint=%s", self.warc_name, record.pointer.offset, platform, endpoint)
-            return
-        capture = Capture(
-            account=account,
-            account_native_id=account.split(":", 1)[1],
-            captured_at=record.date or datetime.now(timezone.utc),
-            pointer=record.pointer,
-            warc_record_id=record.record_id or "",
-            harvest_id=self.harvest_id,
-        )
-        self.report.platforms[platform].records += len(page.posts)
-        if page.posts:
-            self.pending.append(_PageCapture(platform, capture, record.header("X-Sangrah-Walk"), page.posts))
-            self.pending_posts += len(page.posts)
+                self._commit(complete=False)
 
     def _compare(self) -> None:
         """Compare the waiting posts, in the order they came, with their latest versions (this
         chunk's, else the catalog's, looked up in one go); a new or changed post makes a row."""
         if not self.pending:
             return
-        pages = [(page, [row_for(post, page.capture, media_pointers=self.media) for post in page.posts]) for page in self.pending]
         touched = self.touched
-        stored = self._stored({row["record_id"] for _, rows in pages for row in rows if row["record_id"] not in touched})
-        for page, rows in pages:
-            account, captured_at, walk = page.capture.account, page.capture.captured_at, page.walk
+        stored = self._stored({key for p in self.pending for key in p.parsed.record_ids[p.start : p.stop] if key not in touched})
+        kept: dict[Partition, list[int]] = defaultdict(list)  # rows of ``source`` that are new versions
+        source: ParsedPages | None = None
+        for pending in self.pending:
+            if pending.parsed is not source:
+                self._keep(source, kept)
+                source, kept = pending.parsed, defaultdict(list)
+            parsed, page = pending.parsed, pending.page
+            account, captured_at, walk = page.account, page.captured_at, page.walk
+            native = account.split(":", 1)[1]
             counts = self.report.platforms[page.platform]
-            for row in rows:
-                key = row["record_id"]
+            ids, versions, months, positions = parsed.record_ids, parsed.version_ids, parsed.months, parsed.positions
+            for i in range(pending.start, pending.stop):
+                key = ids[i]
+                version = versions[i]
                 previous = touched.get(key) or stored.get(key)
-                changed = previous is None or previous.version_id != row["version_id"]
-                touched[key] = _Known(
-                    version_id=row["version_id"],
+                changed = previous is None or previous.version_id != version
+                touched[key] = Latest(
+                    version_id=version,
                     captured_at=captured_at if changed or previous is None else previous.captured_at,
                     versions=(previous.versions if previous else 0) + (1 if changed else 0),
                     deleted=False,
                     account=account,
-                    kind=row["kind"],
-                    by_department=row["by_department"],
-                    root_id=row["root_id"],
-                    created_at=row["created_at"],
+                    kind=parsed.kinds[i],
+                    by_department=parsed.by_department[i],
+                    root_id=parsed.root_ids[i],
+                    created_at=parsed.created_at[i],
                     last_walk=walk or (previous.last_walk if previous else None),
+                    in_catalog=previous is not None and previous.in_catalog,
                 )
                 if changed:
-                    self.rows.append(tag_row(row, self.schedule))
+                    kept[(page.platform, native, months[i])].append(positions[i])
                     counts.new_versions += 1
+        self._keep(source, kept)
         self.pending = []
         self.pending_posts = 0
+
+    def _keep(self, source: ParsedPages | None, kept: dict[Partition, list[int]]) -> None:
+        """Add these rows of ``source`` to the chunk: by partition, their places in its batch, in
+        the order the rows came."""
+        if source is None or source.batch is None:
+            return
+        for partition, positions in kept.items():
+            self.rows.add_rows(source.batch, positions, partition)
 
     def _deletions(self, record: ReadRecord) -> None:
         """At a window's end: the records the platform said are gone, and, after a complete
@@ -383,37 +471,31 @@ class _Extraction:
             for query in queries:
                 for r in conn.execute(query):
                     gone.setdefault(r.record_id, r)
+        rows: dict[Partition, list[dict[str, Any]]] = defaultdict(list)
         for r in gone.values():
             if r.record_id in self.touched and self.touched[r.record_id].deleted:
                 continue
             record_platform = r.record_id.split(":", 1)[0]
-            created = _utc(r.created_at)
+            created = r.created_at and utc(r.created_at)
             row = tag_row(deletion_row(r.record_id, record_platform, r.account, r.kind, r.by_department, r.root_id, created, seen_at, record, self.harvest_id), self.schedule)
-            self.rows.append(row)
-            self.touched[r.record_id] = _Known(row["version_id"], seen_at, r.versions + 1, True, r.account, r.kind, r.by_department, r.root_id, created, r.last_walk)
+            rows[(record_platform, r.account.split(":", 1)[1], f"{row['created_at'] or row['captured_at']:%Y-%m}")].append(row)
+            self.touched[r.record_id] = Latest(row["version_id"], seen_at, r.versions + 1, True, r.account, r.kind, r.by_department, r.root_id, created, r.last_walk, in_catalog=True)
             self.report.platforms[record_platform].deletions += 1
             self.report.platforms[record_platform].new_versions += 1
+        for partition, some in rows.items():
+            self.rows.add(partition, rows_to_batch(some))
 
-    def _stored(self, record_ids: set[str]) -> dict[str, _Known]:
+    def _stored(self, record_ids: set[str]) -> dict[str, Latest]:
         """The latest version the catalog holds of each of these records."""
-        found: dict[str, _Known] = {}
         if not record_ids:
-            return found
-        keys = sorted(record_ids)
-        columns = [c.name for c in t.record_versions.columns if c.name != "record_id"]
+            return {}
         with self.catalog.engine.connect() as conn:
-            for start in range(0, len(keys), 500):
-                batch = keys[start : start + 500]
-                for r in conn.execute(select(t.record_versions).where(t.record_versions.c.record_id.in_(batch))).mappings():
-                    values = {c: r[c] for c in columns}
-                    values["captured_at"] = _utc(values["captured_at"])
-                    values["created_at"] = _utc(values["created_at"])
-                    found[r["record_id"]] = _Known(**values)
-        return found
+            return read_latest(conn, record_ids)
 
     # -- one chunk ----------------------------------------------------------------------------
-    def _commit(self, offset_done: int, *, complete: bool) -> None:
+    def _commit(self, *, complete: bool) -> None:
         self._compare()
+        offset_done = self.offset_done
         now = datetime.now(timezone.utc)
         self.total_rows += len(self.rows)
         stem = self.warc_name.removesuffix(".warc.gz")
@@ -421,18 +503,13 @@ class _Extraction:
         # whenever the same chunk is extracted again
         parts = [
             self.writers.submit(self._write_part, key, rows, f"{stem}-{self.chunk_start:012d}-{serial:03d}.parquet")
-            for serial, (key, rows) in enumerate(self.rows.by_partition() if self.rows else [])
+            for serial, (key, rows) in enumerate(self.rows.by_partition(self._with_media_pointers) if self.rows else [])
         ]
         written: list[dict[str, Any]] = []
         try:
             with self.catalog.engine.begin() as conn:
                 # the catalog's part first, while the files are written: it commits once they are
-                keys = list(self.touched)
-                for start in range(0, len(keys), 500):
-                    conn.execute(delete(t.record_versions).where(t.record_versions.c.record_id.in_(keys[start : start + 500])))
-                # a few thousand at a time: a list of every row's parameters would be a chunk's worth
-                for start in range(0, len(keys), 2_000):
-                    conn.execute(insert(t.record_versions), [_as_row(k, self.touched[k]) for k in keys[start : start + 2_000]])
+                write_latest(conn, self.touched)
                 conn.execute(delete(t.extractions).where(t.extractions.c.warc_file == self.warc_name))
                 conn.execute(
                     insert(t.extractions).values(
@@ -459,11 +536,20 @@ class _Extraction:
         self.report.parquet_files += len(written)
         if complete:
             self.report.problems.extend(self.problems)
-        self.rows = _ChunkRows()
+        self.rows = ChunkRows()
         self.touched = {}
         self.chunk_start = offset_done
+        if self.progress:
+            self.progress(self.warc_name, self.report.rows, self.report)
 
-    def _write_part(self, partition: _Partition, table: pa.Table, name: str) -> dict[str, Any]:
+    def _with_media_pointers(self, tables: list[pa.Table]) -> list[pa.Table]:
+        if self.media is None:
+            assert self.media_index is not None, "the media index is started with the file"
+            self._result(self.media_index)
+            self.media = MediaIndex(self.warc_name, self.scratch / f"{self.warc_name}.media.sqlite")
+        return with_media_pointers(tables, self.media)
+
+    def _write_part(self, partition: Partition, table: pa.Table, name: str) -> dict[str, Any]:
         """Write one partition's rows of the chunk as ``NAME.parquet.part`` (on a pool thread)."""
         platform, account, month = partition
         folder = self.root / f"platform={platform}" / f"account={quote(account, safe='')}" / f"month={month}"
@@ -486,34 +572,14 @@ class _Extraction:
         }
 
 
+
+
 def write_parquet(table: pa.Table, path: Path, fingerprint: str) -> None:
     """Write and fsync one file of the dataset, naming the retention schedule of its tags."""
     metadata = {**(table.schema.metadata or {}), b"sangrah.retention_fingerprint": fingerprint.encode()}
     pq.write_table(table.replace_schema_metadata(metadata), path, row_group_size=ROW_GROUP_ROWS, compression="zstd")
     with open(path, "rb+") as handle:
         os.fsync(handle.fileno())
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    # SQLite gives timezone-aware columns back naive; they were written in UTC
-    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
-
-
-def _as_row(record_id: str, known: _Known) -> dict[str, Any]:
-    """The ``record_versions`` row of a record's latest version."""
-    return {
-        "record_id": record_id,
-        "version_id": known.version_id,
-        "captured_at": known.captured_at,
-        "versions": known.versions,
-        "deleted": known.deleted,
-        "account": known.account,
-        "kind": known.kind,
-        "by_department": known.by_department,
-        "root_id": known.root_id,
-        "created_at": known.created_at,
-        "last_walk": known.last_walk,
-    }
 
 
 def deletion_row(
@@ -566,19 +632,6 @@ def deletion_row(
         "retention_until": None,
         "schema_version": SCHEMA_VERSION,
     }
-
-
-def _media_pointers(path: Path) -> dict[str, tuple[WarcPointer, str]]:
-    """URL → (pointer, record id) of every media file stored in this WARC file."""
-    out: dict[str, tuple[WarcPointer, str]] = {}
-    try:
-        # only media responses are parsed; the main pass checks every digest and reports damage
-        for record in iter_records(path, head_contains=(b"response", b"_media")):
-            if record.rec_type == "response" and record.header("X-Sangrah-Endpoint") == "_media" and record.http_status == 200:
-                out[record.target_uri or ""] = (record.pointer, record.record_id or "")
-    except CaptureError:
-        pass  # media after a damaged member get no pointer; the main pass names the damage
-    return out
 
 
 def _recover(catalog: Catalog, root: Path) -> list[str]:
