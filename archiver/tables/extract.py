@@ -55,7 +55,7 @@ from archiver.storage.local import fsync_dir
 from archiver.tables.chunk import ChunkRows, Partition
 from archiver.tables.media import MediaIndex, with_media_pointers
 from archiver.tables.latest import Latest, read_latest, write_latest
-from archiver.tables.pages import ApiResponse, ParsedPages, rows_to_batch
+from archiver.tables.pages import ApiResponse, ParsedPages, month_of, rows_to_batch
 from archiver.tables.rows import tag_row
 from archiver.tables.schema import SCHEMA_VERSION
 from archiver.tables.workers import WorkerLost, Workers
@@ -478,7 +478,7 @@ class _Extraction:
             record_platform = r.record_id.split(":", 1)[0]
             created = r.created_at and utc(r.created_at)
             row = tag_row(deletion_row(r.record_id, record_platform, r.account, r.kind, r.by_department, r.root_id, created, seen_at, record, self.harvest_id), self.schedule)
-            rows[(record_platform, r.account.split(":", 1)[1], f"{row['created_at'] or row['captured_at']:%Y-%m}")].append(row)
+            rows[(record_platform, r.account.split(":", 1)[1], month_of(row["created_at"] or row["captured_at"]))].append(row)
             self.touched[r.record_id] = Latest(row["version_id"], seen_at, r.versions + 1, True, r.account, r.kind, r.by_department, r.root_id, created, r.last_walk, in_catalog=True)
             self.report.platforms[record_platform].deletions += 1
             self.report.platforms[record_platform].new_versions += 1

@@ -22,16 +22,13 @@ import pyarrow as pa
 
 from archiver.capture.reader import ReadRecord
 from archiver.errors import PageParseError
-from archiver.model import PLATFORMS, ApiRequest, WarcPointer
+from archiver.model import ApiRequest, WarcPointer
 from archiver.platforms import get_platform
 from archiver.retention import Schedule
 from archiver.tables.rows import Capture, row_for, tag_row
 from archiver.tables.schema import RECORD_SCHEMA
 
-__all__ = ["ApiResponse", "ParsedPages", "parse_responses", "rows_to_batch", "PRELOAD_MODULES"]
-
-#: what a worker process imports before its first task
-PRELOAD_MODULES = ("archiver.tables.pages", *(f"archiver.platforms.{name}" for name in PLATFORMS))
+__all__ = ["ApiResponse", "ParsedPages", "parse_responses", "rows_to_batch", "month_of"]
 
 #: a row's values in the order of the schema's columns
 _VALUES = itemgetter(*RECORD_SCHEMA.names)
@@ -105,7 +102,7 @@ def parse_responses(responses: list[ApiResponse], harvest_id: str, schedule: Sch
         start = len(rows)
         rows.extend(tag_row(row_for(post, capture), schedule) for post in page.posts)
         out.outcomes.append(len(page.posts))
-        partitions.extend((response.platform, capture.account_native_id, f"{row['created_at'] or row['captured_at']:%Y-%m}") for row in rows[start:])
+        partitions.extend((response.platform, capture.account_native_id, month_of(row["created_at"] or row["captured_at"])) for row in rows[start:])
     if rows:
         # A post seen again in the same run with the same content (a thread's root, on each of its
         # pages) is no new version: such rows go last, so that the new versions of a partition are
@@ -128,6 +125,18 @@ def parse_responses(responses: list[ApiResponse], harvest_id: str, schedule: Sch
         out.root_ids = [r["root_id"] for r in rows]
         out.created_at = [r["created_at"] for r in rows]
     return out
+
+
+def month_of(when: datetime) -> str:
+    """``YYYY-MM`` of an instant (UTC): the month of its row's partition."""
+    key = (when.year, when.month)
+    month = _MONTHS.get(key)
+    if month is None:
+        month = _MONTHS[key] = f"{when:%Y-%m}"
+    return month
+
+
+_MONTHS: dict[tuple[int, int], str] = {}
 
 
 def rows_to_batch(rows: list[dict[str, Any]]) -> pa.RecordBatch:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from archiver.model import Post, WarcPointer, content_hash
-from archiver.retention import RecordFacts, Schedule
+from archiver.retention import RecordFacts, RetentionTag, Schedule
+from archiver.retention.schedule import IST
 from archiver.tables.schema import SCHEMA_VERSION
 
 __all__ = ["Capture", "row_for", "version_id", "text_entities", "tag_row"]
@@ -141,16 +142,29 @@ def row_for(post: Post, capture: Capture, *, deleted: bool = False, media_pointe
 
 def tag_row(row: dict[str, Any], schedule: Schedule) -> dict[str, Any]:
     """Set the row's retention series, class and disposal date from the schedule (in place)."""
-    tag = schedule.tag(
-        RecordFacts(
-            platform=row["platform"],
-            kind=row["kind"],
-            by_department=row["by_department"],
-            is_media=False,
-            created_at=row["created_at"] or row["captured_at"],
-        )
-    )
+    when = row["created_at"] or row["captured_at"]
+    by_department = row["by_department"]
+    key = None
+    # A tag depends only on these, and rows share them by the thousand: a tag worked out once
+    # is looked up after (the first row of each key is checked by ``RecordFacts`` as always).
+    if type(by_department) is bool and when.utcoffset() is not None:
+        try:
+            key = (schedule.fingerprint, row["platform"], row["kind"], by_department, when.astimezone(IST).date())
+        except OverflowError:
+            key = None
+    tag = _TAGS.get(key) if key else None
+    if tag is None:
+        tag = schedule.tag(RecordFacts(platform=row["platform"], kind=row["kind"], by_department=by_department, is_media=False, created_at=when))
+        if key:
+            if len(_TAGS) >= _MOST_TAGS:
+                _TAGS.clear()
+            _TAGS[key] = tag
     row["retention_series"] = tag.series
     row["retention_class"] = tag.retention_class
     row["retention_until"] = tag.retention_until
     return row
+
+
+#: the tags worked out, by schedule, platform, kind, by_department and day of creation (IST)
+_TAGS: dict[tuple[str, str, str, bool, date], RetentionTag] = {}
+_MOST_TAGS = 100_000
