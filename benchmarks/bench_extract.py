@@ -291,19 +291,17 @@ def _where_the_time_goes(r: dict[str, Any]) -> str:
     stages = r["media_seconds"] + r["read_seconds"] + r["parse_seconds"] + r["rows_seconds"]
     return (
         f"At {r['posts']:,} posts per account the floor needs {r['floor_cpu_seconds']:.0f} CPU seconds on one core; Sangrah's "
-        f"extraction needs {total:.0f}, spread over the two cores in {r['seconds']:.0f} s. Of those, the stages above take "
-        f"{stages:.0f} when each runs alone: reading every record with both digests checked (ISA-L inflation, a SHA-256 of "
-        "the block and another of the payload), where the floor only inflates; parsing every page with its platform "
-        "module, where the floor only decodes the JSON; building each post's row (its version id, text entities, retention "
-        "tags) and turning the rows into Arrow; and the quick pass that writes the file's media index. The rest is "
-        "comparing each post with its latest version, writing the latest versions to the catalog and the Parquet "
-        "files, and passing pages and rows between the processes. The extracting process reads and checks the records, "
-        "compares and commits; the workers parse and build rows, and one of them writes the media index, while the "
-        "pages after it are parsed. With two cores the wall time cannot fall below half the CPU time, which is what "
-        "bounds the ratio: it is not the floor's single-core work, and the reading and parsing alone take longer than "
-        "the whole floor. Peak RSS is bounded by `tables.chunk_rows` (20,000 rows) and by the few tasks sent ahead, "
-        "whatever the size of the harvest: the media index of a WARC file is on disk (a SQLite file in the temporary "
-        "directory), not in memory."
+        f"extraction needs {total:.0f} ({r['cpu_seconds']:.0f} in the extracting process, {r['worker_cpu_seconds']:.0f} in its "
+        f"workers), of which the four stages above take {stages:.0f} when each runs alone: reading every record with both "
+        "digests checked (ISA-L inflation, a SHA-256 of the block and another of the payload), where the floor only "
+        "inflates; parsing every page with its platform module, where the floor only decodes the JSON; building each "
+        "post's row (its version id, text entities, retention tags) and turning the rows into Arrow; and the quick pass "
+        "that writes each file's media index. The rest is comparing every post with its latest version, writing the "
+        "latest versions to the catalog and the Parquet files, and passing pages and rows between the processes. On two "
+        "cores the wall time cannot fall below half the CPU time, so the ratio is bounded by "
+        f"{r['floor_cpu_seconds']:.0f} / ({total:.0f} / 2) = {r['floor_cpu_seconds'] / (total / 2):.2f} even with both cores "
+        "free. Peak RSS is bounded by `tables.chunk_rows` (20,000 rows) and the few tasks sent ahead, whatever the size "
+        "of the harvest: the media index of a WARC file is a SQLite file in the temporary directory, not a map in memory."
     )
 
 
