@@ -11,19 +11,23 @@ from __future__ import annotations
 import getpass
 import os
 import socket
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any, Literal
-
-import yaml
 import re
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidatorFunctionWrapHandler, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+from pydantic_core.core_schema import ErrorType
 
+from archiver.configfile import CONFIG_FILE, database_url, http_url, relocated, validation_problems
+from archiver.datafile import Problem, describe, duplicate_keys, load_yaml
 from archiver.errors import ConfigError
 from archiver.model import PLATFORMS
 
-__all__ = ["Config", "HarvestSettings", "TablesSettings", "StorageSettings", "SearchSettings", "PlatformSettings", "OfficerSettings", "RtiSettings", "DisclosureSettings", "DEFAULT_REGISTRATION_PATTERN", "load_config", "load_config_from_environment", "login_name", "provide_secret", "DEFAULT_CREDENTIAL_ENV", "CONFIG_ENV"]
+__all__ = ["Config", "HarvestSettings", "TablesSettings", "StorageSettings", "SearchSettings", "PlatformSettings", "OfficerSettings", "RtiSettings", "DisclosureSettings", "DEFAULT_REGISTRATION_PATTERN", "DemandedSecret", "demanded_secrets", "check_secrets", "load_config", "load_config_from_environment", "login_name", "provide_secret", "DEFAULT_CREDENTIAL_ENV", "CONFIG_ENV", "DEFAULT_S3_CONNECTION"]
 
 #: the variable naming the config file, for the CLI (``--config``) and the DAGs alike
 CONFIG_ENV = "SANGRAH_CONFIG"
@@ -39,12 +43,20 @@ DEFAULT_CREDENTIAL_ENV = {
 }
 
 
+#: the Airflow Connection (type aws) holding the S3 key pair under Airflow, unless the config names another
+DEFAULT_S3_CONNECTION = "sangrah_s3"
+
+#: every URL-valued setting is checked the same way (archiver.configfile)
+HttpUrl = Annotated[str, AfterValidator(http_url)]
+DatabaseUrl = Annotated[str, AfterValidator(database_url)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class PlatformSettings(_Strict):
-    base_url: str | None = Field(None, description="API base URL; empty means the platform's public API.")
+    base_url: HttpUrl | None = Field(None, description="API base URL; empty means the platform's public API.")
     credential_env: str = Field(..., description="Name of the environment variable that holds the credential.")
 
 
@@ -119,10 +131,11 @@ _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 class StorageSettings(_Strict):
     kind: Literal["local", "s3"] = Field("local", description="Where published WARC files live: `local` (store/ under data_dir) or `s3` (a bucket with Object Lock).")
     bucket: str | None = Field(None, description="S3 bucket, created with Object Lock (`sangrah storage init`); required when kind is s3.")
-    endpoint_url: str | None = Field(None, description="S3 endpoint, e.g. http://minio.internal:9000; empty means AWS S3 in `region`.")
+    endpoint_url: HttpUrl | None = Field(None, description="S3 endpoint, e.g. http://minio.internal:9000; empty means AWS S3 in `region`.")
     region: str = Field("us-east-1", description="S3 region of the bucket.")
     access_key_env: str | None = Field("SANGRAH_S3_ACCESS_KEY", description="Name of the environment variable holding the S3 access key id; empty (with secret_key_env) uses boto3's default credential chain.")
     secret_key_env: str | None = Field("SANGRAH_S3_SECRET_KEY", description="Name of the environment variable holding the S3 secret access key.")
+    airflow_conn_id: str = Field(DEFAULT_S3_CONNECTION, min_length=1, description="Under Airflow, the Connection (type aws: login = access key id, password = secret key) whose key pair the tasks use; without it, the variables above.")
     object_lock_mode: Literal["COMPLIANCE", "GOVERNANCE"] = Field("COMPLIANCE", description="Object Lock mode of every WARC object: COMPLIANCE (nobody, not even the root account, can delete it or shorten its retention) or GOVERNANCE (users with s3:BypassGovernanceRetention can).")
     default_retention_days: int = Field(365, ge=1, description="Retention given to a WARC object when it is published, counted from then; extraction extends it to what its records' retention tags require.")
     multipart_threshold_bytes: int = Field(1024 * _MIB, ge=5 * _MIB, le=5 * 1024 * _MIB, description="Files this large or larger are uploaded in parts, each with its own SHA-256 checksum; smaller ones in one request whose SHA-256 is the manifest's (S3 takes up to 5 GiB in one).")
@@ -132,22 +145,26 @@ class StorageSettings(_Strict):
     max_attempts: int = Field(3, ge=1, description="Attempts of one S3 request before the endpoint is reported unavailable.")
     cache_dir: Path | None = Field(None, description="Where WARC files are downloaded, checked against the manifest, for extraction and verification; empty means cache/ under data_dir.")
 
+    @field_validator("bucket")
+    @classmethod
+    def _bucket_name(cls, value: str | None) -> str | None:
+        if value is not None and not _BUCKET_NAME.fullmatch(value):
+            raise relocated("bucket_name", "an S3 bucket name: 3-63 lower-case letters, digits, dots and hyphens", "Name the bucket as it was created (sangrah storage init).")
+        return value
+
     @model_validator(mode="after")
     def _coherent(self) -> StorageSettings:
         if self.kind == "s3" and not self.bucket:
-            raise ValueError("storage.kind is s3 but no storage.bucket is named; add the bucket's name")
-        if self.bucket is not None and not _BUCKET_NAME.fullmatch(self.bucket):
-            raise ValueError(f"storage.bucket {self.bucket!r} is not an S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)")
-        if self.endpoint_url is not None and not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", self.endpoint_url):
-            raise ValueError(f"storage.endpoint_url {self.endpoint_url!r} is not an http:// or https:// URL")
+            raise relocated("s3_needs_bucket", "the name of a bucket with Object Lock", "storage.kind is s3: add the bucket's name (sangrah storage init creates it).", at="bucket")
         if (self.access_key_env is None) != (self.secret_key_env is None):
-            raise ValueError("storage.access_key_env and storage.secret_key_env must both name a variable, or both be empty")
+            empty = "access_key_env" if self.access_key_env is None else "secret_key_env"
+            raise relocated("s3_key_pair", "a variable name, as the other of the key pair has", "storage.access_key_env and storage.secret_key_env must both name a variable, or both be empty (boto3's default chain).", at=empty)
         return self
 
 
 class SearchSettings(_Strict):
     backend: Literal["fts5", "opensearch", "elasticsearch"] = Field("fts5", description="Where the search index lives: fts5 (an SQLite file in data_dir, nothing to run), opensearch or elasticsearch (a cluster at url).")
-    url: str | None = Field(None, description="Address of the OpenSearch or Elasticsearch cluster, e.g. https://search.dept.example:9200; empty means http://127.0.0.1:9200.")
+    url: HttpUrl | None = Field(None, description="Address of the OpenSearch or Elasticsearch cluster, e.g. https://search.dept.example:9200; empty means http://127.0.0.1:9200.")
     index: str = Field("sangrah-records", pattern=r"^[a-z0-9][a-z0-9_.-]{0,200}$", description="Name of the index (cluster) or of the index file's table set; lower case letters, digits, - _ .")
     credential_env: str | None = Field(None, description="Name of the environment variable holding the cluster credential: user:password for basic authentication, or an API key. Empty: no authentication.")
     fts5_path: Path | None = Field(None, description="The SQLite FTS5 index file; empty means data_dir/search/index.sqlite.")
@@ -163,13 +180,25 @@ class DisclosureSettings(_Strict):
     packages_dir: Path | None = Field(None, description="Where disclosure packages are published; empty means data_dir/packages.")
 
 
+_BUILTIN_ERRORS = frozenset(typing.get_args(ErrorType))
+
+
+def _again(error: Any) -> dict[str, Any]:
+    """One of pydantic's reported errors as it can be raised again (ours are custom errors)."""
+    context = dict(error.get("ctx") or {})
+    kind: Any = error["type"]
+    if kind not in _BUILTIN_ERRORS:
+        kind = PydanticCustomError(kind, "{message}", {**context, "message": error["msg"]})
+    return {"type": kind, "loc": error["loc"], "input": error["input"], **({"ctx": context} if context else {})}
+
+
 def _default_platforms() -> dict[str, PlatformSettings]:
     return {name: PlatformSettings(base_url=None, credential_env=env) for name, env in DEFAULT_CREDENTIAL_ENV.items()}
 
 
 class Config(_Strict):
     data_dir: Path = Field(Path("sangrah-data"), description="Local directory for the store, staging area and SQLite catalog.")
-    catalog_url: str | None = Field(None, description="SQLAlchemy URL of the catalog; empty means SQLite in data_dir.")
+    catalog_url: DatabaseUrl | None = Field(None, description="SQLAlchemy URL of the catalog, without a password (PGPASSWORD or ~/.pgpass holds it); empty means SQLite in data_dir.")
     operator: str | None = Field(None, description="Who runs harvests, written into each WARC's warcinfo; empty means the login name.")
     retention_schedule: Path | None = Field(None, description="The department's retention schedule (YAML); empty means schemas/retention.yaml.")
     harvest: HarvestSettings = Field(default_factory=HarvestSettings)  # type: ignore[arg-type]
@@ -191,12 +220,19 @@ class Config(_Strict):
             data = {**data, "platforms": merged}
         return data
 
-    @model_validator(mode="after")
-    def _known_platforms(self) -> Config:
-        unknown = sorted(set(self.platforms) - set(PLATFORMS))
-        if unknown:
-            raise ValueError(f"unknown platform(s) {', '.join(unknown)}; known: {', '.join(PLATFORMS)}")
-        return self
+    @field_validator("platforms", mode="wrap")
+    @classmethod
+    def _known_platforms(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        unknown = sorted(set(value) - set(PLATFORMS)) if isinstance(value, dict) else []
+        if not unknown:
+            return handler(value)
+        # the known platforms' settings are checked too, so that one message lists every problem
+        errors: list[Any] = [{"type": PydanticCustomError("unknown_platform", "unknown platform(s) {shown}", {"shown": ", ".join(unknown), "names": unknown, "known": list(PLATFORMS)}), "loc": (), "input": value}]
+        try:
+            handler({name: settings for name, settings in value.items() if name in PLATFORMS})
+        except ValidationError as exc:
+            errors += [_again(e) for e in exc.errors()]
+        raise ValidationError.from_exception_data("platforms", errors)
 
     # -- derived values -----------------------------------------------------------------------
     @property
@@ -241,8 +277,62 @@ class Config(_Strict):
 
     def secret(self, variable: str) -> str | None:
         """The value of the credential variable ``variable``, or None when it is not set."""
-        value = _PROVIDED_SECRETS.get(variable) or os.environ.get(variable)
-        return value or None
+        return _secret(variable)
+
+
+def _secret(variable: str) -> str | None:
+    value = _PROVIDED_SECRETS.get(variable) or os.environ.get(variable)
+    return value or None
+
+
+@dataclass(frozen=True, slots=True)
+class DemandedSecret:
+    """A credential variable the configuration names for a service it uses."""
+
+    setting: tuple[str, str]  #: where the file names it, e.g. ("storage", "access_key_env")
+    variable: str
+    what: str  #: what it holds, e.g. "the S3 access key id"
+    airflow_conn_id: str | None = None  #: the Airflow Connection that holds it instead, under Airflow
+
+    @property
+    def is_set(self) -> bool:
+        return _secret(self.variable) is not None
+
+
+def demanded_secrets(config: Config) -> list[DemandedSecret]:
+    """The credential variables the configured services need (the platforms' are per account)."""
+    return _demanded(config.storage, config.search)
+
+
+def _demanded(storage: StorageSettings, search: SearchSettings) -> list[DemandedSecret]:
+    out: list[DemandedSecret] = []
+    if storage.kind == "s3" and storage.access_key_env and storage.secret_key_env:
+        out.append(DemandedSecret(("storage", "access_key_env"), storage.access_key_env, "the S3 access key id", storage.airflow_conn_id))
+        out.append(DemandedSecret(("storage", "secret_key_env"), storage.secret_key_env, "the S3 secret access key", storage.airflow_conn_id))
+    if search.backend != "fts5" and search.credential_env:
+        out.append(DemandedSecret(("search", "credential_env"), search.credential_env, f"the {search.backend} credential (user:password or an API key)"))
+    return out
+
+
+def _unset_problems(demanded: list[DemandedSecret]) -> list[Problem]:
+    problems = []
+    for secret in demanded:
+        if secret.is_set:
+            continue
+        under_airflow = f" (under Airflow, the Connection {secret.airflow_conn_id} holds it instead)" if secret.airflow_conn_id else ""
+        problems.append(Problem(
+            secret.setting, f"{secret.variable}, which is not set", "the name of a variable set in the environment",
+            f"Export {secret.what} as {secret.variable}{under_airflow}, or name the variable that holds it; the value never goes in this file.",
+        ))
+    return problems
+
+
+def check_secrets(config: Config, source: str = "the configuration") -> None:
+    """Raise ``ConfigError`` naming every credential variable the configured services need but
+    that is not set (after an Airflow task has provided its connections' credentials)."""
+    problems = _unset_problems(demanded_secrets(config))
+    if problems:
+        raise ConfigError(describe(source, problems, None))
 
 
 def login_name() -> str | None:
@@ -262,60 +352,66 @@ def provide_secret(variable: str, value: str) -> None:
     _PROVIDED_SECRETS[variable] = value
 
 
-def load_config_from_environment() -> Config:
+def load_config_from_environment(*, require_secrets: bool = True) -> Config:
     """The config in the file ``SANGRAH_CONFIG`` names (defaults alone when it is not set)."""
     path = os.environ.get(CONFIG_ENV)
-    return load_config(Path(path) if path else None)
+    return load_config(Path(path) if path else None, require_secrets=require_secrets)
 
 
-def load_config(path: Path | None = None, *, overrides: Mapping[str, Any] | None = None) -> Config:
+def load_config(path: Path | None = None, *, overrides: Mapping[str, Any] | None = None, require_secrets: bool = True) -> Config:
     """Read and validate the YAML file at ``path`` (defaults alone when None).
 
-    Every problem is reported at once, each with its place in the file, what was expected, the
-    value found and a hint.
+    Every problem is reported at once, in one ``ConfigError``, each with its path and line in the
+    file, the value found, what is allowed and a hint: unknown settings, bad URLs, wrong values,
+    keys written twice, and (``require_secrets``) credential variables that the configured
+    services need but that are not set.
     """
     data: dict[str, Any] = {}
+    source = str(path) if path else "the configuration"
+    node = None
+    problems: list[Problem] = []
     if path is not None:
         try:
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"cannot read the config file {path}: {exc.strerror}. Give an existing file with --config.") from exc
-        try:
-            loaded = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path} is not UTF-8 text (byte {exc.start}); save the configuration as UTF-8.") from exc
+        loaded, node = load_yaml(text, source, CONFIG_FILE)
         if loaded is not None and not isinstance(loaded, dict):
             raise ConfigError(f"{path}: the top level must be a mapping of settings, not {type(loaded).__name__}.")
         data = loaded or {}
+        if node is not None:
+            problems.extend(duplicate_keys(node))
     if overrides:
         data = {**data, **overrides}
+    config: Config | None = None
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, path)) from exc
+        problems.extend(validation_problems(exc, Config))
+    if require_secrets:
+        problems.extend(_unset_problems(demanded_secrets(config) if config is not None else _demanded_by_sections(data)))
+    if problems or config is None:
+        raise ConfigError(describe(source, problems, node))
+    return config
 
 
-def _describe(exc: ValidationError, path: Path | None) -> str:
-    where = str(path) if path else "the configuration"
-    lines = [f"{where} has {exc.error_count()} problem(s):"]
-    for error in exc.errors():
-        location = ".".join(str(part) for part in error["loc"]) or "(top level)"
-        value = error.get("input")
-        shown = repr(value) if not isinstance(value, dict) else "a mapping"
-        hint = _HINTS.get(error["type"], "see docs/configuration.md for every setting")
-        lines.append(f"  - {location}: {error['msg']} (found {shown}); {hint}")
-    return "\n".join(lines)
-
-
-_HINTS = {
-    "extra_forbidden": "this setting does not exist; check its spelling against docs/configuration.md",
-    "int_parsing": "write a whole number, without quotes or units",
-    "float_parsing": "write a number of seconds",
-    "bool_parsing": "write true or false",
-    "greater_than_equal": "use a larger value",
-    "greater_than": "use a larger value",
-    "missing": "add this setting",
-}
+def _demanded_by_sections(data: Mapping[str, Any]) -> list[DemandedSecret]:
+    """The credential variables of the sections that are valid on their own, in a file that is not."""
+    sections: list[Any] = []
+    for name, model in (("storage", StorageSettings), ("search", SearchSettings)):
+        section = data.get(name) or {}
+        try:
+            sections.append(model.model_validate(section))
+            continue
+        except ValidationError as exc:
+            wrong = {error["loc"][0] for error in exc.errors() if error["loc"]}
+        try:  # without its wrong settings (listed already), what the rest of it demands
+            sections.append(model.model_validate({k: v for k, v in section.items() if k not in wrong} if isinstance(section, dict) else {}))
+        except ValidationError:
+            sections.append(model.model_validate({}))
+    return _demanded(*sections)
 
 
 def config_json_schema() -> dict[str, Any]:

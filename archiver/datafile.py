@@ -29,7 +29,7 @@ import yaml
 
 from archiver.errors import ConfigError
 
-__all__ = ["FileKind", "Problem", "describe", "duplicate_keys", "field_of", "line_of", "location", "parse_yaml", "plain", "read_json_schema", "read_text", "schema_problems", "show"]
+__all__ = ["FileKind", "Problem", "describe", "duplicate_keys", "field_of", "line_of", "load_yaml", "location", "parse_yaml", "plain", "read_json_schema", "read_text", "schema_problems", "show"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +74,11 @@ def read_text(path: Path, kind: FileKind) -> str:
         raise ConfigError(f"{path} is not UTF-8 text (byte {exc.start}); save {kind.short} as UTF-8.") from exc
 
 
-def parse_yaml(text: str, source: str, kind: FileKind) -> tuple[dict[str, Any], yaml.Node]:
-    """The YAML mapping in ``text`` as JSON would hold it, and its node tree (for line numbers)."""
+def load_yaml(text: str, source: str, kind: FileKind) -> tuple[Any, yaml.Node | None]:
+    """The YAML document in ``text`` and its node tree (for line numbers); (None, None) when empty.
+
+    Only the syntax is checked here: what the document must hold is the caller's to say.
+    """
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
@@ -86,6 +89,12 @@ def parse_yaml(text: str, source: str, kind: FileKind) -> tuple[dict[str, Any], 
         raise ConfigError(f"{source} is not valid YAML: {exc}") from exc
     finally:
         loader.dispose()
+    return data, node
+
+
+def parse_yaml(text: str, source: str, kind: FileKind) -> tuple[dict[str, Any], yaml.Node]:
+    """The YAML mapping in ``text`` as JSON would hold it, and its node tree (for line numbers)."""
+    data, node = load_yaml(text, source, kind)
     if node is None or data is None:
         raise ConfigError(f"{source} is empty; {kind.needs}. Start from a copy of {kind.default}.")
     if not isinstance(data, dict):
@@ -172,16 +181,18 @@ def schema_problems(
             yield Problem(path, show(instance), allowed, (hint_for(name, instance) if hint_for else None) or hint)
 
 
-def describe(source: str, problems: list[Problem], node: yaml.Node) -> str:
-    """The message listing every problem once, in the order of the file."""
+def describe(source: str, problems: list[Problem], node: yaml.Node | None) -> str:
+    """The message listing every problem once, in the order of the file (without a file,
+    ``node`` is None: in the order given, without line numbers)."""
     unique: dict[tuple[str, str], tuple[int, Problem]] = {}
     for problem in problems:
-        line = problem.line or line_of(node, problem.path)
+        line = problem.line or (line_of(node, problem.path) if node is not None else 0)
         unique.setdefault((location(problem.path), problem.found), (line, problem))
     ordered = sorted(unique.values(), key=lambda item: item[0])
     lines = [f"{source} has {len(ordered)} problem(s):"]
     for line, problem in ordered:
-        lines.append(f"  - {location(problem.path)} (line {line}): found {problem.found}; allowed: {problem.allowed}. {problem.hint}")
+        where = f" (line {line})" if line else ""
+        lines.append(f"  - {location(problem.path)}{where}: found {problem.found}; allowed: {problem.allowed}. {problem.hint}")
     return "\n".join(lines)
 
 

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from archiver.config import Config, DisclosureSettings, HarvestSettings, RtiSettings, SearchSettings, StorageSettings, TablesSettings, config_json_schema, load_config
+import yaml
+
+from archiver.config import Config, DisclosureSettings, HarvestSettings, RtiSettings, SearchSettings, StorageSettings, TablesSettings, config_json_schema, demanded_secrets, load_config
 from archiver.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,22 +31,119 @@ def test_one_platform_configured_keeps_the_others(tmp_path: Path) -> None:
     assert config.platforms["x"].credential_env == "SANGRAH_X_BEARER_TOKEN"
 
 
-def test_every_problem_is_reported_with_its_place_and_a_hint(tmp_path: Path) -> None:
+SEVERAL_PROBLEMS = """\
+data_dir: /srv/sangrah
+catalog_url: postgresql+psycopg://sangrah:not-in-this-file@db.internal/sangrah
+harvest:
+  max_file_bytes: big
+  revisit_dayz: 3
+platforms:
+  myspace: {}
+  mastodon:
+    base_url: mastodon.social
+search:
+  backend: opensearch
+  url: search.internal:9200
+storage:
+  kind: s3
+  bucket: evidence
+  endpoint_url: http://minio.internal:9000
+  acces_key_env: SANGRAH_S3_KEY
+rti:
+  cpio:
+    name: A. K. Verma
+operator: records cell
+operator: records cell, again
+"""
+
+
+def test_a_file_with_several_problems_gets_one_message_listing_every_one_with_its_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable in ("SANGRAH_S3_ACCESS_KEY", "SANGRAH_S3_SECRET_KEY"):
+        monkeypatch.delenv(variable, raising=False)
     path = tmp_path / "sangrah.yaml"
-    path.write_text("harvest:\n  max_file_bytes: big\n  revisit_dayz: 3\nplatforms:\n  myspace: {}\n")
+    path.write_text(SEVERAL_PROBLEMS)
     with pytest.raises(ConfigError) as caught:
         load_config(path)
-    message = caught.value.message
-    assert message.startswith(f"{path} has")
-    assert "harvest.max_file_bytes: Input should be a valid integer" in message
-    assert "(found 'big'); write a whole number" in message
-    assert "harvest.revisit_dayz" in message and "check its spelling" in message
+    assert caught.value.message.splitlines() == [
+        f"{path} has 11 problem(s):",
+        "  - catalog_url (line 2): found 'postgresql+psycopg://sangrah:***@db.internal/sangrah'; allowed: a URL without a password. The database password never goes in this file: remove it and export PGPASSWORD, or use ~/.pgpass (docs/deploy.md).",
+        "  - harvest.max_file_bytes (line 4): found 'big'; allowed: a whole number. Write a whole number, without quotes or units.",
+        "  - harvest.revisit_dayz (line 5): found an unknown setting; allowed: max_file_bytes, revisit_days, timeout_seconds, max_retries, backoff_base_seconds, max_sleep_seconds, fetch_images, video_max_bytes. Did you mean revisit_days? Check its spelling against docs/configuration.md.",
+        "  - platforms.myspace (line 7): found an unknown platform; allowed: x, facebook, instagram, youtube, mastodon, bluesky. Sangrah harvests these platforms only.",
+        "  - platforms.mastodon.base_url (line 9): found 'mastodon.social'; allowed: an http:// or https:// URL with a host, e.g. https://mastodon.social or http://127.0.0.1:9000. Write the whole address, scheme first.",
+        "  - search.url (line 12): found 'search.internal:9200'; allowed: an http:// or https:// URL with a host, e.g. https://mastodon.social or http://127.0.0.1:9000. Write the whole address, scheme first.",
+        "  - storage.access_key_env (line 13): found SANGRAH_S3_ACCESS_KEY, which is not set; allowed: the name of a variable set in the environment. Export the S3 access key id as SANGRAH_S3_ACCESS_KEY (under Airflow, the Connection sangrah_s3 holds it instead), or name the variable that holds it; the value never goes in this file.",
+        "  - storage.secret_key_env (line 13): found SANGRAH_S3_SECRET_KEY, which is not set; allowed: the name of a variable set in the environment. Export the S3 secret access key as SANGRAH_S3_SECRET_KEY (under Airflow, the Connection sangrah_s3 holds it instead), or name the variable that holds it; the value never goes in this file.",
+        "  - storage.acces_key_env (line 17): found an unknown setting; allowed: kind, bucket, endpoint_url, region, access_key_env, secret_key_env, airflow_conn_id, object_lock_mode, default_retention_days, multipart_threshold_bytes, multipart_part_bytes, max_concurrency, timeout_seconds, max_attempts, cache_dir. Did you mean access_key_env? Check its spelling against docs/configuration.md.",
+        "  - rti.cpio.designation (line 19): found nothing; allowed: a value. Add this setting.",
+        "  - operator (line 22): found operator a second time; allowed: each key once in a mapping. YAML would keep only the last one; delete the one you did not mean.",
+    ]
+    assert "not-in-this-file" not in str(caught.value) and caught.value.__cause__ is None and caught.value.__context__ is None
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "found"),
+    [
+        ("catalog_url", "mysql://sangrah@db/sangrah", "'mysql://sangrah@db/sangrah'; allowed: a PostgreSQL (postgresql+psycopg://...) or SQLite (sqlite:///...) URL. The catalog runs on PostgreSQL or SQLite, not mysql."),
+        ("catalog_url", "not a url", "'not a url'; allowed: a SQLAlchemy URL such as postgresql+psycopg://sangrah@db.internal:5432/sangrah or sqlite:////srv/sangrah/catalog.sqlite"),
+        ("platforms.x.base_url", "ftp://api.x.example", "'ftp://api.x.example'; allowed: an http:// or https:// URL with a host"),
+        ("search.url", "https://elastic:changeme@search.internal:9200", "'https://***@search.internal:9200'; allowed: a URL without a user or password"),
+        ("storage.endpoint_url", "http://minio.internal:port", "'http://minio.internal:port'; allowed: an http:// or https:// URL with a host"),
+        ("storage.endpoint_url", "http://", "'http://'; allowed: an http:// or https:// URL with a host"),
+    ],
+)
+def test_every_url_valued_setting_is_checked_the_same_way(tmp_path: Path, setting: str, value: str, found: str) -> None:
+    section, _, rest = setting.partition(".")
+    data: dict[str, object] = {section: value} if not rest else {section: _nested(rest, value)}
+    path = tmp_path / "sangrah.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert caught.value.message.startswith(f"{path} has 1 problem(s):\n  - {setting} (line "), caught.value.message
+    assert f": found {found}" in caught.value.message
+    assert "changeme" not in caught.value.message
+
+
+def _nested(dotted: str, value: str) -> dict[str, object]:
+    head, _, rest = dotted.partition(".")
+    return {head: _nested(rest, value) if rest else value}
+
+
+def test_good_urls_and_a_passwordless_catalog_url_load() -> None:
+    config = load_config(None, overrides={
+        "catalog_url": "postgresql+psycopg://sangrah@db.internal:5432/sangrah",
+        "platforms": {"mastodon": {"base_url": "https://mastodon.social"}},
+        "search": {"url": "https://search.internal:9200/"},
+        "storage": {"endpoint_url": "http://127.0.0.1:9000"},
+    })
+    assert (config.catalog_url, config.platforms["mastodon"].base_url, config.search.url, config.storage.endpoint_url) == (
+        "postgresql+psycopg://sangrah@db.internal:5432/sangrah", "https://mastodon.social", "https://search.internal:9200/", "http://127.0.0.1:9000",
+    )
+
+
+def test_secret_variables_are_demanded_only_for_the_services_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SANGRAH_TEST_SEARCH_CREDENTIAL", raising=False)
+    cluster = {"search": {"backend": "opensearch", "credential_env": "SANGRAH_TEST_SEARCH_CREDENTIAL"}}
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, overrides=cluster)
+    assert caught.value.message.splitlines() == [
+        "the configuration has 1 problem(s):",
+        "  - search.credential_env: found SANGRAH_TEST_SEARCH_CREDENTIAL, which is not set; allowed: the name of a variable set in the environment. "
+        "Export the opensearch credential (user:password or an API key) as SANGRAH_TEST_SEARCH_CREDENTIAL, or name the variable that holds it; the value never goes in this file.",
+    ]
+    # the same file, without the demand (``sangrah config check`` reports the variable instead)
+    assert load_config(None, overrides=cluster, require_secrets=False).search.credential_env == "SANGRAH_TEST_SEARCH_CREDENTIAL"
+    monkeypatch.setenv("SANGRAH_TEST_SEARCH_CREDENTIAL", "user:secret")
+    assert [(s.setting, s.variable, s.is_set) for s in demanded_secrets(load_config(None, overrides=cluster))] == [(("search", "credential_env"), "SANGRAH_TEST_SEARCH_CREDENTIAL", True)]
+    # fts5 with a credential named, or S3 through boto3's default chain: nothing demanded
+    quiet = load_config(None, overrides={"search": {"credential_env": "SANGRAH_TEST_UNSET"}, "storage": {"kind": "s3", "bucket": "evidence", "access_key_env": None, "secret_key_env": None}})
+    assert demanded_secrets(quiet) == []
 
 
 def test_unknown_platform_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "sangrah.yaml"
-    path.write_text("platforms:\n  myspace:\n    credential_env: X\n")
-    with pytest.raises(ConfigError, match="unknown platform"):
+    path.write_text("platforms:\n  mastodn:\n    credential_env: X\n")
+    with pytest.raises(ConfigError, match=r"platforms.mastodn \(line 2\): found an unknown platform; allowed: x, facebook, instagram, youtube, mastodon, bluesky. Did you mean mastodon\?"):
         load_config(path)
 
 

@@ -11,6 +11,7 @@ MODULES = [
     "archiver.errors",
     "archiver.model",
     "archiver.config",
+    "archiver.configfile",
     "archiver.http",
     "archiver.harvest",
     "archiver.pipeline",

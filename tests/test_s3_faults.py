@@ -150,8 +150,8 @@ def _run(config_path: Path, *args: str) -> tuple[int, str]:
     [
         (lambda s, m: {**s, "endpoint_url": "http://127.0.0.1:9"}, 1, "cannot reach the S3 endpoint http://127.0.0.1:9 to look up the bucket"),
         (lambda s, m: {**s, "secret_key_env": "SANGRAH_TEST_WRONG_SECRET"}, 1, "refused access to bucket {bucket} while trying to look up the bucket (SignatureDoesNotMatch"),
-        (lambda s, m: {**s, "access_key_env": "SANGRAH_TEST_UNSET_KEY"}, 2, "the S3 credentials for bucket {bucket} are read from SANGRAH_TEST_UNSET_KEY and SANGRAH_S3_SECRET_KEY, but SANGRAH_TEST_UNSET_KEY is not set"),
-        (lambda s, m: {**s, "endpoint_url": "minio:9000"}, 2, "storage.endpoint_url 'minio:9000' is not an http:// or https:// URL"),
+        (lambda s, m: {**s, "access_key_env": "SANGRAH_TEST_UNSET_KEY"}, 2, "storage.access_key_env (line 3): found SANGRAH_TEST_UNSET_KEY, which is not set; allowed: the name of a variable set in the environment. Export the S3 access key id as SANGRAH_TEST_UNSET_KEY"),
+        (lambda s, m: {**s, "endpoint_url": "minio:9000"}, 2, "storage.endpoint_url (line 4): found 'minio:9000'; allowed: an http:// or https:// URL with a host"),
     ],
     ids=["bad endpoint", "bad credentials", "unset variable", "not a URL"],
 )
