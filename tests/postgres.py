@@ -79,3 +79,13 @@ def manage(action: str) -> None:
             pytest.fail(f"{DSN_ENV} does not name the server infra/postgres.sh manages ({status.stderr.strip()}); a restart test needs that one")
     done = subprocess.run([str(SCRIPT), action], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+@contextmanager
+def server_down() -> Iterator[None]:
+    """The server stopped for the block, and started again whatever happens in it."""
+    manage("stop")
+    try:
+        yield
+    finally:
+        manage("start")

@@ -13,7 +13,6 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -34,21 +33,11 @@ from archiver.samples.world import World
 from archiver.tables.extract import dataset_files
 from tests.captured import read_captured
 from tests.conftest import _SECRETS, _WRITTEN, register_samples, sample_credential_env
-from tests.postgres import fresh_database, manage, password, started_at, without_password
+from tests.postgres import fresh_database, manage, password, server_down, started_at, without_password
 
 pytestmark = pytest.mark.slow
 
 PLATFORMS = ("bluesky", "mastodon", "x")
-
-
-@contextmanager
-def server_down() -> Iterator[None]:
-    """The server stopped for the block, and started again whatever happens in it."""
-    manage("stop")
-    try:
-        yield
-    finally:
-        manage("start")
 
 
 @pytest.fixture

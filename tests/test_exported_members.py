@@ -24,6 +24,8 @@ MODULES = [
     "archiver.pipeline.storage",
     "archiver.pipeline.stores",
     "archiver.pipeline.search",
+    "archiver.pipeline.checks",
+    "archiver.pipeline.search_checks",
     "archiver.search",
     "archiver.search.analysis",
     "archiver.search.translit",
@@ -123,6 +125,7 @@ MODULES = [
     "archiver.cli.users",
     "archiver.cli.audit",
     "archiver.cli.search",
+    "archiver.cli.config",
 ]
 
 

@@ -26,7 +26,7 @@ from archiver.catalog import tables as t
 from archiver.catalog.audit import append_entry
 from archiver.errors import CatalogError
 
-__all__ = ["Catalog", "AccountRow", "WarcRow", "unavailable_message"]
+__all__ = ["Catalog", "AccountRow", "WarcRow", "unavailable_message", "schema_revisions"]
 
 _T = TypeVar("_T")
 
@@ -436,6 +436,26 @@ def _warc(row: Any) -> WarcRow:
         status=row["status"],
         published_at=_aware(row["published_at"]),
     )
+
+
+def schema_revisions(connection: Connection) -> tuple[list[str], list[str]]:
+    """(the revisions the database is at, the migrations it still lacks, oldest first), read
+    without changing anything. Raises ``CatalogError`` for a revision this Sangrah does not know."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from alembic.script.revision import ResolutionError
+    from alembic.util import CommandError
+
+    script = ScriptDirectory(str(_MIGRATIONS))
+    current = list(MigrationContext.configure(connection).get_current_heads())
+    try:
+        pending = [rev.revision for rev in script.iterate_revisions("heads", tuple(current) or "base")]
+    except (CommandError, ResolutionError) as exc:
+        raise CatalogError(
+            f"the catalog is at revision {', '.join(current)}, which this Sangrah does not know ({_first_line(exc)}): a newer Sangrah migrated it. "
+            "Upgrade Sangrah on this machine to the version the others run."
+        ) from exc
+    return current, [revision for revision in reversed(pending) if revision not in current]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

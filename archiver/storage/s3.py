@@ -26,6 +26,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from pathlib import Path
@@ -35,7 +36,7 @@ from archiver.errors import ObjectLocked, ObjectMissing, StoreChecksumMismatch, 
 from archiver.storage.base import AuditFn, ObjectRetention
 from archiver.storage.s3errors import Where, boundary, error_code
 
-__all__ = ["S3Store", "ProgressFn", "WARC_CONTENT_TYPE", "checksum_b64"]
+__all__ = ["S3Store", "BucketState", "ProgressFn", "WARC_CONTENT_TYPE", "checksum_b64"]
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,18 @@ ProgressFn = Callable[[str, int, int], None]
 
 WARC_CONTENT_TYPE = "application/warc"
 _MIB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class BucketState:
+    """A bucket's Object Lock and versioning; the default retention is the bucket's own (Sangrah
+    sets each object's retention itself, so none is needed)."""
+
+    object_lock: bool
+    versioning: str  #: Enabled, Suspended or Disabled
+    default_mode: str | None = None
+    default_days: int | None = None
+    default_years: int | None = None
 
 
 def checksum_b64(digest: bytes) -> str:
@@ -144,13 +157,7 @@ class S3Store:
                 extra = {} if self.region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": self.region}}
                 self.client.create_bucket(Bucket=self.bucket, ObjectLockEnabledForBucket=True, **extra)
                 created = True
-        with boundary(self._where, action="read the bucket's Object Lock configuration"):
-            try:
-                lock = self.client.get_object_lock_configuration(Bucket=self.bucket)["ObjectLockConfiguration"]
-            except Exception as exc:
-                if error_code(exc) not in ("ObjectLockConfigurationNotFoundError", "InvalidRequest"):
-                    raise
-                lock = {}
+        lock = self._lock_configuration()
         if lock.get("ObjectLockEnabled") != "Enabled":
             raise StoreError(
                 f"bucket {self.bucket} at {self._where.endpoint} has no Object Lock, and it can be turned on only when a bucket is created. "
@@ -159,6 +166,28 @@ class S3Store:
                 bucket=self.bucket,
             )
         return created
+
+    def _lock_configuration(self) -> dict[str, Any]:
+        """The bucket's Object Lock configuration; empty when it has none."""
+        with boundary(self._where, action="read the bucket's Object Lock configuration"):
+            try:
+                return dict(self.client.get_object_lock_configuration(Bucket=self.bucket)["ObjectLockConfiguration"])
+            except Exception as exc:
+                if error_code(exc) not in ("ObjectLockConfigurationNotFoundError", "InvalidRequest"):
+                    raise
+                return {}
+
+    def bucket_state(self) -> BucketState:
+        """What the server says of the bucket (reads only): raises ``BucketMissing`` when there
+        is none, ``StoreAuthError`` when the credentials are refused, ``StoreUnavailable`` when
+        the endpoint cannot be reached."""
+        with boundary(self._where, action="look up the bucket"):
+            self.client.head_bucket(Bucket=self.bucket)
+        lock = self._lock_configuration()
+        with boundary(self._where, action="read the bucket's versioning"):
+            versioning = str(self.client.get_bucket_versioning(Bucket=self.bucket).get("Status") or "Disabled")
+        default = lock.get("Rule", {}).get("DefaultRetention", {})
+        return BucketState(object_lock=lock.get("ObjectLockEnabled") == "Enabled", versioning=versioning, default_mode=default.get("Mode"), default_days=default.get("Days"), default_years=default.get("Years"))
 
     # -- writing ------------------------------------------------------------------------------
     def put_file(self, source: Path, key: str, *, sha256: str, retain_until: datetime | None = None) -> None:
