@@ -1,6 +1,6 @@
 """sangrah_nightly: every active account harvested, extracted and verified, at 02:00 Asia/Kolkata.
 
-begin, plan ─▶ per account (mapped): harvest ─▶ extract ─▶ [index] ─▶ verify ─▶ report
+begin, plan ─▶ per account (mapped): harvest ─▶ extract ─▶ index ─▶ verify ─▶ report
 
 Each account is its own mapped task group: one account's failure stops only its own extract;
 index, verify and report run whatever became of the accounts (trigger rule ``all_done``), and
@@ -16,8 +16,6 @@ nothing here but the wiring.
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 from datetime import timedelta
 from typing import Any
 
@@ -35,16 +33,6 @@ DEFAULT_ARGS: dict[str, Any] = {
     "max_retry_delay": timedelta(hours=1),
     "retry_policy": ExceptionRetryPolicy(rules=[RetryRule(exception=PERMANENT, action=RetryAction.FAIL, reason="retrying cannot mend this; the task's log says what to do")]),
 }
-
-
-def _has_index_step() -> bool:
-    """Integration point for the search index (issue 4): its step lives in
-    ``archiver/pipeline/search.py`` and is exposed as ``archiver.pipeline.index``. Found without
-    importing the pipeline, so that parsing this file stays cheap."""
-    package = importlib.util.find_spec("archiver.pipeline")
-    if package is None or not package.submodule_search_locations:
-        return False
-    return importlib.machinery.PathFinder.find_spec("search", list(package.submodule_search_locations)) is not None
 
 
 @dag(
@@ -108,11 +96,7 @@ def sangrah_nightly() -> None:
     accounts = account.expand(account=keys)
     started_at >> accounts
     verified = verify(started_at)
-    if _has_index_step():
-        accounts >> index() >> verified
-    else:
-        accounts >> verified
-    verified >> report(keys, started_at)
+    accounts >> index() >> verified >> report(keys, started_at)
 
 
 sangrah_nightly()

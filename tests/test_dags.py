@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from collections import Counter
@@ -24,19 +25,20 @@ import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
+from archiver.catalog import Catalog
 from archiver.config import Config
-from archiver.pipeline import verify
+from archiver.pipeline import rti_due, verify
 from archiver.pipeline.tasks import connection_id
+from archiver.rti.deadlines import IST
 from archiver.samples.server import SampleServer
 from tests.captured import read_captured
 from tests.conftest import ROOT, _WRITTEN, register_samples
+from tests.minio import ACCESS_ENV, SECRET_ENV, MinioServer, boto_client, bucket, minio  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.slow
 
 PLATFORMS = ("bluesky", "mastodon", "x")  # the order the plan maps them in (by platform)
 MASTODON_LISTING = r"/api/v1/accounts/[0-9]+/statuses"
-#: the nightly DAG has its index task once the pipeline has the search index's step
-HAS_INDEX_STEP = (ROOT / "archiver" / "pipeline" / "search.py").exists()
 
 
 def _airflow_env(home: Path, metadata_url: str) -> dict[str, str]:
@@ -157,9 +159,8 @@ def test_nightly_dag_captures_every_account_and_one_failure_stops_no_other(
 
     driver = _Driver("sangrah_nightly", 2, env, airflow_home / "dag-test.log")
     first = driver.next_event()
-    expected = {"begin": "success", "plan": "success", "verify": "success", "report": "failed"}
-    if HAS_INDEX_STEP:
-        expected["index"] = "success"  # it runs whatever became of the accounts
+    # index, verify and report run whatever became of the accounts
+    expected = {"begin": "success", "plan": "success", "index": "success", "verify": "success", "report": "failed"}
     for index, platform in enumerate(PLATFORMS):
         ok = platform == "bluesky"
         expected[f"account.harvest[{index}]"] = "success" if ok else "failed"
@@ -229,6 +230,220 @@ def test_weekly_fixity_passes_then_fails_loudly_on_a_changed_parquet_file(config
     assert "fixity check found 1 problem(s)" in log_text
 
 
+def test_nightly_dag_harvests_into_minio_with_object_lock_and_a_postgresql_catalog_and_nobody_can_delete_a_warc(
+    config: Config, sample_server: SampleServer, minio: MinioServer, bucket: str, airflow_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The production set-up, in one night: PostgreSQL holds Airflow's metadata and the catalog,
+    the WARC files go to MinIO with Object Lock, the S3 key pair comes from the Airflow
+    Connection ``sangrah_s3`` and the platforms' credentials from one connection per account."""
+    import boto3  # noqa: F401  (the client below is boto3's)
+    from botocore.exceptions import ClientError
+
+    from archiver.access.users import add_user
+    from archiver.cli import cli
+    from archiver.pipeline import open_catalog
+    from archiver.pipeline.storage import retain_until_by_warc
+    from click.testing import CliRunner
+    from tests.conftest import _SECRETS, find_secrets
+    from tests.postgres import fresh_database, password, without_password
+
+    _SECRETS.add(password())
+    monkeypatch.setenv("PGPASSWORD", password())  # for this process's own look at the catalog
+    with fresh_database("airflow") as metadata_url, fresh_database() as catalog_url:
+        storage = {"kind": "s3", "bucket": bucket, "endpoint_url": minio.endpoint, "max_attempts": 2, "timeout_seconds": 10}
+        settings = {
+            "data_dir": str(config.data_dir), "catalog_url": without_password(catalog_url), "operator": "nightly-dag",
+            "harvest": {"backoff_base_seconds": 0.01, "max_retries": 2, "timeout_seconds": 5}, "storage": storage,
+        }
+        config_file = tmp_path / "sangrah.yaml"
+        config_file.write_text(yaml.safe_dump(settings))
+        from archiver.config import load_config
+
+        config = load_config(config_file)
+        register_samples(config, sample_server, PLATFORMS)
+        # the Airflow process has no S3 variables: its key pair is the connection's alone
+        env = {k: v for k, v in _airflow_env(airflow_home, metadata_url).items() if k not in (ACCESS_ENV, SECRET_ENV)}
+        env.update({
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": make_url(metadata_url).set(drivername="postgresql+psycopg_async").render_as_string(hide_password=False),
+            "PGPASSWORD": password(), "SANGRAH_CONFIG": str(config_file),
+            "AIRFLOW_CONN_SANGRAH_S3": json.dumps({"conn_type": "aws", "login": minio.access_key, "password": minio.secret_key, "extra": {"endpoint_url": minio.endpoint, "region_name": "us-east-1"}}),
+        })
+        for platform in PLATFORMS:
+            account = sample_server.world.account(platform)
+            env["AIRFLOW_CONN_" + connection_id(f"{platform}:{account.native_id}").upper()] = json.dumps({"conn_type": "generic", "password": sample_server.world.token(platform)})
+
+        driver = _Driver("sangrah_nightly", 1, env, airflow_home / "dag-test.log")
+        night = driver.next_event()
+        driver.finish()
+        assert night["state"] == "success", night["tasks"]
+        assert set(night["tasks"]) == {"begin", "plan", "index", "verify", "report", *(f"account.{t}[{i}]" for t in ("harvest", "extract") for i in range(3))}
+        assert set(night["tasks"].values()) == {"success"}
+        log_text = (airflow_home / "dag-test.log").read_text()
+        assert "s3 credentials source=airflow-connection conn_id=sangrah_s3" in log_text
+
+        # every WARC file is an object in the bucket, under COMPLIANCE retention until the
+        # latest disposal day of its records, and holds each platform's posts
+        catalog = open_catalog(config)
+        try:
+            warcs = {row.name: row for row in catalog.iter_warcs()}
+        finally:
+            catalog.close()
+        assert warcs and {row.status for row in warcs.values()} == {"published"}
+        client = boto_client(minio)
+        keys = sorted(item["Key"] for item in client.list_objects_v2(Bucket=bucket)["Contents"])
+        assert keys == sorted(row.store_key for row in warcs.values())
+        needed = retain_until_by_warc(config.records_dir)
+        downloaded = tmp_path / "warcs"
+        downloaded.mkdir()
+        for name, row in warcs.items():
+            head = client.head_object(Bucket=bucket, Key=row.store_key)
+            assert (head["ObjectLockMode"], head["Metadata"]["sha256"], head["ContentLength"]) == ("COMPLIANCE", row.sha256, row.size_bytes)
+            assert head["ObjectLockRetainUntilDate"] >= needed[name]
+            client.download_file(bucket, row.store_key, str(downloaded / name))
+        captured = read_captured(downloaded)
+        for platform in PLATFORMS:
+            truth = importlib.import_module(f"archiver.samples.{platform}").ground_truth(sample_server.world)
+            assert truth <= captured.posts[platform], platform
+        assert not any(config.store_dir.glob("warcs/*"))  # nothing published locally
+
+        # the dataset extracted, the index built from all of it, the night verified
+        rows = _dataset_rows(config)
+        by_platform = Counter(row["platform"] for row in rows)
+        assert sorted(by_platform) == sorted(PLATFORMS) and min(by_platform.values()) > 25
+        with sqlite3.connect(f"file:{config.search_index_path}?mode=ro", uri=True) as index_db:
+            assert index_db.execute("SELECT count(*) FROM docs").fetchone()[0] == len({row["version_id"] for row in rows})
+        index_summary = _summary(log_text, "index")
+        assert (index_summary["backend"], index_summary["documents"], index_summary["total_documents"]) == ("fts5", len(rows), len({row["version_id"] for row in rows}))
+        verify_summary = _summary(log_text, "verify")
+        assert verify_summary["ok"] is True and sorted(verify_summary["warc_file_names"]) == sorted(warcs)
+        assert verify(config).ok
+        # no credential anywhere Airflow or Sangrah wrote: WARC files, task logs, data, metadata
+        assert find_secrets([airflow_home, config.data_dir, downloaded], {minio.secret_key, password(), *(sample_server.world.token(p) for p in PLATFORMS)}) == []
+
+        # a locked WARC file cannot be deleted by anyone: not through Sangrah's governed path...
+        name, row = sorted(warcs.items())[0]
+        catalog = open_catalog(config)
+        try:
+            add_user(catalog, "admin", "admin", full_name="Records Administrator", roles=["administrator"])
+            add_user(catalog, "admin", "dro", full_name="Departmental Record Officer", roles=["records_officer"])
+        finally:
+            catalog.close()
+        refused = CliRunner().invoke(cli, ["--config", str(config_file), "storage", "delete", name, "--reason", "disposal test", "--user", "dro"], obj={})
+        assert refused.exit_code == 1
+        assert f"{row.store_key} in s3://{bucket} at {minio.endpoint} cannot be deleted: it is under COMPLIANCE retention until" in refused.stderr
+        catalog = open_catalog(config)
+        try:
+            entry = catalog.audit_entries(action="delete_object")[-1]
+            assert (entry["actor"], entry["target"], entry["outcome"], entry["details"]["reason"]) == ("dro", row.store_key, "refused", "disposal test")
+        finally:
+            catalog.close()
+        # ...nor directly through S3 with the root credentials, bypass of governance or not
+        version = client.list_object_versions(Bucket=bucket, Prefix=row.store_key)["Versions"][0]["VersionId"]
+        for bypass in (False, True):
+            with pytest.raises(ClientError) as denied:
+                client.delete_object(Bucket=bucket, Key=row.store_key, VersionId=version, BypassGovernanceRetention=bypass)
+            # MinIO refuses it as InvalidRequest (HTTP 400), "WORM protected"; AWS S3 says AccessDenied
+            refusal = denied.value.response
+            assert (refusal["Error"]["Code"], refusal["Error"]["Message"], refusal["ResponseMetadata"]["HTTPStatusCode"]) == ("InvalidRequest", "Object is WORM protected and cannot be overwritten", 400)
+        head = client.head_object(Bucket=bucket, Key=row.store_key, VersionId=version)
+        assert (head["ContentLength"], head["Metadata"]["sha256"]) == (row.size_bytes, row.sha256)
+
+
+def test_rti_daily_dag_raises_the_list_escalates_what_is_overdue_and_fails_until_it_is_acted_on(
+    rti_config_file: Path, rti_config: Config, staffed: Catalog, airflow_home: Path
+) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from tests.rti_fixtures import APPLICANT, event, new_request, register
+
+    now = datetime.now(timezone.utc)
+    register(staffed, rti_config, new_request("DOWR/R/2026/00012", received_at=now - timedelta(days=40)), now=now)
+    register(staffed, rti_config, new_request("DOWR/R/2026/00013", received_at=now - timedelta(days=27)), now=now)
+    expected = rti_due(rti_config, now=now)["items"]
+    assert [(i["registration_no"], i["status"]) for i in expected] == [("DOWR/R/2026/00012", "overdue"), ("DOWR/R/2026/00013", "due_soon")]
+    overdue, soon = expected
+    env = {**_airflow_env(airflow_home, f"sqlite:///{airflow_home}/airflow.db"), "SANGRAH_CONFIG": str(rti_config_file)}
+
+    driver = _Driver("sangrah_rti_daily", 2, env, airflow_home / "dag-test.log")
+    first = driver.next_event()
+    assert (first["state"], first["tasks"]) == ("failed", {"due": "success", "escalate": "failed"})
+    log_text = (airflow_home / "dag-test.log").read_text()
+    assert (
+        f"[warning  ] rti overdue registration_no=DOWR/R/2026/00012 rule={overdue['rule']} due_on={overdue['due_on']} days_overdue={-overdue['days_left']} "
+        f"escalate_to=the first appellate authority (S. Iyer) penalty_risk_inr={overdue['penalty_risk_inr']} cite={overdue['cite']}"
+    ) in log_text
+    assert f"[info     ] rti due_soon registration_no=DOWR/R/2026/00013 rule={soon['rule']} due_on={soon['due_on']} days_left={soon['days_left']}" in log_text
+    assert log_text.index("registration_no=DOWR/R/2026/00012") < log_text.index("registration_no=DOWR/R/2026/00013")  # most urgent first
+    assert (
+        f"1 RTI item(s) overdue as of {now.astimezone(IST).date().isoformat()} (IST): "
+        f"DOWR/R/2026/00012 (reply to the applicant, due {overdue['due_on']}, escalate to the first appellate authority (S. Iyer))"
+    ) in log_text
+    assert APPLICANT["name"] not in log_text and APPLICANT["contact"] not in log_text  # the list names requests, not applicants
+
+    # the reply is decided and recorded: the next morning nothing is overdue, and the run succeeds
+    event(staffed, rti_config, "decision", now - timedelta(hours=1), "information supplied", now=datetime.now(timezone.utc), outcome="disclosed")
+    driver.go_on({})
+    second = driver.next_event()
+    driver.finish()
+    assert (second["state"], second["tasks"]) == ("success", {"due": "success", "escalate": "success"})
+    log_text = (airflow_home / "dag-test.log").read_text()
+    assert "rti nothing overdue" in log_text
+    assert [e["outcome"] for e in _audit(staffed, "rti_due")] == ["ok", "ok", "ok"]  # this test's own look, then each morning
+
+
+def _summary(log_text: str, step: str) -> dict[str, Any]:
+    """The JSON summary a task logged for ``step`` (the first, of a task's log and its echo)."""
+    summary, _end = json.JSONDecoder().raw_decode(log_text.split(f"summary step={step} ", 1)[1])
+    assert isinstance(summary, dict)
+    return summary
+
+
+def _audit(catalog: Catalog, action: str) -> list[dict[str, Any]]:
+    return catalog.audit_entries(action=action)
+
+
+def test_the_s3_connection_gives_the_key_pair_and_is_refused_when_incomplete_or_pointing_elsewhere(airflow_home: Path) -> None:
+    env = {k: v for k, v in _airflow_env(airflow_home, f"sqlite:///{airflow_home}/airflow.db").items() if k not in (ACCESS_ENV, SECRET_ENV)}
+    done = subprocess.run([sys.executable, "-c", _S3_CONNECTION_CASES], env=env, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    outcomes = json.loads(done.stdout.strip().splitlines()[-1])
+    assert outcomes == {
+        "connection": ["connection sangrah_s3", "AKIDCONN", True],
+        "no password": "the Airflow connection sangrah_s3 has no password (the secret key). Set both: airflow connections add sangrah_s3 --conn-type aws --conn-login '<access key id>' --conn-password '<secret key>', then clear this task.",
+        "elsewhere": "the Airflow connection sangrah_s3 names the endpoint http://other:9000, but storage.endpoint_url in the config is http://minio.internal:9000; the config chooses where the WARC files go and the connection only who writes them: make them agree, or drop endpoint_url from the connection's extra.",
+        "neither": "the configuration has 2 problem(s):\n"
+        "  - storage.access_key_env: found SANGRAH_S3_ACCESS_KEY, which is not set; allowed: the name of a variable set in the environment. Export the S3 access key id as SANGRAH_S3_ACCESS_KEY (under Airflow, the Connection sangrah_s3 holds it instead), or name the variable that holds it; the value never goes in this file.\n"
+        "  - storage.secret_key_env: found SANGRAH_S3_SECRET_KEY, which is not set; allowed: the name of a variable set in the environment. Export the S3 secret access key as SANGRAH_S3_SECRET_KEY (under Airflow, the Connection sangrah_s3 holds it instead), or name the variable that holds it; the value never goes in this file.",
+    }
+
+
+_S3_CONNECTION_CASES = """
+import json, os
+from archiver.config import check_secrets, load_config
+from archiver.errors import ConfigError
+from archiver.pipeline.tasks import S3Connection
+
+config = load_config(None, overrides={"storage": {"kind": "s3", "bucket": "evidence", "endpoint_url": "http://minio.internal:9000"}}, require_secrets=False)
+out = {}
+def attempt(name, connection):
+    if connection is None:
+        os.environ.pop("AIRFLOW_CONN_SANGRAH_S3", None)
+    else:
+        os.environ["AIRFLOW_CONN_SANGRAH_S3"] = json.dumps({"conn_type": "aws", **connection})
+    try:
+        source = S3Connection("sangrah_s3").provide(config)
+        check_secrets(config)
+        out[name] = [source, config.secret("SANGRAH_S3_ACCESS_KEY"), config.secret("SANGRAH_S3_SECRET_KEY") == "conn-secret"]
+    except ConfigError as exc:
+        out[name] = exc.message
+attempt("no password", {"login": "AKIDCONN"})
+attempt("elsewhere", {"login": "AKIDCONN", "password": "conn-secret", "extra": {"endpoint_url": "http://other:9000"}})
+attempt("neither", None)
+attempt("connection", {"login": "AKIDCONN", "password": "conn-secret", "extra": {"endpoint_url": "http://minio.internal:9000/"}})
+print(json.dumps(out))
+"""
+
+
 def test_dag_files_import_without_errors_and_schedule_as_documented(airflow_home: Path) -> None:
     env = _airflow_env(airflow_home, f"sqlite:///{airflow_home}/airflow.db")
     migrated = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True, text=True, timeout=120)
@@ -245,9 +460,12 @@ def test_dag_files_import_without_errors_and_schedule_as_documented(airflow_home
     assert nightly["tasks"]["account.harvest"] == {"retries": 3, "exponential": True, "mapped": True, "trigger_rule": "all_success", "upstream": ["begin", "plan"], "fails_at_once_on": ["archiver.errors.AuthError", "archiver.errors.AccountGone", "archiver.errors.ConfigError", "archiver.errors.FixityMismatch"]}
     assert nightly["tasks"]["account.extract"]["mapped"] and nightly["tasks"]["account.extract"]["upstream"] == ["account.harvest"]
     assert nightly["tasks"]["verify"]["trigger_rule"] == "all_done" and nightly["tasks"]["report"]["trigger_rule"] == "all_done"
-    # the search index's task joins once the pipeline has its step (archiver/pipeline/search.py)
-    assert ("index" in nightly["tasks"]) == HAS_INDEX_STEP
+    assert nightly["tasks"]["index"]["upstream"] == ["account.extract"] and nightly["tasks"]["verify"]["upstream"] == ["begin", "index"]
     assert weekly["tasks"]["fixity"]["retries"] == 0
+    # 09:00 in Asia/Kolkata is 03:30 UTC
+    rti = dags["sangrah_rti_daily"]
+    assert (rti["cron"], rti["timezone"], rti["next_after_2026_12_01_noon_utc"]) == ("0 9 * * *", "Asia/Kolkata", "2026-12-02T03:30:00+00:00")
+    assert rti["tasks"]["escalate"] == {"retries": 0, "exponential": True, "mapped": False, "trigger_rule": "all_success", "upstream": ["due"], "fails_at_once_on": []}
 
 
 _DAG_SHAPE = """
@@ -259,7 +477,7 @@ from airflow.sdk.definitions.mappedoperator import MappedOperator
 bag = DagBag()
 assert not bag.import_errors, bag.import_errors
 out = {}
-for dag_id in ("sangrah_nightly", "sangrah_verify_weekly"):
+for dag_id in ("sangrah_nightly", "sangrah_verify_weekly", "sangrah_rti_daily"):
     dag = bag.get_dag(dag_id)
     timetable = dag.timetable
     after = datetime(2026, 12, 1, 12, tzinfo=timezone.utc)

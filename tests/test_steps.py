@@ -9,7 +9,6 @@ from datetime import datetime, timezone
 
 import pytest
 
-import archiver.pipeline as pipeline
 from archiver.config import Config
 from archiver.errors import ArchiverError, AuthError, FixityMismatch
 from archiver.pipeline import steps
@@ -106,8 +105,7 @@ def test_connection_ids_are_valid_airflow_ids() -> None:
     assert connection_id("mastodon:1/2 3") == "sangrah_mastodon_1_2_3"
 
 
-def test_index_step_is_there_exactly_when_the_pipeline_has_one(config: Config) -> None:
-    assert steps.has_index() == callable(getattr(pipeline, "index", None))
-    if not steps.has_index():
-        with pytest.raises(ArchiverError, match=r"no search index step yet \(archiver.pipeline.index\)"):
-            steps.index(config)
+def test_the_index_step_reports_what_it_indexed(config: Config) -> None:
+    summary = steps.index(config)
+    assert (summary["backend"], summary["address"], summary["files"], summary["documents"], summary["total_documents"]) == ("fts5", str(config.search_index_path), 0, 0, 0)
+    json.dumps(summary)  # it travels to the next task as it is

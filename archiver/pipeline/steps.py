@@ -6,10 +6,6 @@ idempotent: run again for the same account it does no work twice (a harvest fetc
 new since its cursors, an extraction reads only files not yet extracted), and after a failure it
 finishes or repeats what the failed run left. A step that fails raises an ``ArchiverError`` whose
 message says what, where and the next step.
-
-``index`` is not here yet: the search index (issue 4) adds ``archiver.pipeline.index(config)``,
-and ``index`` below calls it once it exists (``has_index``). The nightly DAG includes its index
-task only then.
 """
 
 from __future__ import annotations
@@ -23,7 +19,7 @@ from typing import Any
 from archiver.config import Config
 from archiver.errors import ArchiverError, FixityMismatch
 
-__all__ = ["active_accounts", "harvest", "extract", "index", "has_index", "verify", "verify_since", "run_summary"]
+__all__ = ["active_accounts", "harvest", "extract", "index", "verify", "verify_since", "run_summary"]
 
 log = logging.getLogger(__name__)
 
@@ -74,27 +70,11 @@ def extract(config: Config, account: str | None = None) -> dict[str, Any]:
     }
 
 
-def has_index() -> bool:
-    """Whether the pipeline has its search-index step yet (issue 4)."""
-    import archiver.pipeline as pipeline
-
-    return callable(getattr(pipeline, "index", None))
-
-
 def index(config: Config) -> dict[str, Any]:
-    """Bring the search index up to date with the record dataset (the search index's own step)."""
-    import archiver.pipeline as pipeline
+    """Bring the search index up to date with the record dataset (``archiver.pipeline.search.index``)."""
+    from archiver.pipeline.search import index as run
 
-    step = getattr(pipeline, "index", None)
-    if not callable(step):
-        raise ArchiverError("this Sangrah has no search index step yet (archiver.pipeline.index); leave the index task out of the DAG")
-    result = step(config)
-    to_json = getattr(result, "to_json", None)
-    if callable(to_json):
-        return dict(to_json())
-    if dataclasses.is_dataclass(result) and not isinstance(result, type):
-        return dataclasses.asdict(result)
-    return {"result": str(result)}
+    return dataclasses.asdict(run(config))
 
 
 def verify(config: Config, warc_files: Sequence[str] | None = None) -> dict[str, Any]:

@@ -13,6 +13,18 @@ credential (bearer token, access token, API key or JWT); type ``generic``. The c
 to the harvest in-process under the variable name the account is configured with
 (``archiver.config.provide_secret``): it is never written to a file, a log, an XCom or a WARC
 record. Without a connection, a credential exported in the worker's environment is used.
+
+The S3 key pair, with ``storage.kind: s3``, comes the same way from the Connection
+``storage.airflow_conn_id`` (``sangrah_s3`` unless the config names another), of type ``aws``:
+its login is the access key id, its password the secret key (``S3Connection``). The endpoint,
+bucket and region stay in the config file; an ``endpoint_url`` in the connection's extra must
+agree with it. Every task loads the config, then hands the connections' credentials over, then
+checks that every credential variable the config demands is set (``_config``).
+
+The RTI cell's morning list (``rti_due``, ``rti_escalate``): what is due or overdue, one log
+line per item, WARNING for each overdue one with whom it escalates to; ``rti_escalate`` fails the
+task, and so the run, while anything is overdue, so that Airflow's failure alerts reach the
+operators (docs/deploy.md, "RTI daily").
 """
 
 from __future__ import annotations
@@ -23,10 +35,10 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
-from archiver.config import Config, load_config_from_environment, provide_secret
-from archiver.errors import AuthError
+from archiver.config import Config, check_secrets, load_config_from_environment, provide_secret
+from archiver.errors import AuthError, ConfigError, RtiError
 
-__all__ = ["connection_id", "AccountConnection", "begin", "plan", "harvest", "extract", "index", "verify_night", "report", "fixity"]
+__all__ = ["connection_id", "AccountConnection", "S3Connection", "begin", "plan", "harvest", "extract", "index", "verify_night", "report", "fixity", "rti_due", "rti_escalate"]
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +107,58 @@ class AccountConnection:
         raise error
 
 
+class S3Connection:
+    """A hook-like adapter: the Airflow Connection (type ``aws``) holding the S3 key pair → the
+    variables ``storage.access_key_env`` and ``storage.secret_key_env`` name.
+
+    Cheap to build; the connection is looked up when ``provide`` is called, in the task.
+    """
+
+    def __init__(self, conn_id: str) -> None:
+        self.conn_id = conn_id
+
+    def provide(self, config: Config) -> str:
+        """Hand the key pair to this process's store; returns where it came from (no value)."""
+        from airflow.sdk import BaseHook
+        from airflow.sdk.exceptions import AirflowNotFoundException
+
+        storage = config.storage
+        if storage.kind != "s3":
+            return "no S3 store configured"
+        if not (storage.access_key_env and storage.secret_key_env):
+            log.info("s3 credentials source=boto3-default-chain (storage.access_key_env is empty; connection %s not used)", self.conn_id)
+            return "boto3's default chain"
+        try:
+            connection = BaseHook.get_connection(self.conn_id)
+        except AirflowNotFoundException:
+            log.info("s3 credentials source=environment variables=%s,%s (no connection %s)", storage.access_key_env, storage.secret_key_env, self.conn_id)
+            return f"variables {storage.access_key_env} and {storage.secret_key_env}"
+        if not connection.login or not connection.password:
+            raise ConfigError(
+                f"the Airflow connection {self.conn_id} has no {'login (the access key id)' if not connection.login else 'password (the secret key)'}. "
+                f"Set both: airflow connections add {self.conn_id} --conn-type aws --conn-login '<access key id>' --conn-password '<secret key>', then clear this task."
+            )
+        endpoint = (connection.extra_dejson or {}).get("endpoint_url")
+        if endpoint and endpoint.rstrip("/") != (storage.endpoint_url or "").rstrip("/"):
+            raise ConfigError(
+                f"the Airflow connection {self.conn_id} names the endpoint {endpoint}, but storage.endpoint_url in the config is {storage.endpoint_url or 'AWS S3'}; "
+                "the config chooses where the WARC files go and the connection only who writes them: make them agree, or drop endpoint_url from the connection's extra."
+            )
+        provide_secret(storage.access_key_env, connection.login)
+        provide_secret(storage.secret_key_env, connection.password)
+        log.info("s3 credentials source=airflow-connection conn_id=%s bucket=%s", self.conn_id, storage.bucket)
+        return f"connection {self.conn_id}"
+
+
+def _config() -> Config:
+    """The config of ``SANGRAH_CONFIG``, with the S3 connection's key pair handed over, and every
+    credential variable it demands checked to be set (one message naming each that is not)."""
+    config = load_config_from_environment(require_secrets=False)
+    S3Connection(config.storage.airflow_conn_id).provide(config)
+    check_secrets(config)
+    return config
+
+
 def _log_summary(step: str, summary: dict[str, Any]) -> None:
     log.info("summary step=%s %s", step, json.dumps(summary, sort_keys=True, default=str, ensure_ascii=False))
 
@@ -108,7 +172,7 @@ def plan() -> list[str]:
     """The night's accounts: every active one."""
     from archiver.pipeline import steps
 
-    accounts = steps.active_accounts(load_config_from_environment())
+    accounts = steps.active_accounts(_config())
     _log_summary("plan", {"accounts": accounts})
     return accounts
 
@@ -116,7 +180,7 @@ def plan() -> list[str]:
 def harvest(account: str) -> dict[str, Any]:
     from archiver.pipeline import steps
 
-    config = load_config_from_environment()
+    config = _config()
     connection = AccountConnection(account)
     source = connection.provide(config)
     try:
@@ -136,7 +200,7 @@ def harvest(account: str) -> dict[str, Any]:
 def extract(harvested: dict[str, Any]) -> dict[str, Any]:
     from archiver.pipeline import steps
 
-    summary = steps.extract(load_config_from_environment(), harvested["account"])
+    summary = steps.extract(_config(), harvested["account"])
     _log_summary("extract", summary)
     return summary
 
@@ -144,7 +208,7 @@ def extract(harvested: dict[str, Any]) -> dict[str, Any]:
 def index() -> dict[str, Any]:
     from archiver.pipeline import steps
 
-    summary = steps.index(load_config_from_environment())
+    summary = steps.index(_config())
     _log_summary("index", summary)
     return summary
 
@@ -152,7 +216,7 @@ def index() -> dict[str, Any]:
 def verify_night(started_at: str) -> dict[str, Any]:
     from archiver.pipeline import steps
 
-    summary = steps.verify_since(load_config_from_environment(), datetime.fromisoformat(started_at))
+    summary = steps.verify_since(_config(), datetime.fromisoformat(started_at))
     _log_summary("verify", summary)
     return summary
 
@@ -162,7 +226,7 @@ def report(accounts: list[str], started_at: str) -> dict[str, Any]:
     from archiver.errors import ArchiverError
     from archiver.pipeline import steps
 
-    summary = steps.run_summary(load_config_from_environment(), accounts, datetime.fromisoformat(started_at))
+    summary = steps.run_summary(_config(), accounts, datetime.fromisoformat(started_at))
     for row in summary["accounts"]:
         log.info("account=%s status=%s warc_files=%d%s", row["account"], row["status"], len(row["warc_files"]), f" error={row['error']}" if row["error"] else "")
     _log_summary("report", summary)
@@ -178,6 +242,40 @@ def fixity() -> dict[str, Any]:
     """Every WARC and Parquet file against the manifest; fails loudly on any mismatch."""
     from archiver.pipeline import steps
 
-    summary = steps.verify(load_config_from_environment())
+    summary = steps.verify(_config())
     _log_summary("fixity", summary)
     return summary
+
+
+def rti_due() -> dict[str, Any]:
+    """The RTI cell's list this morning: one log line per item, most urgent first; WARNING for each
+    overdue one, with whom it escalates to. Returns the list (registration numbers, dates, rules:
+    no applicant's particulars)."""
+    from archiver.pipeline.rti import rti_due as due
+
+    listing = due(_config())
+    for item in listing["items"]:
+        if item["status"] == "overdue":
+            log.warning(
+                "rti overdue registration_no=%s rule=%s due_on=%s days_overdue=%s escalate_to=%s penalty_risk_inr=%s cite=%s",
+                item["registration_no"], item["rule"], item["due_on"], -item["days_left"] if item["days_left"] is not None else None,
+                item["escalate_to"] or "none", item["penalty_risk_inr"] or 0, item["cite"],
+            )
+        else:
+            log.info("rti %s registration_no=%s rule=%s due_on=%s days_left=%s", item["status"], item["registration_no"], item["rule"], item["due_on"], item["days_left"])
+    _log_summary("rti_due", {"as_of_ist_date": listing["as_of_ist_date"], "items": len(listing["items"]), "overdue": listing["overdue"], "audit_head": listing["audit_head"]})
+    return listing
+
+
+def rti_escalate(listing: dict[str, Any]) -> dict[str, Any]:
+    """Fail, naming every overdue request and whom it escalates to, when anything is overdue."""
+    overdue = [item for item in listing["items"] if item["status"] == "overdue"]
+    if overdue:
+        named = "; ".join(f"{i['registration_no']} ({i['what']}, due {i['due_on']}, escalate to {i['escalate_to'] or 'the RTI cell'})" for i in overdue)
+        raise RtiError(
+            f"{len(overdue)} RTI item(s) overdue as of {listing['as_of_ist_date']} (IST): {named}. "
+            "Act on each and record it (sangrah rti decide, sangrah rti record); see the list with: sangrah rti due",
+            request=overdue[0]["registration_no"], rule=overdue[0]["cite"],
+        )
+    log.info("rti nothing overdue as_of_ist_date=%s items=%d", listing["as_of_ist_date"], len(listing["items"]))
+    return {"overdue": 0, "items": len(listing["items"])}
