@@ -79,6 +79,19 @@ def register_samples(config: Config, server: SampleServer, platforms: tuple[str,
         catalog.close()
 
 
+def add_records_officer(config: Config, user: str = "dro") -> None:
+    """An administrator, and ``user`` with the records officer's role (who may ask for a deletion)."""
+    from archiver.access.users import add_user
+    from archiver.pipeline import open_catalog
+
+    catalog = open_catalog(config)
+    try:
+        add_user(catalog, "admin", "admin", full_name="Records Administrator", roles=["administrator"])
+        add_user(catalog, "admin", user, full_name="Departmental Record Officer", roles=["records_officer"])
+    finally:
+        catalog.close()
+
+
 @pytest.fixture
 def small_world() -> World:
     return World(seed=11, posts_per_account=25)

@@ -239,12 +239,11 @@ def test_nightly_dag_harvests_into_minio_with_object_lock_and_a_postgresql_catal
     import boto3  # noqa: F401  (the client below is boto3's)
     from botocore.exceptions import ClientError
 
-    from archiver.access.users import add_user
     from archiver.cli import cli
     from archiver.pipeline import open_catalog
     from archiver.pipeline.storage import retain_until_by_warc
     from click.testing import CliRunner
-    from tests.conftest import _SECRETS, find_secrets
+    from tests.conftest import _SECRETS, add_records_officer, find_secrets
     from tests.postgres import fresh_database, password, without_password
 
     _SECRETS.add(password())
@@ -322,12 +321,7 @@ def test_nightly_dag_harvests_into_minio_with_object_lock_and_a_postgresql_catal
 
         # a locked WARC file cannot be deleted by anyone: not through Sangrah's governed path...
         name, row = sorted(warcs.items())[0]
-        catalog = open_catalog(config)
-        try:
-            add_user(catalog, "admin", "admin", full_name="Records Administrator", roles=["administrator"])
-            add_user(catalog, "admin", "dro", full_name="Departmental Record Officer", roles=["records_officer"])
-        finally:
-            catalog.close()
+        add_records_officer(config)
         refused = CliRunner().invoke(cli, ["--config", str(config_file), "storage", "delete", name, "--reason", "disposal test", "--user", "dro"], obj={})
         assert refused.exit_code == 1
         assert f"{row.store_key} in s3://{bucket} at {minio.endpoint} cannot be deleted: it is under COMPLIANCE retention until" in refused.stderr

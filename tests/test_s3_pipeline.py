@@ -16,13 +16,12 @@ import orjson
 import yaml
 from click.testing import CliRunner
 
-from archiver.access.users import add_user
 from archiver.cli import cli
 from archiver.config import Config
 from archiver.pipeline import extract, find_capture, harvest, open_catalog, rebuild_tables, verify
 from archiver.pipeline.storage import retain_until_by_warc
 from archiver.samples.server import SampleServer
-from tests.conftest import register_samples
+from tests.conftest import add_records_officer, register_samples
 from tests.minio import MinioServer, boto_client, bucket, minio, s3_config  # noqa: F401  (fixtures)
 
 IST = ZoneInfo("Asia/Kolkata")
@@ -103,12 +102,7 @@ def test_harvest_extract_show_verify_and_lock_on_s3(s3_config: Config, minio: Mi
     status = runner.invoke(cli, ["--config", str(config_path), "storage", "status", "--json"])
     assert status.exit_code == 0, status.output
     assert orjson.loads(status.stdout) == [{"warc_file": warc.name, "mode": "COMPLIANCE", "retain_until": expected.isoformat(), "legal_hold": False, "locked": True}]
-    catalog = open_catalog(config)
-    try:
-        add_user(catalog, "admin", "admin", full_name="Records Administrator", roles=["administrator"])
-        add_user(catalog, "admin", "dro", full_name="Departmental Record Officer", roles=["records_officer"])
-    finally:
-        catalog.close()
+    add_records_officer(config)
     refused = runner.invoke(cli, ["--config", str(config_path), "storage", "delete", warc.name, "--reason", "test of the governed path", "--user", "dro"])
     assert refused.exit_code == 1
     assert f"warcs/{warc.name} in s3://{config.storage.bucket} at {minio.endpoint} cannot be deleted: it is under COMPLIANCE retention until {expected.isoformat()}" in refused.stderr

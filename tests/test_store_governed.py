@@ -11,13 +11,12 @@ import pytest
 from click.testing import CliRunner
 
 from archiver.cli import cli
-from archiver.access.users import add_user
 from archiver.config import Config
 from archiver.errors import ObjectLocked, ObjectMissing, StoreError
 from archiver.pipeline import delete_warc, harvest, open_catalog, open_store, storage_status, verify
 from archiver.samples.server import SampleServer
 from archiver.storage import LocalStore
-from tests.conftest import register_samples
+from tests.conftest import add_records_officer, register_samples
 
 
 def test_local_store_holds_downloads_and_audited_deletes(tmp_path: Path) -> None:
@@ -51,12 +50,7 @@ def test_delete_warc_goes_through_the_store_and_keeps_the_manifest_row(config: C
     (warc,) = harvest(config).published
     store = open_store(config)
     store.set_legal_hold(f"warcs/{warc.name}", True)
-    catalog = open_catalog(config)
-    try:
-        add_user(catalog, "admin", "admin", full_name="Records Administrator", roles=["administrator"])
-        add_user(catalog, "admin", "dro", full_name="Departmental Record Officer", roles=["records_officer"])
-    finally:
-        catalog.close()
+    add_records_officer(config)
     runner = CliRunner()
     command = ["storage", "delete", warc.name, "--reason", "disposal order 1/2040", "--data-dir", str(config.data_dir)]
     denied = runner.invoke(cli, [*command, "--user", "admin"])
