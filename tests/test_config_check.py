@@ -129,7 +129,9 @@ def test_fts5_index_present_damaged_or_missing_with_a_dataset_to_index(tmp_path:
     from archiver.search.fts5 import Fts5Backend
 
     index = data / "search" / "index.sqlite"
-    Fts5Backend(index).create()
+    backend = Fts5Backend(index)
+    backend.create()
+    backend.close()  # the last connection: its write-ahead log is folded into the file and removed
     result, report = _check(tmp_path, {"data_dir": str(data)})
     assert _one(report, "search") == {"service": "search", "name": f"fts5 {index}", "status": "ok", "detail": "the index file is readable: 0 documents", "next_step": None}
     index.write_bytes(b"not an index" * 100)
@@ -159,6 +161,28 @@ def test_an_unwritable_data_dir_and_a_broken_rule_file(tmp_path: Path) -> None:
     assert files[str(schedule)]["next_step"] == "Correct the file, or the path in retention_schedule."
     missing = files[str(tmp_path / "missing-fees.yaml")]
     assert missing["detail"].startswith(f"cannot read the RTI fee tables {tmp_path / 'missing-fees.yaml'}: No such file or directory")
+
+
+def test_the_signing_key_must_be_its_owners_alone_and_is_never_shown(tmp_path: Path, data: Path) -> None:
+    from archiver.rti.package.signing import generate_signing_key
+
+    key = tmp_path / "keys" / "rti-signing.pem"
+    generate_signing_key(key)
+    private = key.read_text()
+    settings = {"data_dir": str(data), "disclosure": {"signing_key_file": str(key)}}
+    result, report = _check(tmp_path, settings)
+    assert result.exit_code == 0, result.output
+    check = {c["name"]: c for c in _by_service(report)["file"]}[str(key)]
+    assert check["status"] == "ok" and check["detail"].startswith("the signing key: readable by its owner only, an Ed25519 key (public key fingerprint ")
+    key.chmod(0o644)
+    result, report = _check(tmp_path, settings, json=False)
+    assert result.exit_code == 1
+    assert f"FAILED file       {key}: disclosure.signing_key_file {key}: readable by others (mode 644); run: chmod 600 {key}" in result.stdout
+    body = "".join(line for line in private.splitlines() if not line.startswith("-----"))
+    assert body not in result.output
+    key.unlink()
+    result, report = _check(tmp_path, settings)
+    assert {c["name"]: c for c in _by_service(report)["file"]}[str(key)]["detail"].startswith(f"disclosure.signing_key_file {key}: cannot be read (No such file or directory)")
 
 
 def test_a_wrong_config_file_is_one_message_and_exit_2(tmp_path: Path) -> None:

@@ -283,6 +283,34 @@ def check_files(config: Config) -> list[Check]:
             checks.append(Check("file", str(path), False, exc.message, f"Correct the file, or the path in {setting}."))
             continue
         checks.append(Check("file", str(path), True, f"the {what}{'' if named else ' (default)'}: read and checked, {detail}"))
+    return checks + _disclosure_files(config)
+
+
+def _disclosure_files(config: Config) -> list[Check]:
+    """The disclosure packages' signing key (it exists, is its owner's alone, and is an Ed25519
+    key; never shown) and the BSA Schedule's wording, when the configuration names them."""
+    checks = []
+    key = config.disclosure.signing_key_file
+    if key is not None:
+        from archiver.rti.package.signing import load_signing_key
+
+        try:
+            fingerprint = load_signing_key(key).fingerprint
+        except ConfigError as exc:
+            checks.append(Check("file", str(key), False, exc.message, "Fix the file's mode or content, or name the right file in disclosure.signing_key_file."))
+        else:
+            checks.append(Check("file", str(key), True, f"the signing key: readable by its owner only, an Ed25519 key (public key fingerprint {fingerprint[:16]}…)"))
+    schedule = config.disclosure.bsa_schedule_file
+    if schedule is not None:
+        from archiver.rti.package.certificate import load_schedule_text, missing_schedule_text
+
+        try:
+            missing = missing_schedule_text(load_schedule_text(schedule))
+        except ConfigError as exc:
+            checks.append(Check("file", str(schedule), False, exc.message, "Correct the file, or the path in disclosure.bsa_schedule_file."))
+        else:
+            lacks = f"; it still lacks {len(missing)} sentence(s), so certificates say they are not ready to sign" if missing else ""
+            checks.append(Check("file", str(schedule), True, f"the BSA 2023 Schedule's wording: read{lacks}"))
     return checks
 
 
