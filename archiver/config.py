@@ -111,7 +111,7 @@ class RtiSettings(_Strict):
         try:
             re.compile(value)
         except re.error as exc:
-            raise ValueError(f"not a regular expression: {exc}") from None
+            raise relocated("regex", "a regular expression", f"This one does not compile ({exc}); see docs/rti.md for the registration pattern.") from None
         return value
 
     @property

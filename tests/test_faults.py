@@ -120,7 +120,7 @@ def test_config_error_exits_2(tmp_path: Path) -> None:
     bad.write_text("harvest:\n  max_retries: many\n")
     result = CliRunner().invoke(cli, ["--config", str(bad), "harvest"], obj={})
     assert result.exit_code == 2
-    assert "harvest.max_retries: Input should be a valid integer" in result.stderr
+    assert "harvest.max_retries (line 2): found 'many'; allowed: a whole number. Write a whole number, without quotes or units." in result.stderr
 
 
 def test_unknown_account_is_a_named_error(config: Config, data_dir: Path) -> None:

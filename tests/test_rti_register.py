@@ -270,7 +270,7 @@ def test_the_rti_settings_are_checked(tmp_path: Path) -> None:
     path.write_text("rti:\n  registration_pattern: '^DOWR/[R/20'\n  jurisdiction: Haryana\n", encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         load_config(path)
-    assert "rti.registration_pattern: Value error, not a regular expression: unterminated character set" in caught.value.message
-    assert "rti.jurisdiction: String should match pattern '^[a-z][a-z_]*$' (found 'Haryana')" in caught.value.message
+    assert "rti.registration_pattern (line 2): found '^DOWR/[R/20'; allowed: a regular expression. This one does not compile (unterminated character set at position 6)" in caught.value.message
+    assert "rti.jurisdiction (line 3): found 'Haryana'; allowed: text matching ^[a-z][a-z_]*$" in caught.value.message
     path.write_text("rti:\n  jurisdiction: haryana\n", encoding="utf-8")
     assert load_config(path).rti.commission_name == "Haryana State Information Commission"
