@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -181,19 +182,45 @@ def _indexed_files(backend: Any) -> dict[str, str]:
 
 
 def _latest(catalog: Catalog, record_ids: Sequence[str]) -> dict[str, tuple[str, int, bool]]:
-    """record_id → (latest version_id, number of versions, deleted) from the catalog."""
-    from sqlalchemy import select
+    """record_id → (latest version_id, number of versions, deleted) from the catalog: one query
+    per batch (up to 2,000 ids, well within every catalog's limit of bound parameters)."""
+    from sqlalchemy import bindparam, select
 
     from archiver.catalog import tables as t
 
     rv = t.record_versions
+    query = select(rv.c.record_id, rv.c.version_id, rv.c.versions, rv.c.deleted).where(rv.c.record_id.in_(bindparam("ids", expanding=True)))
     out: dict[str, tuple[str, int, bool]] = {}
     with catalog.engine.connect() as conn:
-        for start in range(0, len(record_ids), 500):
-            part = list(record_ids[start : start + 500])
-            for rid, vid, n, deleted in conn.execute(select(rv.c.record_id, rv.c.version_id, rv.c.versions, rv.c.deleted).where(rv.c.record_id.in_(part))):
+        for start in range(0, len(record_ids), 2_000):
+            for rid, vid, n, deleted in conn.execute(query, {"ids": list(record_ids[start : start + 2_000])}):
                 out[rid] = (vid, n, deleted)
     return out
+
+
+def _has_annotations(catalog: Catalog) -> bool:
+    """Whether the catalog holds any mark or hold at all (most archives, most of the time: none)."""
+    from sqlalchemy import exists, select
+
+    from archiver.catalog.annotations import hold_records, rti_marks
+
+    with catalog.engine.connect() as conn:
+        return bool(conn.execute(select(exists().select_from(rti_marks))).scalar() or conn.execute(select(exists().select_from(hold_records))).scalar())
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector less often while indexing: each batch makes tens of
+    thousands of short-lived objects that reference counting frees anyway (none form cycles),
+    and the default thresholds scan them over and over. Restored afterwards."""
+    import gc
+
+    before = gc.get_threshold()
+    gc.set_threshold(50_000, 20, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _iter_batches(path: Path, batch_rows: int) -> Iterator[list[dict[str, Any]]]:
@@ -219,29 +246,84 @@ def _iter_batches(path: Path, batch_rows: int) -> Iterator[list[dict[str, Any]]]
             yield [dict(zip(names, values)) for values in zip(*columns.values())]
 
 
-def _index_batch(backend: Any, catalog: Catalog, rules: Any, rows: list[dict[str, Any]]) -> tuple[int, int]:
+@dataclass
+class _Batch:
+    rows: list[dict[str, Any]]
+    done: list[str]  #: files whose every row is in this batch or an earlier one
+    path: str  #: the file the batch ends in, for progress
+
+
+def _batches(records_dir: Path, paths: Sequence[str], batch_rows: int) -> Iterator[_Batch]:
+    """The rows of the files, in order, ``batch_rows`` at a time across file boundaries (a month
+    of one account is often a few hundred rows: one bulk write per file would be mostly overhead)."""
+    buffer: list[dict[str, Any]] = []
+    ends: list[tuple[int, str]] = []  # (rows read when the file ended, file)
+    read = emitted = 0
+
+    def emit(rows: list[dict[str, Any]], path: str) -> _Batch:
+        nonlocal emitted
+        emitted += len(rows)
+        done = [p for end, p in ends if end <= emitted]
+        del ends[: len(done)]
+        return _Batch(rows, done, path)
+
+    for path in paths:
+        for rows in _iter_batches(records_dir / path, batch_rows):
+            buffer.extend(rows)
+            read += len(rows)
+            while len(buffer) >= batch_rows:
+                yield emit(buffer[:batch_rows], path)
+                del buffer[:batch_rows]
+        ends.append((read, path))
+    if buffer or ends:
+        yield emit(buffer, ends[-1][1])
+
+
+@dataclass
+class _Unsettled:
+    """Records whose indexed versions may need their ``current`` and ``deleted`` flags set again,
+    settled (after one refresh) before each checkpoint rather than after every batch."""
+
+    records: set[str] = field(default_factory=set)
+    deleted: set[str] = field(default_factory=set)
+
+    def settle(self, backend: Any) -> None:
+        if self.records:
+            backend.refresh()
+            _settle_versions(backend, sorted(self.records), self.deleted)
+        self.records.clear()
+        self.deleted.clear()
+
+
+def _index_batch(backend: Any, catalog: Catalog, rules: Any, rows: list[dict[str, Any]], unsettled: _Unsettled, *, annotations: bool = True) -> tuple[int, int]:
+    """Write the documents of a batch of rows; ``annotations`` False: the catalog has no mark or
+    hold to look up (any made meanwhile reach the index anyway: see ``_resync_annotations``)."""
     from archiver.catalog.annotations import active_holds, latest_marks
     from archiver.search.documents import document
 
-    content = [r for r in rows if not r["deleted_on_platform"]]
-    deletions = [r for r in rows if r["deleted_on_platform"]]
+    if not rows:
+        return 0, 0
     ids = sorted({r["record_id"] for r in rows})
     latest = _latest(catalog, ids)
-    marks = latest_marks(catalog, ids)
-    holds = active_holds(catalog, ids)
+    marks = latest_marks(catalog, ids) if annotations else {}
+    holds = active_holds(catalog, ids) if annotations else {}
     documents = []
-    several: set[str] = set()
-    for row in content:
-        vid, versions, deleted = latest.get(row["record_id"], (row["version_id"], 1, False))
+    deletions = 0
+    for row in rows:
+        rid = row["record_id"]
+        if row["deleted_on_platform"]:
+            deletions += 1
+            unsettled.records.add(rid)
+            unsettled.deleted.add(rid)
+            continue
+        vid, versions, deleted = latest.get(rid, (row["version_id"], 1, False))
         if versions > 1:
-            several.add(row["record_id"])
-        documents.append(document(row, rules, current=versions <= 1 or vid == row["version_id"], deleted=deleted, mark=marks.get(row["record_id"]), holds=holds.get(row["record_id"], ())))
+            unsettled.records.add(rid)
+            if deleted:
+                unsettled.deleted.add(rid)
+        documents.append(document(row, rules, current=versions <= 1 or vid == row["version_id"], deleted=deleted, mark=marks.get(rid), holds=holds.get(rid, ())))
     backend.write(documents)
-    gone = {r["record_id"] for r in deletions}
-    if several or gone:
-        backend.refresh()
-        _settle_versions(backend, sorted(several | gone), {rid for rid in several | gone if latest.get(rid, ("", 0, False))[2] or rid in gone})
-    return len(documents), len(deletions)
+    return len(documents), deletions
 
 
 def _settle_versions(backend: Any, record_ids: Sequence[str], deleted: set[str]) -> None:
@@ -292,17 +374,25 @@ def index(config: Config, *, progress: Progress | None = None) -> IndexReport:
         if report.rules_reapplied:
             indexed = {}
         todo = sorted(path for path, (sha, _rows) in published.items() if indexed.get(path) != sha)
-        for path in todo:
-            for rows in _iter_batches(config.records_dir / path, config.search.batch_rows):
-                written, gone = _index_batch(backend, catalog, rules, rows)
+        unsettled = _Unsettled()
+        since = 0
+        annotations = _has_annotations(catalog)
+        with _fewer_collections():
+            for batch in _batches(config.records_dir, todo, config.search.batch_rows):
+                written, gone = _index_batch(backend, catalog, rules, batch.rows, unsettled, annotations=annotations)
                 report.documents += written
                 report.deletions += gone
+                for path in batch.done:
+                    indexed[path] = published[path][0]
+                report.files += len(batch.done)
+                since += len(batch.done)
+                if since >= 100:  # an interrupted run redoes at most the files since (idempotent)
+                    unsettled.settle(backend)
+                    backend.set_meta("files", json.dumps(indexed, sort_keys=True))
+                    since = 0
                 if progress:
-                    progress(path, report.documents, report)
-            indexed[path] = published[path][0]
-            report.files += 1
-            if report.files % 100 == 0:  # an interrupted run redoes at most the files since (idempotent)
-                backend.set_meta("files", json.dumps(indexed, sort_keys=True))
+                    progress(batch.path, report.documents, report)
+        unsettled.settle(backend)
         for path in set(indexed) - set(published):  # a file the dataset no longer has (rebuilt tables)
             indexed.pop(path)
         backend.set_meta("files", json.dumps(indexed, sort_keys=True))

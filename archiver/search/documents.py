@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from archiver.search.analysis import is_devanagari, tokens
@@ -36,9 +37,13 @@ def epoch_ms(value: datetime | None) -> int | None:
     return None if value is None else int(value.timestamp() * 1000)
 
 
-def text_fields(text: str) -> tuple[str, str, str]:
-    """``terms``, ``deva_keys`` and ``latn_keys`` of a text."""
-    found = tokens(text)
+#: distinct whitespace-separated pieces of text whose analysis is kept (a few tens of MB at most)
+CHUNK_CACHE = 200_000
+
+
+@lru_cache(maxsize=CHUNK_CACHE)
+def _chunk_fields(chunk: str) -> tuple[str, str, str]:
+    found = tokens(chunk)
     deva: list[str] = []
     latn: list[str] = []
     for token in found:
@@ -46,6 +51,27 @@ def text_fields(text: str) -> tuple[str, str, str]:
         if folded:
             (deva if is_devanagari(token) else latn).append(folded)
     return " ".join(found), " ".join(deva), " ".join(latn)
+
+
+def text_fields(text: str) -> tuple[str, str, str]:
+    """``terms``, ``deva_keys`` and ``latn_keys`` of a text.
+
+    Analysed piece by piece between whitespace, each piece once (the vocabulary of posts is
+    Zipfian: a few thousand pieces make most of any text). The same tokens as ``tokens(text)``:
+    no token spans whitespace, and every folding step is local to a piece (NFKC, case, marks;
+    whitespace is a starter that composes with nothing)."""
+    terms: list[str] = []
+    deva: list[str] = []
+    latn: list[str] = []
+    for chunk in text.split():
+        words, deva_keys, latn_keys = _chunk_fields(chunk)
+        if words:
+            terms.append(words)
+            if deva_keys:
+                deva.append(deva_keys)
+            if latn_keys:
+                latn.append(latn_keys)
+    return " ".join(terms), " ".join(deva), " ".join(latn)
 
 
 def annotation_fields(mark: Any | None, rule_ids: Sequence[str], holds: Sequence[Any]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from archiver.errors import SearchError
-from archiver.search.lucene import LuceneBackend
+from archiver.search.lucene import BULK_CHUNK, LuceneBackend
 
 __all__ = ["ElasticsearchBackend"]
 
@@ -33,7 +33,7 @@ class ElasticsearchBackend(LuceneBackend):
     def _bulk(self, actions: Iterable[dict[str, Any]], refresh: bool | str = False) -> None:
         from elasticsearch import helpers
 
-        _count, errors = helpers.bulk(self.client, actions, refresh=refresh, raise_on_error=False, max_retries=2)
+        _count, errors = helpers.bulk(self.client, actions, chunk_size=BULK_CHUNK, refresh=refresh, raise_on_error=False, max_retries=2)
         if isinstance(errors, list) and errors:
             raise SearchError(f"{self.name} at {self.address}: {len(errors)} document(s) were refused, e.g. {str(errors[0])[:300]}; run sangrah rebuild index if the index was made by another version.")
 

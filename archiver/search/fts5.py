@@ -47,6 +47,8 @@ CREATE INDEX IF NOT EXISTS docs_sort ON docs(current, sort_ms);
 CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(terms, deva_keys, latn_keys, content='', prefix='2 3', tokenize="{TOKENIZER}");
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+_INSERT_DOCS = f"INSERT INTO docs (rowid, {', '.join(_COLUMNS)}) VALUES (?, {', '.join('?' * len(_COLUMNS))})"
+_INSERT_FTS = "INSERT INTO docs_fts (rowid, terms, deva_keys, latn_keys) VALUES (?, ?, ?, ?)"
 #: rowids per millisecond of sort_ms (see Fts5Backend._time_rowids)
 _SLOTS = 1024
 #: how long the first page may spend counting hits before it gives a lower bound instead
@@ -217,12 +219,11 @@ class Fts5Backend:
             new = [(row, d) for row, d in zip(rows, documents) if d["version_id"] not in existing]
             if new:
                 rowids = self._time_rowids(db, [d for _row, d in new])
-                insert = f"INSERT INTO docs (rowid, {', '.join(_COLUMNS)}) VALUES (?, {', '.join('?' * len(_COLUMNS))})"
-                db.executemany(insert, [(rowid, *row) for rowid, (row, _d) in zip(rowids, new)])
-                db.executemany(
-                    "INSERT INTO docs_fts (rowid, terms, deva_keys, latn_keys) VALUES (?, ?, ?, ?)",
-                    [(rowid, d["terms"], d["deva_keys"], d["latn_keys"]) for rowid, (_row, d) in zip(rowids, new)],
-                )
+                # in rowid order: FTS5 writes out its pending terms whenever a rowid is lower than the
+                # last one, so rows in dataset order would make a tiny segment per row to merge later
+                ordered = sorted(zip(rowids, new), key=lambda pair: pair[0])
+                db.executemany(_INSERT_DOCS, [(rowid, *row) for rowid, (row, _d) in ordered])
+                db.executemany(_INSERT_FTS, [(rowid, d["terms"], d["deva_keys"], d["latn_keys"]) for rowid, (_row, d) in ordered])
             old = [row for row, d in zip(rows, documents) if d["version_id"] in existing]
             if old:
                 columns = [c for c in _COLUMNS if c in _UPDATABLE]

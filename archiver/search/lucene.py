@@ -20,10 +20,12 @@ from archiver.search.backend import FACET_SIZE, TOTAL_LIMIT, Page
 from archiver.search.documents import STORED_FIELDS
 from archiver.search.query import And, Filters, Match, Node, Not, Or, SearchRequest, positive_matches
 
-__all__ = ["INDEX_FILE", "LuceneBackend", "index_body", "compile_query", "compile_filters", "request_body", "safe_url"]
+__all__ = ["INDEX_FILE", "BULK_CHUNK", "LuceneBackend", "index_body", "compile_query", "compile_filters", "request_body", "safe_url"]
 
 INDEX_FILE = Path(__file__).resolve().parents[2] / "schemas" / "search-index.json"
 _KEY_BOOST = 0.5
+#: documents per bulk request
+BULK_CHUNK = 500
 _FACET_FIELDS = {
     "platform": "platform",
     "account": "account",

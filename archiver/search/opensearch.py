@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from archiver.errors import SearchError
-from archiver.search.lucene import LuceneBackend
+from archiver.search.lucene import BULK_CHUNK, LuceneBackend
 
 __all__ = ["OpenSearchBackend"]
 
@@ -25,7 +25,7 @@ class OpenSearchBackend(LuceneBackend):
     def _bulk(self, actions: Iterable[dict[str, Any]], refresh: bool | str = False) -> None:
         from opensearchpy import helpers
 
-        _count, errors = helpers.bulk(self.client, actions, refresh=refresh, raise_on_error=False, max_retries=2)
+        _count, errors = helpers.bulk(self.client, actions, chunk_size=BULK_CHUNK, refresh=refresh, raise_on_error=False, max_retries=2)
         if errors:
             raise SearchError(f"{self.name} at {self.address}: {len(errors)} document(s) were refused, e.g. {str(errors[0])[:300]}; run sangrah rebuild index if the index was made by another version.")
 

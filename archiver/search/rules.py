@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ import yaml
 from archiver.errors import ConfigError
 from archiver.model import content_hash
 from archiver.search.analysis import analyzed, tokens
-from archiver.search.query import IST
+from archiver.search.query import ist_day_bounds
 
 __all__ = ["DEFAULT_RULES_PATH", "RULES_SCHEMA_PATH", "MATCH_VERSION", "Rule", "RuleBook", "load_rules", "parse_rules"]
 
@@ -44,6 +44,12 @@ class Rule:
     hashtags: frozenset[str] = frozenset()  #: analysed, without #
     day_from: date | None = None
     day_to: date | None = None
+    low_ms: int | None = field(init=False, default=None)  #: day_from's start as UTC epoch milliseconds
+    high_ms: int | None = field(init=False, default=None)  #: the start of the day after day_to
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "low_ms", ist_day_bounds(self.day_from)[0] if self.day_from else None)
+        object.__setattr__(self, "high_ms", ist_day_bounds(self.day_to)[1] if self.day_to else None)
 
     def matches(self, padded_terms: str, account: str, hashtags: frozenset[str], created_ms: int | None) -> bool:
         if self.accounts and account not in self.accounts:
@@ -51,8 +57,7 @@ class Rule:
         if self.day_from or self.day_to:
             if created_ms is None:
                 return False
-            day = datetime.fromtimestamp(created_ms / 1000, IST).date()
-            if (self.day_from and day < self.day_from) or (self.day_to and day > self.day_to):
+            if (self.low_ms is not None and created_ms < self.low_ms) or (self.high_ms is not None and created_ms >= self.high_ms):
                 return False
         if self.hashtags and not self.hashtags & hashtags:
             return False
@@ -71,11 +76,16 @@ class RuleBook:
         """Ids of the rules a record matches; ``terms`` is its analysed text, ``created_ms`` when it
         was posted (UTC epoch milliseconds)."""
         padded = f" {terms} "
-        tags = frozenset(analyzed(h) for h in hashtags) if hashtags else frozenset()
+        tags = frozenset(map(_tag, hashtags)) if hashtags else frozenset()
         return [rule.id for rule in self.rules if rule.matches(padded, account, tags, created_ms)]
 
     def describe(self, rule_id: str) -> str:
         return next((r.description for r in self.rules if r.id == rule_id), rule_id)
+
+
+@lru_cache(maxsize=50_000)
+def _tag(hashtag: str) -> str:
+    return analyzed(hashtag)
 
 
 def load_rules(path: Path | None = None) -> RuleBook:

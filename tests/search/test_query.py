@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from archiver.errors import SearchError
 from archiver.search.analysis import analyzed, tokens
+from archiver.search.documents import text_fields
 from archiver.search.query import (
     And,
     Filters,
@@ -79,6 +80,34 @@ def test_folding_nukta_accents_case_and_joiners() -> None:
 
 def test_a_long_token_is_cut_like_lucene_cuts_it() -> None:
     assert [len(x) for x in tokens("a" * 600)] == [255, 255, 90]
+
+
+def _fields_of_whole_text(text: str) -> tuple[str, str, str]:
+    """What ``text_fields`` must give: the tokens of the whole text, and the key of each token by script."""
+    found = tokens(text)
+    keys = [(k, "\u0900" <= w[0] <= "\u097f") for w in found if (k := key(w))]
+    return " ".join(found), " ".join(k for k, deva in keys if deva), " ".join(k for k, deva in keys if not deva)
+
+
+#: characters where analysing piece by piece could differ from the whole text: spaces of every kind,
+#: compatibility forms that become spaces or marks (NBSP, ideographic space, ¨, ﬁ), marks after a
+#: space, final sigma, joiners, nukta, script changes
+_TRICKY = [" ", "\u00a0", "\u3000", "\u2028", "\t", "\u00a8", "\ufb01", "\u0301", "\u093c", "\u094d", "\u0902", "\u200c", "\u200d", "\u00ad",
+           "Σ", "ΑΣ", "ς", "NH-48", "सड़क", "बारिश", "help", "लाइन", "Café", "ＡＢＣ", "١٢", "_", "ज़िला", "\u0915\u093c"]  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_TRICKY), max_size=40).map("".join) | st.text(max_size=300))
+def test_text_fields_analysed_piece_by_piece_equal_the_whole_text(text: str) -> None:
+    assert text_fields(text) == _fields_of_whole_text(text)
+
+
+def test_text_fields_of_a_mixed_post() -> None:
+    assert text_fields("Baarish से सड़क\u00a0टूटी, helpलाइन NH-48") == (
+        "baarish से सडक टूटी help लाइन nh 48",
+        "sadak tuti lain",
+        "barish help",
+    )
 
 
 # -- transliteration -------------------------------------------------------------------------------
