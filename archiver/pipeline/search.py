@@ -279,6 +279,38 @@ def _batches(records_dir: Path, paths: Sequence[str], batch_rows: int) -> Iterat
         yield emit(buffer, ends[-1][1])
 
 
+class _Writer:
+    """Hands each batch's documents to the backend. For a cluster the write runs in a thread of
+    its own, one batch behind: while the cluster indexes a batch, the next one is read and
+    analysed (the thread mostly waits on the socket, so it does not compete for the interpreter).
+    At most two batches are in memory. ``wait`` returns when every write so far is done, and
+    raises what a write raised."""
+
+    def __init__(self, backend: Any) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.backend = backend
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sangrah-index") if backend.name != "fts5" else None
+        self._pending: Any = None
+
+    def write(self, documents: list[dict[str, Any]]) -> None:
+        if self._pool is None:
+            self.backend.write(documents)
+            return
+        self.wait()
+        self._pending = self._pool.submit(self.backend.write, documents)
+
+    def wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        """Wait for the write in flight (its error, if any, is left to the caller's ``wait``)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+
 @dataclass
 class _Unsettled:
     """Records whose indexed versions may need their ``current`` and ``deleted`` flags set again,
@@ -343,6 +375,18 @@ def _settle_versions(backend: Any, record_ids: Sequence[str], deleted: set[str])
         backend.update(changes)
 
 
+def _checkpoint(writer: _Writer, unsettled: _Unsettled, indexed: dict[str, str], published: dict[str, tuple[str, int]], done: list[str], report: IndexReport, *, save: bool = True) -> None:
+    """Once every write so far is done and the versions are settled, record the files read whole
+    (and, with ``save``, save the list in the index)."""
+    writer.wait()
+    unsettled.settle(writer.backend)
+    for path in done:
+        indexed[path] = published[path][0]
+    report.files += len(done)
+    if save:
+        writer.backend.set_meta("files", json.dumps(indexed, sort_keys=True))
+
+
 def _check_analysis(backend: Any) -> None:
     from archiver.search.documents import ANALYSIS_VERSION
 
@@ -375,24 +419,25 @@ def index(config: Config, *, progress: Progress | None = None) -> IndexReport:
             indexed = {}
         todo = sorted(path for path, (sha, _rows) in published.items() if indexed.get(path) != sha)
         unsettled = _Unsettled()
-        since = 0
         annotations = _has_annotations(catalog)
-        with _fewer_collections():
-            for batch in _batches(config.records_dir, todo, config.search.batch_rows):
-                written, gone = _index_batch(backend, catalog, rules, batch.rows, unsettled, annotations=annotations)
-                report.documents += written
-                report.deletions += gone
-                for path in batch.done:
-                    indexed[path] = published[path][0]
-                report.files += len(batch.done)
-                since += len(batch.done)
-                if since >= 100:  # an interrupted run redoes at most the files since (idempotent)
-                    unsettled.settle(backend)
-                    backend.set_meta("files", json.dumps(indexed, sort_keys=True))
-                    since = 0
-                if progress:
-                    progress(batch.path, report.documents, report)
-        unsettled.settle(backend)
+        done: list[str] = []  # files read whole since the last checkpoint
+        writer = _Writer(backend)
+        try:
+            with _fewer_collections():
+                for batch in _batches(config.records_dir, todo, config.search.batch_rows):
+                    written, gone = _index_batch(writer, catalog, rules, batch.rows, unsettled, annotations=annotations)
+                    report.documents += written
+                    report.deletions += gone
+                    done += batch.done
+                    if len(done) >= 100:  # an interrupted run redoes at most the files since (idempotent)
+                        _checkpoint(writer, unsettled, indexed, published, done, report)
+                        done = []
+                    if progress:
+                        progress(batch.path, report.documents, report)
+            writer.wait()
+        finally:
+            writer.close()
+        _checkpoint(writer, unsettled, indexed, published, done, report, save=False)
         for path in set(indexed) - set(published):  # a file the dataset no longer has (rebuilt tables)
             indexed.pop(path)
         backend.set_meta("files", json.dumps(indexed, sort_keys=True))

@@ -13,6 +13,31 @@ from archiver.search.lucene import BULK_CHUNK, LuceneBackend
 __all__ = ["OpenSearchBackend"]
 
 
+def _serializer() -> Any:
+    """The client's JSON serializer with orjson underneath: the bulk helper serializes every
+    document and reads every answer through it, and the standard library's json is several times
+    slower. What orjson cannot encode goes to the client's own serializer."""
+    import orjson
+    from opensearchpy.serializer import JSONSerializer
+
+    class OrjsonSerializer(JSONSerializer):
+        def dumps(self, data: Any) -> Any:
+            if isinstance(data, str):
+                return data
+            try:
+                return orjson.dumps(data).decode()
+            except TypeError:
+                return super().dumps(data)
+
+        def loads(self, s: str) -> Any:
+            try:
+                return orjson.loads(s)
+            except orjson.JSONDecodeError:
+                return super().loads(s)
+
+    return OrjsonSerializer()
+
+
 class OpenSearchBackend(LuceneBackend):
     name = "opensearch"
     english = True
@@ -20,7 +45,9 @@ class OpenSearchBackend(LuceneBackend):
     def _make_client(self) -> Any:
         from opensearchpy import OpenSearch
 
-        return OpenSearch(hosts=[self.url], timeout=self._timeout, max_retries=1, retry_on_timeout=False, verify_certs=self._verify, **self._auth())
+        return OpenSearch(
+            hosts=[self.url], timeout=self._timeout, max_retries=1, retry_on_timeout=False, verify_certs=self._verify, serializer=_serializer(), **self._auth()
+        )
 
     def _bulk(self, actions: Iterable[dict[str, Any]], refresh: bool | str = False) -> None:
         from opensearchpy import helpers

@@ -293,7 +293,8 @@ def decode_cursor(cursor: str, fingerprint: str) -> list[object]:
     try:
         data = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         values = data["a"]
-        if not isinstance(values, list) or len(values) != 2 or not isinstance(values[1], str):
+        # the last hit's sort value and version id; FTS5's relevance adds the top rowid of its window
+        if not isinstance(values, list) or len(values) not in (2, 3) or not isinstance(values[1], str) or (len(values) == 3 and not isinstance(values[2], int)):
             raise ValueError("shape")
     except (binascii.Error, orjson.JSONDecodeError, ValueError, KeyError, TypeError):
         raise SearchError("the cursor is damaged; start the search again from its first page (without --cursor).") from None

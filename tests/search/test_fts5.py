@@ -93,3 +93,53 @@ def test_text_queries_are_driven_by_the_fts5_index(backend: Fts5Backend) -> None
     sql, args, _ranked = backend._matching(request)
     plan = [row[-1] for row in backend.db.execute("EXPLAIN QUERY PLAN " + sql, args)]
     assert plan[0].startswith("SCAN docs_fts VIRTUAL TABLE") and "INTEGER PRIMARY KEY" in plan[1]
+
+
+@pytest.fixture(scope="module")
+def common_word(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fts5Backend]:
+    """40 posts with "flood", one a minute, each saying it 1 to 4 times in texts of different
+    lengths (so their BM25 scores differ), every other one on Facebook."""
+    rules = load_rules()
+    fts5 = Fts5Backend(tmp_path_factory.mktemp("fts5-common") / "index.sqlite")
+    rows = []
+    for i in range(40):
+        row = _row(i, "en", " ".join(["flood"] * (1 + i % 4) + ["news"] * (i % 7)))
+        rows.append(document({**row, "platform": "facebook" if i % 2 else "x"}, rules, current=True, deleted=False))
+    fts5.write(rows)
+    yield fts5
+    fts5.close()
+
+
+def _relevance_pages(backend: Fts5Backend, filters: list[str], size: int) -> list[dict[str, Any]]:
+    from archiver.search.query import encode_cursor
+
+    request = SearchRequest(parse_query("flood"), parse_filters(filters), sort="relevance", size=size)
+    hits: list[dict[str, Any]] = []
+    while True:
+        page = backend.search(request)
+        hits += page.hits
+        if page.last_sort is None:
+            return hits
+        request = request.with_cursor(encode_cursor(request.fingerprint(), page.last_sort))
+
+
+def test_relevance_is_bm25_over_every_hit_up_to_the_window(common_word: Fts5Backend) -> None:
+    hits = _relevance_pages(common_word, [], size=7)
+    assert len(hits) == 40 == len({h["version_id"] for h in hits})
+    assert [(h["score"], h["version_id"]) for h in hits] == sorted((h["score"], h["version_id"]) for h in hits)
+    assert len({h["score"] for h in hits}) > 4  # the scores differ: the order is by score, not by time
+
+
+def test_past_the_window_relevance_ranks_window_by_window_newest_first(common_word: Fts5Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    import archiver.search.fts5 as fts5_module
+
+    every = sorted(_relevance_pages(common_word, [], size=50), key=lambda h: -h["created_ms"])  # every match, newest first
+    monkeypatch.setattr(fts5_module, "RANK_WINDOW", 10)
+    hits = _relevance_pages(common_word, [], size=7)  # pages of 7 cross the windows' edges
+    windows = [every[k : k + 10] for k in range(0, 40, 10)]
+    assert [h["version_id"] for h in hits] == [h["version_id"] for w in windows for h in sorted(w, key=lambda h: (h["score"], h["version_id"]))]
+    assert [h["version_id"] for h in hits] != [h["version_id"] for h in sorted(every, key=lambda h: (h["score"], h["version_id"]))]
+    # a filter keeps the windows of the matches: the Facebook posts among the 10 newest matches come first
+    facebook = _relevance_pages(common_word, ["platform=facebook"], size=3)
+    assert len(facebook) == 20 and all(h["platform"] == "facebook" for h in facebook)
+    assert [h["version_id"] for h in facebook] == [h["version_id"] for w in windows for h in sorted((h for h in w if h["platform"] == "facebook"), key=lambda h: (h["score"], h["version_id"]))]
