@@ -19,7 +19,7 @@ every annotation into the index again.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -280,25 +280,25 @@ def _batches(records_dir: Path, paths: Sequence[str], batch_rows: int) -> Iterat
 
 
 class _Writer:
-    """Hands each batch's documents to the backend. For a cluster the write runs in a thread of
-    its own, one batch behind: while the cluster indexes a batch, the next one is read and
-    analysed (the thread mostly waits on the socket, so it does not compete for the interpreter).
-    At most two batches are in memory. ``wait`` returns when every write so far is done, and
-    raises what a write raised."""
+    """Hands each batch to the backend (``write_prepared``). For a cluster the write runs in a
+    thread of its own, one batch behind: while the cluster indexes a batch, the next one is read
+    and analysed (the thread mostly waits on the socket, so it does not compete for the
+    interpreter). At most two batches are in memory. ``wait`` returns when every write so far is
+    done, and raises what a write raised."""
 
     def __init__(self, backend: Any) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         self.backend = backend
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sangrah-index") if backend.name != "fts5" else None
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sangrah-index") if backend.overlap == "thread" else None
         self._pending: Any = None
 
-    def write(self, documents: list[dict[str, Any]]) -> None:
+    def write(self, prepared: Any) -> None:
         if self._pool is None:
-            self.backend.write(documents)
+            self.backend.write_prepared(prepared)
             return
         self.wait()
-        self._pending = self._pool.submit(self.backend.write, documents)
+        self._pending = self._pool.submit(self.backend.write_prepared, prepared)
 
     def wait(self) -> None:
         pending, self._pending = self._pending, None
@@ -319,6 +319,10 @@ class _Unsettled:
     records: set[str] = field(default_factory=set)
     deleted: set[str] = field(default_factory=set)
 
+    def add(self, other: _Unsettled) -> None:
+        self.records |= other.records
+        self.deleted |= other.deleted
+
     def settle(self, backend: Any) -> None:
         if self.records:
             backend.refresh()
@@ -327,14 +331,28 @@ class _Unsettled:
         self.deleted.clear()
 
 
-def _index_batch(backend: Any, catalog: Catalog, rules: Any, rows: list[dict[str, Any]], unsettled: _Unsettled, *, annotations: bool = True) -> tuple[int, int]:
-    """Write the documents of a batch of rows; ``annotations`` False: the catalog has no mark or
-    hold to look up (any made meanwhile reach the index anyway: see ``_resync_annotations``)."""
+@dataclass
+class _Prepared:
+    """A batch ready to write: the backend's ``prepare`` of its documents, and what it tells the run."""
+
+    payload: Any
+    documents: int
+    deletions: int
+    done: list[str]  #: files whose every row is in this batch or an earlier one
+    path: str
+    unsettled: _Unsettled
+
+
+def _documents(catalog: Catalog, rules: Any, rows: list[dict[str, Any]], *, annotations: bool = True) -> tuple[list[dict[str, Any]], int, _Unsettled]:
+    """The documents of a batch of rows, its number of deletion rows, and the records to settle.
+    ``annotations`` False: the catalog has no mark or hold to look up (any made meanwhile reach
+    the index anyway: see ``_resync_annotations``)."""
     from archiver.catalog.annotations import active_holds, latest_marks
     from archiver.search.documents import document
 
+    unsettled = _Unsettled()
     if not rows:
-        return 0, 0
+        return [], 0, unsettled
     ids = sorted({r["record_id"] for r in rows})
     latest = _latest(catalog, ids)
     marks = latest_marks(catalog, ids) if annotations else {}
@@ -354,8 +372,90 @@ def _index_batch(backend: Any, catalog: Catalog, rules: Any, rows: list[dict[str
             if deleted:
                 unsettled.deleted.add(rid)
         documents.append(document(row, rules, current=versions <= 1 or vid == row["version_id"], deleted=deleted, mark=marks.get(rid), holds=holds.get(rid, ())))
-    backend.write(documents)
-    return len(documents), deletions
+    return documents, deletions, unsettled
+
+
+def _prepared_batches(config: Config, catalog: Catalog, rules: Any, paths: Sequence[str], prepare: Callable[[list[dict[str, Any]]], Any], *, annotations: bool) -> Generator[_Prepared, None, None]:
+    for batch in _batches(config.records_dir, paths, config.search.batch_rows):
+        documents, deletions, unsettled = _documents(catalog, rules, batch.rows, annotations=annotations)
+        yield _Prepared(prepare(documents), len(documents), deletions, batch.done, batch.path, unsettled)
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """What the analysing process raised, when it cannot be sent as it is."""
+
+    kind: str
+    message: str
+
+
+def _analyse_in_child(send: Any, config: Config, rules: Any, paths: Sequence[str], prepare: Callable[[list[dict[str, Any]]], Any], annotations: bool) -> None:
+    """The body of the analysing process (forked): its own catalog connection, the batches sent
+    one by one down the pipe (which holds little, so it runs at most a batch or two ahead)."""
+    import os
+    import pickle
+
+    from archiver.catalog import Catalog
+
+    code = 0
+    try:
+        catalog = Catalog(config.resolved_catalog_url)
+        try:
+            with _fewer_collections():
+                for prepared in _prepared_batches(config, catalog, rules, paths, prepare, annotations=annotations):
+                    send.send(prepared)
+        finally:
+            catalog.close()
+        send.send(None)
+    except BaseException as exc:  # everything goes to the parent, which raises it
+        code = 1
+        try:
+            pickle.dumps(exc)
+            send.send(exc)
+        except Exception:
+            send.send(_Failure(type(exc).__name__, str(exc)))
+    finally:
+        send.close()
+        os._exit(code)  # nothing inherited from the parent (its connections) is closed or flushed here
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
+
+
+def _from_child(config: Config, rules: Any, paths: Sequence[str], prepare: Callable[[list[dict[str, Any]]], Any], *, annotations: bool) -> Generator[_Prepared, None, None]:
+    """The prepared batches, read and analysed in a second process while this one writes."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_analyse_in_child, args=(send, config, rules, paths, prepare, annotations), name="sangrah-index-analysis", daemon=True)
+    child.start()
+    send.close()
+    try:
+        while True:
+            try:
+                item = receive.recv()
+            except EOFError:
+                child.join(5)
+                raise SearchError(
+                    f"the process reading and analysing the record dataset for the index stopped unexpectedly (exit code {child.exitcode}); "
+                    "run sangrah index again: it carries on after the files already indexed."
+                ) from None
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            if isinstance(item, _Failure):
+                raise SearchError(f"reading and analysing the record dataset for the index failed: {item.kind}: {item.message}; run sangrah index again, and report it if it happens again.")
+            yield item
+    finally:
+        if child.is_alive():
+            child.terminate()
+        child.join()
+        receive.close()
 
 
 def _settle_versions(backend: Any, record_ids: Sequence[str], deleted: set[str]) -> None:
@@ -421,13 +521,19 @@ def index(config: Config, *, progress: Progress | None = None) -> IndexReport:
         unsettled = _Unsettled()
         annotations = _has_annotations(catalog)
         done: list[str] = []  # files read whole since the last checkpoint
+        several = sum(published[p][1] for p in todo) > config.search.batch_rows
+        if backend.overlap == "process" and several and _can_fork():
+            batches = _from_child(config, rules, todo, backend.prepare, annotations=annotations)
+        else:
+            batches = _prepared_batches(config, catalog, rules, todo, backend.prepare, annotations=annotations)
         writer = _Writer(backend)
         try:
             with _fewer_collections():
-                for batch in _batches(config.records_dir, todo, config.search.batch_rows):
-                    written, gone = _index_batch(writer, catalog, rules, batch.rows, unsettled, annotations=annotations)
-                    report.documents += written
-                    report.deletions += gone
+                for batch in batches:
+                    writer.write(batch.payload)
+                    report.documents += batch.documents
+                    report.deletions += batch.deletions
+                    unsettled.add(batch.unsettled)
                     done += batch.done
                     if len(done) >= 100:  # an interrupted run redoes at most the files since (idempotent)
                         _checkpoint(writer, unsettled, indexed, published, done, report)
@@ -437,6 +543,7 @@ def index(config: Config, *, progress: Progress | None = None) -> IndexReport:
             writer.wait()
         finally:
             writer.close()
+            batches.close()  # stops the analysing process if a write failed
         _checkpoint(writer, unsettled, indexed, published, done, report, save=False)
         for path in set(indexed) - set(published):  # a file the dataset no longer has (rebuilt tables)
             indexed.pop(path)

@@ -46,8 +46,20 @@ class SearchBackend(Protocol):
     def drop(self) -> None:
         """Delete the index and everything in it."""
 
+    #: how indexing overlaps its work with this backend's writes: "process" (the writes keep this
+    #: process busy, so documents are built in a second one) or "thread" (a write mostly waits on
+    #: the network, so a thread sends it while the next batch is built)
+    overlap: str
+
     def write(self, documents: Sequence[Mapping[str, Any]]) -> None:
         """Add or replace documents by ``version_id``."""
+
+    def prepare(self, documents: Sequence[Mapping[str, Any]]) -> Any:
+        """Documents in the form ``write_prepared`` takes, cheap to send to another process.
+        Pure: it touches neither connection nor index."""
+
+    def write_prepared(self, prepared: Any) -> None:
+        """``write`` of what ``prepare`` made."""
 
     def versions(self, record_ids: Iterable[str]) -> list[dict[str, Any]]:
         """``version_id``, ``record_id``, ``captured_ms``, ``current`` and ``deleted`` of every

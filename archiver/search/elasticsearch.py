@@ -6,11 +6,9 @@ Sangrah, so its hits are the same as the other backends'."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
-from archiver.errors import SearchError
-from archiver.search.lucene import BULK_CHUNK, LuceneBackend
+from archiver.search.lucene import LuceneBackend
 
 __all__ = ["ElasticsearchBackend"]
 
@@ -30,12 +28,10 @@ class ElasticsearchBackend(LuceneBackend):
             auth = {"api_key": self._credential}
         return Elasticsearch(self.url, request_timeout=self._timeout, max_retries=1, retry_on_timeout=False, verify_certs=self._verify, **auth)
 
-    def _bulk(self, actions: Iterable[dict[str, Any]], refresh: bool | str = False) -> None:
+    def _helpers(self) -> Any:
         from elasticsearch import helpers
 
-        _count, errors = helpers.bulk(self.client, actions, chunk_size=BULK_CHUNK, refresh=refresh, raise_on_error=False, max_retries=2)
-        if isinstance(errors, list) and errors:
-            raise SearchError(f"{self.name} at {self.address}: {len(errors)} document(s) were refused, e.g. {str(errors[0])[:300]}; run sangrah rebuild index if the index was made by another version.")
+        return helpers
 
     def _failures(self) -> tuple[type[BaseException], ...]:
         from elastic_transport import TransportError

@@ -145,6 +145,7 @@ class Fts5Backend:
     """The index in one SQLite file; opened on first use."""
 
     name = "fts5"
+    overlap = "process"
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -215,37 +216,43 @@ class Fts5Backend:
             Path(str(self.path) + suffix).unlink(missing_ok=True)
 
     def write(self, documents: Sequence[Mapping[str, Any]]) -> None:
-        if not documents:
+        self.write_prepared(self.prepare(documents))
+
+    def prepare(self, documents: Sequence[Mapping[str, Any]]) -> list[tuple[tuple[Any, ...], tuple[str, str, str]]]:
+        """Each document's ``docs`` row and its FTS5 columns (terms, deva_keys, latn_keys)."""
+        return [(_row(d), (d["terms"], d["deva_keys"], d["latn_keys"])) for d in documents]
+
+    def write_prepared(self, prepared: Sequence[tuple[tuple[Any, ...], tuple[str, str, str]]]) -> None:
+        if not prepared:
             return
-        rows = [_row(d) for d in documents]
         with self._transaction("writing documents") as db:
             existing: set[str] = set()
-            ids = [d["version_id"] for d in documents]
+            ids = [row[_VERSION_AT] for row, _fts in prepared]
             for start in range(0, len(ids), 500):
                 part = ids[start : start + 500]
                 existing.update(r[0] for r in db.execute(f"SELECT version_id FROM docs WHERE version_id IN ({', '.join('?' * len(part))})", part))
-            new = [(row, d) for row, d in zip(rows, documents) if d["version_id"] not in existing]
+            new = [item for item in prepared if item[0][_VERSION_AT] not in existing]
             if new:
-                rowids = self._time_rowids(db, [d for _row, d in new])
+                rowids = self._time_rowids(db, [(row[_SORT_AT], row[_VERSION_AT]) for row, _fts in new])
                 # in rowid order: FTS5 writes out its pending terms whenever a rowid is lower than the
                 # last one, so rows in dataset order would make a tiny segment per row to merge later
                 ordered = sorted(zip(rowids, new), key=lambda pair: pair[0])
-                db.executemany(_INSERT_DOCS, [(rowid, *row) for rowid, (row, _d) in ordered])
-                db.executemany(_INSERT_FTS, [(rowid, d["terms"], d["deva_keys"], d["latn_keys"]) for rowid, (_row, d) in ordered])
-            old = [row for row, d in zip(rows, documents) if d["version_id"] in existing]
+                db.executemany(_INSERT_DOCS, [(rowid, *row) for rowid, (row, _fts) in ordered])
+                db.executemany(_INSERT_FTS, [(rowid, *fts) for rowid, (_row_, fts) in ordered])
+            old = [row for row, _fts in prepared if row[_VERSION_AT] in existing]
             if old:
                 columns = [c for c in _COLUMNS if c in _UPDATABLE]
                 assignments = ", ".join(f"{c} = ?" for c in columns)
                 positions = [_COLUMNS.index(c) for c in columns]
-                db.executemany(f"UPDATE docs SET {assignments} WHERE version_id = ?", [tuple(row[i] for i in positions) + (row[0],) for row in old])
+                db.executemany(f"UPDATE docs SET {assignments} WHERE version_id = ?", [tuple(row[i] for i in positions) + (row[_VERSION_AT],) for row in old])
 
     @staticmethod
-    def _time_rowids(db: sqlite3.Connection, documents: Sequence[Mapping[str, Any]]) -> list[int]:
-        """Rowids in time order: ``sort_ms * 1024 + slot``, the slot free in that millisecond.
+    def _time_rowids(db: sqlite3.Connection, versions: Sequence[tuple[int, str]]) -> list[int]:
+        """Rowids in time order for ``(sort_ms, version_id)``: ``sort_ms * 1024 + slot``, the slot free in that millisecond.
 
         FTS5 walks its matches in rowid order, so a newest- or oldest-first page is the first
         rows of that walk instead of a sort of every match."""
-        wanted = [d["sort_ms"] * _SLOTS + int(d["version_id"][:8], 16) % _SLOTS for d in documents]
+        wanted = [sort_ms * _SLOTS + int(version_id[:8], 16) % _SLOTS for sort_ms, version_id in versions]
         taken: set[int] = set()
         for start in range(0, len(wanted), 500):
             part = wanted[start : start + 500]
@@ -468,6 +475,8 @@ class Fts5Backend:
         return facets
 
 
+_VERSION_AT = _COLUMNS.index("version_id")
+_SORT_AT = _COLUMNS.index("sort_ms")
 _JSON_AT = frozenset(_COLUMNS.index(c) for c in _JSON_FIELDS)
 _BOOL_AT = frozenset(_COLUMNS.index(c) for c in _BOOL_FIELDS)
 

@@ -3,12 +3,20 @@ grows, with edits (one current version per record) and deletions carried into ev
 
 from __future__ import annotations
 
+import importlib
+import multiprocessing
+import sqlite3
+from pathlib import Path
+from typing import Any
+
 import orjson
+import pytest
 import pyarrow.dataset as ds
 from click.testing import CliRunner
 
 from archiver.cli import cli
 from archiver.config import Config
+from archiver.errors import SearchError
 from archiver.pipeline import extract, harvest, index, rebuild_index, search
 from archiver.samples.server import SampleServer
 from archiver.samples.world import World
@@ -75,3 +83,63 @@ def test_a_later_night_adds_versions_and_deletions_to_the_index(own_archive: Con
     assert len(every) == sum(1 for r in rows if not r["deleted_on_platform"])
     hits = {h.record_id for h in search(config, SearchRequest(filters=parse_filters(["deleted=yes"]), size=500)).hits}
     assert hits == {rid for rid in deleted if any(not v["deleted_on_platform"] for v in by_record[rid])}
+
+
+pipeline_search = importlib.import_module("archiver.pipeline.search")  # the package exports a function of that name
+
+
+def _fts5_config(archive: Path, name: str) -> Config:
+    from archiver.config import load_config
+
+    return load_config(None, overrides={"data_dir": str(archive), "operator": "test-records-cell", "search": {"backend": "fts5", "batch_rows": 200, "fts5_path": str(archive / "search" / name)}})
+
+
+def _rows(config: Config) -> list[tuple[object, ...]]:
+    db = sqlite3.connect(config.search_index_path)
+    try:
+        return db.execute("SELECT * FROM docs ORDER BY rowid").fetchall() + db.execute(
+            "SELECT rowid FROM docs_fts WHERE docs_fts MATCH 'terms : helpline OR latn_keys : sadak OR deva_keys : barish' ORDER BY rowid"
+        ).fetchall()
+    finally:
+        db.close()
+
+
+def test_analysing_in_a_second_process_writes_the_same_index_as_in_one(archive: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    forked = _fts5_config(archive, "forked.sqlite")
+    started: list[int] = []
+    real = pipeline_search._from_child
+
+    def from_child(*args: Any, **kwargs: Any) -> Any:
+        started.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline_search, "_from_child", from_child)
+    report = index(forked)
+    assert started and report.documents > 500 and report.files > 5
+    assert multiprocessing.active_children() == []
+    monkeypatch.setattr(pipeline_search, "_can_fork", lambda: False)
+    alone = _fts5_config(archive, "alone.sqlite")
+    assert index(alone).documents == report.documents
+    assert _rows(forked) == _rows(alone) and len(_rows(alone)) > report.documents
+
+
+def test_a_file_the_second_process_cannot_read_is_named(own_archive: Config) -> None:
+    if own_archive.search.backend != "fts5":
+        pytest.skip("the second process analyses for FTS5 only")
+    parquet = sorted(own_archive.records_dir.rglob("*.parquet"))
+    parquet[len(parquet) // 2].write_bytes(b"not parquet")
+    with pytest.raises(SearchError, match=r"cannot read .*\.parquet of the record dataset .*Regenerate the dataset with: sangrah rebuild tables"):
+        rebuild_index(own_archive)
+    assert multiprocessing.active_children() == []
+
+
+def test_a_second_process_that_dies_is_reported_with_the_next_step(own_archive: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    if own_archive.search.backend != "fts5":
+        pytest.skip("the second process analyses for FTS5 only")
+    monkeypatch.setattr(pipeline_search, "_analyse_in_child", lambda *args: os._exit(3))
+    with pytest.raises(SearchError, match=r"stopped unexpectedly \(exit code 3\); run sangrah index again: it carries on after the files already indexed"):
+        rebuild_index(own_archive)
+    monkeypatch.undo()
+    assert index(own_archive).documents > 500  # the next run indexes everything
