@@ -133,12 +133,13 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-def render(runs: dict[str, list[dict[str, Any]]], documents: int, repeat: int, fill: dict[str, float]) -> str:
+def render(runs: dict[str, list[dict[str, Any]]], documents: int, repeat: int, fill: dict[str, float], load: dict[str, tuple[float, float]]) -> str:
     command = ".venv/bin/python benchmarks/bench_query.py" + ("" if documents == 1_000_000 else f" --documents {documents}")
     lines = [
         *section_head(SECTION, command),
         f"{documents:,} documents (record versions), the first page of 20 hits with the total count, each query asked "
-        f"{repeat} times after a warm-up. Milliseconds; the target is p95 under 100 ms on FTS5 for filtered text queries.",
+        f"{repeat} times after a warm-up. Milliseconds; the target is p95 under 100 ms on FTS5 for filtered text queries. "
+        "Load average (1 min) before and after each backend's queries: " + ", ".join(f"{k} {a:.2f} / {b:.2f}" for k, (a, b) in load.items()) + ".",
         "",
         "| backend | class | p50 ms | p95 ms | queries |",
         "| --- | --- | ---: | ---: | ---: |",
@@ -170,13 +171,16 @@ def main() -> None:
     base = _base_documents(data_dir)
     runs: dict[str, list[dict[str, Any]]] = {}
     fill: dict[str, float] = {}
+    load: dict[str, tuple[float, float]] = {}
     cached = ROOT / ".cache" / "bench" / f"query-fts5-{args.documents}-a{ANALYSIS_VERSION}.sqlite"
     fts5 = Fts5Backend(cached)
     if not Path(str(cached) + ".complete").exists():
         fts5.drop()
         fill["fts5"] = _fill(fts5, base, args.documents)
         Path(str(cached) + ".complete").touch()
+    before = os.getloadavg()[0]
     runs["fts5"] = _measure(fts5, args.repeat)
+    load["fts5"] = (before, os.getloadavg()[0])
     fts5.close()
     url = os.environ.get("SANGRAH_OPENSEARCH_URL")
     if url:
@@ -185,11 +189,13 @@ def main() -> None:
         backend = OpenSearchBackend(url, f"sangrah-bench-{uuid.uuid4().hex[:8]}", timeout_seconds=120)
         try:
             fill["opensearch"] = _fill(backend, base, args.documents)
+            before = os.getloadavg()[0]
             runs["opensearch"] = _measure(backend, args.repeat)
+            load["opensearch"] = (before, os.getloadavg()[0])
         finally:
             backend.drop()
             backend.close()
-    section = render(runs, args.documents, args.repeat, fill)
+    section = render(runs, args.documents, args.repeat, fill, load)
     print(section)
     if not args.no_docs:
         update_section(args.docs, SECTION, section)

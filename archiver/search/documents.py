@@ -38,10 +38,10 @@ def epoch_ms(value: datetime | None) -> int | None:
 
 
 #: distinct whitespace-separated pieces of text whose analysis is kept (a few tens of MB at most)
-CHUNK_CACHE = 200_000
+_CHUNK_CACHE = 200_000
 
 
-@lru_cache(maxsize=CHUNK_CACHE)
+@lru_cache(maxsize=_CHUNK_CACHE)
 def _chunk_fields(chunk: str) -> tuple[str, str, str]:
     found = tokens(chunk)
     deva: list[str] = []
