@@ -123,23 +123,32 @@ def test_analysing_in_a_second_process_writes_the_same_index_as_in_one(archive: 
     assert _rows(forked) == _rows(alone) and len(_rows(alone)) > report.documents
 
 
-def test_a_file_the_second_process_cannot_read_is_named(own_archive: Config) -> None:
-    if own_archive.search.backend != "fts5":
-        pytest.skip("the second process analyses for FTS5 only")
-    parquet = sorted(own_archive.records_dir.rglob("*.parquet"))
+@pytest.fixture
+def fts5_archive(archive: Path, tmp_path: Path) -> Config:
+    """A copy of the archive (catalog included), indexed into FTS5: the backend whose analysis
+    runs in a second process."""
+    import shutil
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(archive, data_dir, ignore=shutil.ignore_patterns("search"))
+    config = _fts5_config(data_dir, "own.sqlite")
+    assert index(config).documents > 500
+    return config
+
+
+def test_a_file_the_second_process_cannot_read_is_named(fts5_archive: Config) -> None:
+    parquet = sorted(fts5_archive.records_dir.rglob("*.parquet"))
     parquet[len(parquet) // 2].write_bytes(b"not parquet")
     with pytest.raises(SearchError, match=r"cannot read .*\.parquet of the record dataset .*Regenerate the dataset with: sangrah rebuild tables"):
-        rebuild_index(own_archive)
+        rebuild_index(fts5_archive)
     assert multiprocessing.active_children() == []
 
 
-def test_a_second_process_that_dies_is_reported_with_the_next_step(own_archive: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_second_process_that_dies_is_reported_with_the_next_step(fts5_archive: Config, monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
-    if own_archive.search.backend != "fts5":
-        pytest.skip("the second process analyses for FTS5 only")
     monkeypatch.setattr(pipeline_search, "_analyse_in_child", lambda *args: os._exit(3))
     with pytest.raises(SearchError, match=r"stopped unexpectedly \(exit code 3\); run sangrah index again: it carries on after the files already indexed"):
-        rebuild_index(own_archive)
+        rebuild_index(fts5_archive)
     monkeypatch.undo()
-    assert index(own_archive).documents > 500  # the next run indexes everything
+    assert index(fts5_archive).documents > 500  # the next run indexes everything
