@@ -52,6 +52,7 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
     "audit list": frozenset({"auditor", "administrator"}),
     "audit verify": frozenset({"auditor", "administrator", "records_officer"}),
     "storage delete": frozenset({"records_officer"}),
+    "hold release": frozenset({"pio", "records_officer"}),  # and by hold type: archiver.catalog.annotations.RELEASE_ROLES
 }
 
 #: who may see an applicant's or a third party's particulars (personal data, RTI s.6(2))

@@ -9,9 +9,12 @@ Two kinds, both per record (``platform:native_id``, every version of it):
 - **Holds** (RTI-RULES section 8, R11): a hold names its type, a reference (an RTI registration
   number, a case or audit para number), the reason, who placed it and when, and the records it
   covers; a saved query may add records to it. A hold blocks disposal absolutely, never expires,
-  and ends only by an explicit release that records who, when and why.
+  and ends only by an explicit release that records who, when and why. Only a user holding the
+  role the hold's type names in ``RELEASE_ROLES`` may release it (R17); a refusal is audited.
 
-Every change is entered in the catalog's audit log in the same transaction as the change.
+Every change is entered in the catalog's audit log in the same transaction as the change, and a
+change of a hold is also entered for the store step that puts the WARC objects of its records
+under legal hold (``archiver.catalog.legal_holds``, run by ``archiver.pipeline.legal_holds``).
 """
 
 from __future__ import annotations
@@ -23,13 +26,19 @@ from typing import Any
 
 from sqlalchemy import Boolean, Column, Connection, DateTime, ForeignKey, Integer, PrimaryKeyConstraint, String, Table, Text, insert, select, update
 
+from archiver.access.users import authorize
 from archiver.catalog import Catalog
 from archiver.catalog.audit import append_entry
+from archiver.catalog.legal_holds import note_change
 from archiver.catalog.tables import metadata
-from archiver.errors import CatalogError
+from archiver.errors import AccessDenied, CatalogError
 
 __all__ = [
     "HOLD_TYPES",
+    "HOLD_TYPE_RULES",
+    "HOLD_TYPE_ALIASES",
+    "RELEASE_ROLES",
+    "hold_type_of",
     "Mark",
     "Hold",
     "rti_marks",
@@ -49,6 +58,26 @@ __all__ = [
 
 #: RTI-RULES.md section 8, R11; INVESTIGATION is the law-enforcement preservation hold
 HOLD_TYPES = ("RTI_PENDING", "THIRD_PARTY_WINDOW", "LITIGATION", "AUDIT_OBJECTION", "INVESTIGATION", "APPRAISAL_PENDING", "CLASSIFIED_REVIEW")
+
+#: hold type -> what it keeps, and until when (RTI-RULES R11)
+HOLD_TYPE_RULES: dict[str, str] = {
+    "RTI_PENDING": "an RTI request, first or second appeal or complaint is pending: until the final order and the appeal windows after it",
+    "THIRD_PARTY_WINDOW": "a s.11(3) decision to disclose third-party information: disclosure waits out the 30-day s.19(2) appeal window",
+    "LITIGATION": "a case before a court or tribunal concerns the records: until it is finally disposed of",
+    "AUDIT_OBJECTION": "an audit para or objection concerns the records: until it is settled",
+    "INVESTIGATION": "an investigation or a law-enforcement preservation request (at least 180 days for removed content, IT Rules 2021)",
+    "APPRAISAL_PENDING": "records older than 25 years await appraisal for transfer to the archives",
+    "CLASSIFIED_REVIEW": "the records await a classification review",
+}
+
+#: other names the rule book uses for a type
+HOLD_TYPE_ALIASES: dict[str, str] = {"INVESTIGATION/LE_PRESERVATION": "INVESTIGATION", "LE_PRESERVATION": "INVESTIGATION", "PRESERVATION": "INVESTIGATION"}
+
+#: hold type -> the roles that may release it (R17): the CPIO/SPIO the holds of a request, the
+#: records officer any hold
+RELEASE_ROLES: dict[str, frozenset[str]] = {
+    kind: frozenset({"pio", "records_officer"}) if kind in ("RTI_PENDING", "THIRD_PARTY_WINDOW") else frozenset({"records_officer"}) for kind in HOLD_TYPES
+}
 
 rti_marks = Table(
     "rti_marks",
@@ -203,6 +232,15 @@ def mark_history(catalog: Catalog, record_id: str) -> list[Mark]:
 
 
 # -- holds -----------------------------------------------------------------------------------------
+def hold_type_of(name: str) -> str:
+    """The hold type ``name`` names (any case, or a name of the rule book); CatalogError if none."""
+    key = name.strip().upper()
+    key = HOLD_TYPE_ALIASES.get(key, key)
+    if key not in HOLD_TYPES:
+        raise CatalogError(f"there is no hold type {name!r}; the types are {', '.join(HOLD_TYPES)} (RTI-RULES section 8, R11).")
+    return key
+
+
 def _hold(row: Any) -> Hold:
     return Hold(
         id=row["id"],
@@ -232,8 +270,8 @@ def place_hold(
 ) -> Hold:
     """Place a hold on records (and, with ``query``, on what that saved search finds: the
     caller adds those with ``add_to_hold(..., via="query")``)."""
-    if hold_type not in HOLD_TYPES:
-        raise CatalogError(f"there is no hold type {hold_type!r}; the types are {', '.join(HOLD_TYPES)} (RTI-RULES section 8, R11).")
+    hold_type = hold_type_of(hold_type)
+    actor = _required(actor, "who places a hold", "--user records.officer")
     reference = _required(reference, "the reference of a hold", "--reference RTI/2026/0042")
     reason = _required(reason, "the reason of a hold", '--reason "request for the flood relief replies of August"')
     if not record_ids and not query:
@@ -248,6 +286,7 @@ def place_hold(
         for part in _chunks(ids, 2_000):
             conn.execute(insert(hold_records), [{"hold_id": hold_id, "record_id": r, "added_by": actor, "added_at": at, "via": "ids"} for r in part])
         _audit(conn, actor, "hold_place", f"H-{hold_id}", {"type": hold_type, "reference": reference, "reason": reason, "query": query, "records": ids[:200], "count": len(ids)})
+        note_change(conn, hold_id, "place", at)
         return hold_id
 
     hold = get_hold(catalog, catalog.write(work))
@@ -273,22 +312,45 @@ def add_to_hold(catalog: Catalog, hold_id: int, record_ids: Sequence[str], *, ac
             conn.execute(insert(hold_records), [{"hold_id": hold_id, "record_id": r, "added_by": actor, "added_at": at, "via": via} for r in part])
         if new:
             _audit(conn, actor, "hold_add", f"H-{hold_id}", {"via": via, "records": new[:200], "count": len(new)})
+            note_change(conn, hold_id, "add", at)
         return len(new)
 
     return catalog.write(work)
 
 
 def release_hold(catalog: Catalog, hold_id: int, *, actor: str, reason: str) -> Hold:
-    """End a hold by a recorded act; the records it covered stay listed with it."""
+    """End a hold by a recorded act; the records it covered stay listed with it.
+
+    ``actor`` must be a user of the catalog holding a role of ``RELEASE_ROLES`` for the hold's
+    type; anyone else is refused with ``AccessDenied`` naming the role, and the refusal is audited.
+    """
     reason = _required(reason, "the reason for releasing a hold", '--reason "final order of the FAA, appeal window over"')
+    found = get_hold(catalog, hold_id)
+    if found is None:
+        raise CatalogError(f"hold H-{hold_id} does not exist; list them with: sangrah hold list")
+    if not found.active:
+        raise CatalogError(f"hold H-{hold_id} was already released on {found.released_at:%Y-%m-%d} by {found.released_by}.")
+    target = f"H-{hold_id}"
+    person = authorize(catalog, actor, "hold release", target=target)
+    needed = RELEASE_ROLES[found.hold_type]
+    if not person.has(needed):
+        held = ", ".join(sorted(person.roles))
+        catalog.audit(actor=actor, action="hold_release", target=target, outcome="refused", details={"needs": sorted(needed), "type": found.hold_type, "why": f"holds {held}"})
+        raise AccessDenied(
+            f"hold release: a {found.hold_type} hold is released only by the {' or '.join(sorted(needed))}; {actor!r} holds {held} (R11, R17). "
+            f"Ask the records officer, or an administrator to grant the role: sangrah users grant {actor} {sorted(needed)[0]} --reason TEXT",
+            user=actor, command="hold release", roles=tuple(sorted(needed)),
+        )
+
     def work(conn: Connection) -> None:
+        at = _now()
         changed = conn.execute(
-            update(holds).where(holds.c.id == hold_id, holds.c.released_at.is_(None)).values(released_by=actor, released_at=_now(), release_reason=reason)
+            update(holds).where(holds.c.id == hold_id, holds.c.released_at.is_(None)).values(released_by=actor, released_at=at, release_reason=reason)
         ).rowcount
         if not changed:
-            exists = conn.execute(select(holds.c.id).where(holds.c.id == hold_id)).first()
-            raise CatalogError(f"hold H-{hold_id} " + ("was already released." if exists else "does not exist; list them with: sangrah hold list"))
-        _audit(conn, actor, "hold_release", f"H-{hold_id}", {"reason": reason})
+            raise CatalogError(f"hold H-{hold_id} was already released.")
+        _audit(conn, actor, "hold_release", target, {"reason": reason, "type": found.hold_type, "reference": found.reference})
+        note_change(conn, hold_id, "release", at)
 
     catalog.write(work)
     hold = get_hold(catalog, hold_id)

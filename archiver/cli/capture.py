@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import orjson
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from archiver.cli._access import acting_user, user_option
 from archiver.cli._base import IST, cli, data_dir_option, err_console, errors_as_click, load_for, out_console
 from archiver.config import Config
 from archiver.harvest import Coverage
@@ -191,22 +193,33 @@ def import_(ctx: click.Context, kind: str, path: Path, account_key: str, again: 
 @click.argument("record_id")
 @click.option("--version", "version_id", help="A version_id of the record (default: its latest version).")
 @click.option("--warc", "warc_out", type=click.Path(path_type=Path, dir_okay=False), help="Also write the capture as a one-record WARC file, byte for byte.")
+@user_option
 @data_dir_option
 @click.pass_context
-def show(ctx: click.Context, record_id: str, version_id: str | None, warc_out: Path | None, data_dir: Path | None) -> None:
+def show(ctx: click.Context, record_id: str, version_id: str | None, warc_out: Path | None, user: str | None, data_dir: Path | None) -> None:
     """Print the exact capture a record came from: its WARC headers and the platform's response.
 
     The record is read by its pointer (file, offset, length) and its digests are checked; a
-    capture that fails the check is refused, with the file and offset.
+    capture that fails the check is refused, with the file and offset. Each view (and each
+    export with --warc) is entered in the audit log with who, the record and its pointer.
 
     Example: sangrah show x:1350000000000000001
     """
     from archiver import pipeline
 
     config = load_for(ctx, data_dir)
+    who = acting_user(user)
     with errors_as_click():
         capture = pipeline.find_capture(config, record_id, version_id)
-    row, record = capture.row, capture.record
+        row = capture.row
+        pointer = {"version_id": row["version_id"], "warc_file": row["warc_file"], "offset": row["warc_offset"], "length": row["warc_length"]}
+        pipeline.audit_reading(config, actor=who, action="view", target=row["record_id"], details={**pointer, "hits": 1})
+        if warc_out is not None:
+            pipeline.audit_reading(
+                config, actor=who, action="export", target=row["record_id"],
+                details={**pointer, "to": str(warc_out), "bytes": len(capture.raw), "sha256": hashlib.sha256(capture.raw).hexdigest(), "hits": 1},
+            )  # fmt: skip
+    record = capture.record
     when = row["captured_at"].astimezone(IST).strftime("%Y-%m-%d %H:%M:%S IST")
     click.echo(f"{row['record_id']} ({row['kind']}, version {row['version_id'][:16]}…) captured {when}", err=True)
     click.echo(f"{row['warc_file']} offset {row['warc_offset']} length {row['warc_length']}: digests verified", err=True)

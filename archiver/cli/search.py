@@ -1,4 +1,9 @@
-"""Search commands: ``index``, ``rebuild index``, ``search``, ``mark`` and ``hold``."""
+"""Search commands: ``index``, ``rebuild index``, ``search``, ``mark`` and ``hold``.
+
+Every search (and every thread shown) is entered in the audit log with who searched, for what,
+and how many hits it had; a hold's release is refused unless the acting user holds the role its
+type needs (R17).
+"""
 
 from __future__ import annotations
 
@@ -11,11 +16,13 @@ import orjson
 from rich.markup import escape
 from rich.table import Table
 
+from archiver.catalog.annotations import HOLD_TYPE_ALIASES, HOLD_TYPES
+from archiver.cli._access import acting_user, user_option
 from archiver.cli._base import IST, cli, data_dir_option, err_console, errors_as_click, load_for, out_console, rebuild, with_progress
 from archiver.config import Config
 from archiver.model import PLATFORMS
 
-__all__ = ["index", "rebuild_index", "search", "mark", "hold", "print_hits", "print_index_report"]
+__all__ = ["index", "rebuild_index", "search", "mark", "hold", "hold_sync", "print_hits", "print_index_report"]
 
 _RECORD_ID = re.compile(rf"^({'|'.join(PLATFORMS)}):\S+$")
 
@@ -79,13 +86,17 @@ def print_index_report(report: Any, as_json: bool) -> None:
 @click.option("--facets", is_flag=True, help="Also count the hits by platform, account, kind, language, RTI mark, hold, ...")
 @click.option("--thread", "thread_id", metavar="RECORD_ID", help="Show the whole thread this record belongs to, replies in order with their depth.")
 @click.option("--json", "as_json", is_flag=True, help="Print the page as JSON.")
+@user_option
 @data_dir_option
 @click.pass_context
-def search(ctx: click.Context, query: str, filters: tuple[str, ...], sort: str, size: int, cursor: str | None, facets: bool, thread_id: str | None, as_json: bool, data_dir: Path | None) -> None:
+def search(
+    ctx: click.Context, query: str, filters: tuple[str, ...], sort: str, size: int, cursor: str | None, facets: bool, thread_id: str | None, as_json: bool, user: str | None, data_dir: Path | None,
+) -> None:
     """Search the archive: words, "phrases", prefix*, OR, -word; dates in Asia/Kolkata.
 
     Every hit shows its record id, when it was posted (IST), who wrote it, a snippet, its RTI
-    mark and holds, and the WARC pointer of its capture (open it with sangrah show).
+    mark and holds, and the WARC pointer of its capture (open it with sangrah show). Each search
+    is entered in the audit log: who, the query and filters, and the hits it had.
 
     Example: sangrah search "flood relief" --filter from=2025-08-01 --filter to=2025-08-31 --facets
     """
@@ -93,9 +104,11 @@ def search(ctx: click.Context, query: str, filters: tuple[str, ...], sort: str, 
     from archiver.search.query import SearchRequest, parse_filters, parse_query
 
     config = load_for(ctx, data_dir)
+    who = acting_user(user)
     with errors_as_click():
         if thread_id:
             hits = pipeline.thread(config, thread_id)
+            pipeline.audit_reading(config, actor=who, action="view", target=thread_id, details={"thread": True, "hits": len(hits), "records": [h.record_id for h in hits][:500]})
             if as_json:
                 click.echo(orjson.dumps({"thread": thread_id, "hits": [h.to_json() for h in hits]}).decode())
             else:
@@ -103,6 +116,13 @@ def search(ctx: click.Context, query: str, filters: tuple[str, ...], sort: str, 
             return
         request = SearchRequest(query=parse_query(query), filters=parse_filters(filters), sort=sort, size=size, cursor=cursor, facets=facets, text=query)  # type: ignore[arg-type]
         result = pipeline.search(config, request)
+        pipeline.audit_reading(
+            config, actor=who, action="search", target=query or None,
+            details={
+                "query": query, "filters": list(filters), "sort": sort, "size": size, "cursor": cursor, "facets": facets,
+                "total": result.total, "total_exact": result.total_exact, "hits": len(result.hits), "records": [h.record_id for h in result.hits],
+            },
+        )  # fmt: skip
     if as_json:
         click.echo(orjson.dumps(result.to_json()).decode())
         return
@@ -188,17 +208,31 @@ def hold() -> None:
     """
 
 
+def _print_legal(legal: Any) -> None:
+    """The store step's outcome: a line on stderr, a warning when objects are left pending."""
+    if legal.set_on or legal.set_off or legal.pending:
+        click.echo(("warning: " if legal.pending else "") + legal.describe(), err=True)
+
+
 @hold.command("place")
-@click.argument("hold_type", type=click.Choice(["RTI_PENDING", "THIRD_PARTY_WINDOW", "LITIGATION", "AUDIT_OBJECTION", "INVESTIGATION", "APPRAISAL_PENDING", "CLASSIFIED_REVIEW"]))
+@click.argument("hold_type", type=click.Choice([*HOLD_TYPES, *HOLD_TYPE_ALIASES], case_sensitive=False))
 @click.argument("record_ids", nargs=-1)
 @click.option("--reference", required=True, help="The RTI registration number, case number or audit para.")
 @click.option("--reason", required=True, help="Why the records are held.")
 @click.option("--query", help="A saved search: what it finds now, and at every sangrah index, is held too.")
 @click.option("--filter", "filters", multiple=True, metavar="KEY=VALUE", help="Filters of the saved search.")
+@user_option
 @data_dir_option
 @click.pass_context
-def hold_place(ctx: click.Context, hold_type: str, record_ids: tuple[str, ...], reference: str, reason: str, query: str | None, filters: tuple[str, ...], data_dir: Path | None) -> None:
+def hold_place(
+    ctx: click.Context, hold_type: str, record_ids: tuple[str, ...], reference: str, reason: str, query: str | None, filters: tuple[str, ...], user: str | None, data_dir: Path | None,
+) -> None:
     """Place a hold on records, and on what a saved search finds.
+
+    Types (RTI-RULES R11): RTI_PENDING, THIRD_PARTY_WINDOW, LITIGATION, AUDIT_OBJECTION,
+    INVESTIGATION (law-enforcement preservation), APPRAISAL_PENDING, CLASSIFIED_REVIEW. Every
+    WARC file holding a capture of a held record is then put under legal hold in the store
+    (S3 Object Lock legal hold; a hold marker in a local store).
 
     Example: sangrah hold place RTI_PENDING --reference RTI/2026/0042 --reason "flood relief replies" --query "flood relief"
     """
@@ -206,17 +240,25 @@ def hold_place(ctx: click.Context, hold_type: str, record_ids: tuple[str, ...], 
 
     config = load_for(ctx, data_dir)
     with errors_as_click():
-        placed, covered = pipeline.place_hold(config, hold_type=hold_type, reference=reference, reason=reason, record_ids=record_ids, query=query, filters=filters)
-    click.echo(f"placed hold H-{placed.id} ({placed.hold_type} {placed.reference}) on {covered} record(s)")
+        change = pipeline.place_hold(config, hold_type=hold_type, reference=reference, reason=reason, record_ids=record_ids, query=query, filters=filters, actor=acting_user(user))
+    placed = change.hold
+    click.echo(f"placed hold H-{placed.id} ({placed.hold_type} {placed.reference}) on {change.covered} record(s)")
+    _print_legal(change.legal)
 
 
 @hold.command("release")
 @click.argument("hold_id")
 @click.option("--reason", required=True, help="Why the hold ends: the final order, the end of the appeal window.")
+@user_option
 @data_dir_option
 @click.pass_context
-def hold_release(ctx: click.Context, hold_id: str, reason: str, data_dir: Path | None) -> None:
+def hold_release(ctx: click.Context, hold_id: str, reason: str, user: str | None, data_dir: Path | None) -> None:
     """Release a hold, recording who, when and why.
+
+    Only the records officer releases a hold; the CPIO/SPIO may also release the holds of a
+    request (RTI_PENDING, THIRD_PARTY_WINDOW). Anyone else is refused, and the refusal is
+    audited. The legal hold of a WARC file in the store is released only when no record in it
+    is still under another active hold.
 
     Example: sangrah hold release H-1 --reason "FAA order of 2026-03-02; appeal window over"
     """
@@ -227,8 +269,36 @@ def hold_release(ctx: click.Context, hold_id: str, reason: str, data_dir: Path |
         raise click.UsageError(f"{hold_id!r} is not a hold id; write it as H-12 (see sangrah hold list).")
     config = load_for(ctx, data_dir)
     with errors_as_click():
-        released = pipeline.release_hold(config, int(number), reason=reason)
+        change = pipeline.release_hold(config, int(number), reason=reason, actor=acting_user(user))
+    released = change.hold
     click.echo(f"released hold H-{released.id} ({released.hold_type} {released.reference})")
+    _print_legal(change.legal)
+
+
+@hold.command("sync")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@user_option
+@data_dir_option
+@click.pass_context
+def hold_sync(ctx: click.Context, as_json: bool, user: str | None, data_dir: Path | None) -> None:
+    """Set (or release) the store's legal hold wherever the holds need it and it is not yet so.
+
+    Run it when a hold command warned that the store could not be reached; running it again
+    changes nothing. Exits 1 while any object is still pending.
+
+    Example: sangrah hold sync
+    """
+    from archiver.pipeline.legal_holds import sync_legal_holds
+
+    config = load_for(ctx, data_dir)
+    with errors_as_click():
+        report = sync_legal_holds(config, actor=acting_user(user))
+    if as_json:
+        click.echo(orjson.dumps(report.to_json()).decode())
+    else:
+        click.echo(("warning: " if report.pending else "") + report.describe(), err=bool(report.pending))
+    if report.pending:
+        raise SystemExit(1)
 
 
 @hold.command("list")

@@ -7,7 +7,9 @@
 - ``storage``: ``init_storage`` (a bucket with Object Lock), ``lock_warcs``, ``delete_warc``
   (the governed deletion), ``storage_status``; ``stores`` opens the configured store.
 - ``search``: ``index`` it into the search backend, ``rebuild_index``, ``search``, ``thread``,
-  and the annotations shown in search at once: ``mark``, ``place_hold``, ``release_hold``.
+  and the annotations shown in search at once: ``mark``, ``place_hold``, ``release_hold``;
+  ``audit_reading`` enters a search or a view in the audit log.
+- ``legal_holds``: ``sync_legal_holds`` puts the WARC objects of held records under legal hold.
 """
 
 from archiver.pipeline.capture import (
@@ -23,7 +25,8 @@ from archiver.pipeline.capture import (
 from archiver.pipeline.imports import ImportReport, import_export
 from archiver.pipeline.storage import LockReport, delete_warc, init_storage, lock_warcs, storage_status
 from archiver.pipeline.stores import WarcFiles
-from archiver.pipeline.search import index, index_status, mark, place_hold, rebuild_index, release_hold, search, search_all_ids, thread
+from archiver.pipeline.search import HoldChange, audit_reading, index, index_status, mark, place_hold, rebuild_index, release_hold, search, search_all_ids, thread
+from archiver.pipeline.legal_holds import LegalHoldReport, sync_legal_holds
 from archiver.pipeline.tables import Capture, extract, find_capture, rebuild_tables, retag_tables
 from archiver.pipeline.rti import render_decision_letter, rti_due, rti_rules
 
@@ -61,4 +64,8 @@ __all__ = [
     "mark",
     "place_hold",
     "release_hold",
+    "HoldChange",
+    "audit_reading",
+    "LegalHoldReport",
+    "sync_legal_holds",
 ]

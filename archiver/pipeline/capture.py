@@ -440,6 +440,13 @@ class VerifyReport:
         return {"ok": self.ok, "files": self.checked, "records": self.records, "parquet_files": self.parquet_checked, "problems": self.problems}
 
 
+def _legal_hold_problems(catalog: Catalog) -> list[str]:
+    """WARC objects whose legal hold the store has yet to set or release (``sangrah hold sync``)."""
+    from archiver.pipeline.legal_holds import legal_hold_problems
+
+    return legal_hold_problems(catalog)
+
+
 def _index_problems(config: Config) -> list[str]:
     """An index that exists but is behind the record dataset (or its RTI rules)."""
     from archiver.errors import ArchiverError
@@ -513,6 +520,7 @@ def _verify(config: Config, only: set[str] | None) -> VerifyReport:
         _verify_parquet(catalog, config.records_dir, only, report)
         if only is None:
             report.problems.extend(_index_problems(config))
+            report.problems.extend(_legal_hold_problems(catalog))
         catalog.audit(
             actor=config.operator_name,
             action="verify",

@@ -46,6 +46,8 @@ __all__ = [
     "mark",
     "place_hold",
     "release_hold",
+    "HoldChange",
+    "audit_reading",
 ]
 
 Progress = Callable[[str, int, Any], None]
@@ -554,6 +556,7 @@ def index(config: Config, *, progress: Progress | None = None) -> IndexReport:
         report.annotated_records = _resync_annotations(backend, catalog)
         backend.refresh()
         report.total_documents = backend.count()
+        _sync_store(config, catalog, config.operator_name)  # records the saved queries added, new captures of held records
         catalog.audit(
             actor=config.operator_name,
             action="index",
@@ -836,12 +839,31 @@ def mark(config: Config, record_ids: Iterable[str], *, relevant: bool, reason: s
         backend.close()
 
 
-def place_hold(config: Config, *, hold_type: str, reference: str, reason: str, record_ids: Sequence[str] = (), query: str | None = None, filters: Sequence[str] = ()) -> tuple[Any, int]:
-    """Place a hold on records and on what a saved search finds now (and at each ``index``)."""
+@dataclass(frozen=True, slots=True)
+class HoldChange:
+    """A hold placed or released: the hold, how many records it covers, and the store step's report."""
+
+    hold: Any
+    covered: int
+    legal: Any  # archiver.pipeline.legal_holds.LegalHoldReport
+
+
+def _sync_store(config: Config, catalog: Catalog, actor: str) -> Any:
+    from archiver.pipeline.legal_holds import sync_legal_holds
+
+    return sync_legal_holds(config, actor=actor, catalog=catalog)
+
+
+def place_hold(
+    config: Config, *, hold_type: str, reference: str, reason: str, record_ids: Sequence[str] = (), query: str | None = None, filters: Sequence[str] = (), actor: str | None = None,
+) -> HoldChange:
+    """Place a hold on records and on what a saved search finds now (and at each ``index``),
+    then put the WARC objects of those records under legal hold in the store."""
     from archiver.catalog.annotations import add_to_hold, place_hold as place
     from archiver.search.backend import open_backend
     from archiver.search.query import parse_filters, parse_query
 
+    who = actor or config.operator_name
     saved = bool(query) or bool(filters)
     node = parse_query(query or "") if saved else None
     parsed = parse_filters(filters) if saved else None
@@ -849,31 +871,46 @@ def place_hold(config: Config, *, hold_type: str, reference: str, reason: str, r
     backend = open_backend(config)
     try:
         hold = place(
-            catalog, hold_type=hold_type, reference=reference, reason=reason, actor=config.operator_name, record_ids=list(record_ids),
+            catalog, hold_type=hold_type, reference=reference, reason=reason, actor=who, record_ids=list(record_ids),
             query=query if saved else None, query_filters=json.dumps(list(filters)) if saved else None,
         )  # fmt: skip
         covered = set(record_ids)
         if saved:
             found = _all_ids(backend, node, parsed)
-            add_to_hold(catalog, hold.id, found, actor=config.operator_name, via="query")
+            add_to_hold(catalog, hold.id, found, actor=who, via="query")
             covered |= set(found)
+        legal = _sync_store(config, catalog, who)  # after the commit; what fails stays pending in the catalog
         _after_change(backend, catalog, sorted(covered), f"hold H-{hold.id}", marks_too=False)
-        return hold, len(covered)
+        return HoldChange(hold, len(covered), legal)
     finally:
         catalog.close()
         backend.close()
 
 
-def release_hold(config: Config, hold_id: int, *, reason: str) -> Any:
+def release_hold(config: Config, hold_id: int, *, reason: str, actor: str | None = None) -> HoldChange:
+    """Release a hold (``actor`` must hold the role its type needs), then release the legal hold
+    of the WARC objects no other active hold still needs."""
     from archiver.catalog.annotations import records_of_hold, release_hold as release
     from archiver.search.backend import open_backend
 
+    who = actor or config.operator_name
     catalog = open_catalog(config)
     backend = open_backend(config)
     try:
-        hold = release(catalog, hold_id, actor=config.operator_name, reason=reason)
-        _after_change(backend, catalog, records_of_hold(catalog, hold_id), f"the release of hold H-{hold_id}", marks_too=False)
-        return hold
+        hold = release(catalog, hold_id, actor=who, reason=reason)
+        legal = _sync_store(config, catalog, who)
+        records = records_of_hold(catalog, hold_id)
+        _after_change(backend, catalog, records, f"the release of hold H-{hold_id}", marks_too=False)
+        return HoldChange(hold, len(records), legal)
     finally:
         catalog.close()
         backend.close()
+
+
+def audit_reading(config: Config, *, actor: str, action: str, target: str | None, details: dict[str, Any]) -> None:
+    """Enter one reading of the archive (``search``, ``view``, ``export``) in the audit log."""
+    catalog = open_catalog(config)
+    try:
+        catalog.audit(actor=actor, action=action, target=target, outcome="ok", details=details)
+    finally:
+        catalog.close()

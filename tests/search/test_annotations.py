@@ -10,12 +10,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from archiver.access.users import add_user
 from archiver.catalog.annotations import HOLD_TYPES, latest_marks, mark_history, records_of_hold
 from archiver.cli import cli
 from archiver.config import Config, load_config
 from archiver.errors import CatalogError, ConfigError, SearchError
 from archiver.pipeline import index, index_status, mark, open_catalog, place_hold, release_hold, search
 from archiver.search.query import SearchRequest, parse_filters, parse_query
+from archiver.storage import LocalStore
 
 
 def _ids(config: Config, query: str, filters: list[str]) -> set[str]:
@@ -47,15 +49,28 @@ def test_a_mark_is_in_search_at_once_and_the_latest_wins(own_archive: Config) ->
 def test_a_hold_covers_what_its_saved_query_finds_and_ends_only_when_released(own_archive: Config) -> None:
     config = own_archive
     wanted = _ids(config, "सड़क", ["platform=x"])
-    hold, covered = place_hold(config, hold_type="RTI_PENDING", reference="RTI/2026/0042", reason="road repair replies asked for", query="सड़क", filters=["platform=x"])
-    assert covered == len(wanted) > 0
+    change = place_hold(config, hold_type="RTI_PENDING", reference="RTI/2026/0042", reason="road repair replies asked for", query="सड़क", filters=["platform=x"])
+    hold = change.hold
+    assert change.covered == len(wanted) > 0
     assert _ids(config, "", ["hold=RTI_PENDING"]) == wanted == _ids(config, "", ["hold=yes"])
     hit = search(config, SearchRequest(filters=parse_filters(["hold=RTI_PENDING"]), size=1)).hits[0]
     assert [(h.hold_type, h.reference, h.placed_by) for h in hit.holds] == [("RTI_PENDING", "RTI/2026/0042", "test-records-cell")]
+    # the local store keeps a hold marker on each WARC file with a capture of a held record
+    warcs = {h.pointer.file for h in search(config, SearchRequest(filters=parse_filters(["hold=yes", "versions=all"]), size=500)).hits}
+    assert change.legal.set_on == sorted(warcs) and not change.legal.pending
+    store = LocalStore(config.store_dir)
+    assert all(store.retention(f"warcs/{name}").legal_hold for name in warcs)
     facets = search(config, SearchRequest(filters=parse_filters(["platform=x"]), facets=True)).facets
     assert dict(facets["hold_type"]) == {"RTI_PENDING": len({v for v in wanted})}
-    released = release_hold(config, hold.id, reason="final order of the FAA; appeal window over")
-    assert not released.active and released.release_reason == "final order of the FAA; appeal window over"
+    catalog = open_catalog(config)
+    try:
+        add_user(catalog, "admin", "admin", full_name="Archive Administrator", roles=["administrator"])
+        add_user(catalog, "admin", "cpio", full_name="Central Public Information Officer", roles=["pio"])
+    finally:
+        catalog.close()
+    released = release_hold(config, hold.id, reason="final order of the FAA; appeal window over", actor="cpio")
+    assert not released.hold.active and released.hold.release_reason == "final order of the FAA; appeal window over"
+    assert released.legal.set_off == sorted(warcs) and not any(store.retention(f"warcs/{name}").legal_hold for name in warcs)
     assert _ids(config, "", ["hold=yes"]) == set()
     catalog = open_catalog(config)
     try:
@@ -66,7 +81,7 @@ def test_a_hold_covers_what_its_saved_query_finds_and_ends_only_when_released(ow
 
         assert verify_chain(catalog.engine).intact  # each change is chained onto the audit log
         with pytest.raises(CatalogError, match="already released"):
-            release_hold(config, hold.id, reason="again")
+            release_hold(config, hold.id, reason="again", actor="cpio")
     finally:
         catalog.close()
 
