@@ -62,18 +62,20 @@ class LegalHoldReport:
 
     def describe(self) -> str:
         """One line for the command line."""
+        where = f" in {self.where}" if self.where else ""
         done = []
         if self.set_on:
             done.append(f"legal hold set on {len(self.set_on)} WARC object(s)")
         if self.set_off:
-            done.append(f"released on {len(self.set_off)}")
-        text = "; ".join(done) or "no WARC object's legal hold needed changing"
+            done.append(f"legal hold released on {len(self.set_off)} WARC object(s)")
+        text = "; ".join(done) + where if done else ""
         if self.pending:
-            text += (
-                f"; {len(self.pending)} object(s) still pending ({', '.join(p.warc_file for p in self.pending[:5])}{', ...' if len(self.pending) > 5 else ''})"
-                f" because {self.error or 'the store refused'}. The holds themselves are recorded; run `sangrah hold sync` once the store is reachable."
+            names = ", ".join(p.warc_file for p in self.pending[:5]) + (", ..." if len(self.pending) > 5 else "")
+            text += ("; " if text else "") + (
+                f"the legal hold of {len(self.pending)} WARC object(s){'' if done else where} is still pending ({names}): {self.error or 'the store refused'} "
+                "The holds themselves are recorded; run `sangrah hold sync` once the store is reachable."
             )
-        return f"{text} in {self.where}" if self.where else text
+        return text or "no WARC object's legal hold needed changing"
 
 
 def warcs_of_records(records_dir: Path, record_ids: Iterable[str]) -> dict[str, set[str]]:
@@ -168,9 +170,9 @@ def sync_legal_holds(config: Config, *, actor: str | None = None, catalog: Catal
                 report.error = exc.message
                 continue
             except StoreError as exc:
-                mark_applied(catalog, item.warc_file, on=None, error=exc.message)
-                report.error = exc.message
-                log.warning("legal hold not synced: %d object(s) left pending at %s: %s", len(todo) - index, store.where, exc.message)
+                report.error = exc.message.split(". ", 1)[0] + "."  # what failed; the next step is ours to say
+                mark_applied(catalog, item.warc_file, on=None, error=report.error)
+                log.info("legal hold not synced: %d object(s) left pending at %s: %s", len(todo) - index, store.where, exc.message)
                 break  # the store is unreachable or refuses: the rest would fail alike
             mark_applied(catalog, item.warc_file, on=item.wanted)
             (report.set_on if item.wanted else report.set_off).append(item.warc_file)
