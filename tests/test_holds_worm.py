@@ -16,7 +16,6 @@ import yaml
 from botocore.exceptions import ClientError
 from click.testing import CliRunner, Result
 
-from archiver.access.users import add_user
 from archiver.catalog.annotations import hold_type_of
 from archiver.catalog.audit import verify_chain
 from archiver.catalog.legal_holds import object_holds, pending_objects
@@ -26,6 +25,7 @@ from archiver.pipeline import extract, harvest, index, open_catalog, verify
 from archiver.samples.server import SampleServer
 from tests.conftest import register_samples
 from tests.minio import MinioServer, boto_client, bucket, minio, s3_config  # noqa: F401  (fixtures)
+from tests.users import add_users
 
 
 def _legal_hold(client: Any, bucket_name: str, name: str) -> str:
@@ -63,13 +63,10 @@ def _records(config: Config, platform: str) -> list[tuple[str, str]]:
 def test_holds_set_and_release_s3_legal_hold_only_by_the_right_role(s3_config: Config, minio: MinioServer, sample_server: SampleServer, tmp_path: Path) -> None:
     config = s3_config
     register_samples(config, sample_server, ("x", "mastodon"))
+    add_users(config, dro="records_officer", cpio="pio", clerk="responder")
     catalog = open_catalog(config)
     try:
         keys = {a.platform: a.key for a in catalog.list_accounts()}
-        add_user(catalog, "admin", "admin", full_name="Archive Administrator", roles=["administrator"])
-        add_user(catalog, "admin", "dro", full_name="Departmental Record Officer", roles=["records_officer"])
-        add_user(catalog, "admin", "cpio", full_name="Central Public Information Officer", roles=["pio"])
-        add_user(catalog, "admin", "clerk", full_name="Social Media Responder", roles=["responder"])
     finally:
         catalog.close()
     for platform in ("x", "mastodon"):  # one WARC file each

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from archiver.access.users import add_user
 from archiver.catalog.annotations import HOLD_TYPES, latest_marks, mark_history, records_of_hold
 from archiver.cli import cli
 from archiver.config import Config, load_config
@@ -18,6 +17,7 @@ from archiver.errors import CatalogError, ConfigError, SearchError
 from archiver.pipeline import index, index_status, mark, open_catalog, place_hold, release_hold, search
 from archiver.search.query import SearchRequest, parse_filters, parse_query
 from archiver.storage import LocalStore
+from tests.users import add_users
 
 
 def _ids(config: Config, query: str, filters: list[str]) -> set[str]:
@@ -62,12 +62,7 @@ def test_a_hold_covers_what_its_saved_query_finds_and_ends_only_when_released(ow
     assert all(store.retention(f"warcs/{name}").legal_hold for name in warcs)
     facets = search(config, SearchRequest(filters=parse_filters(["platform=x"]), facets=True)).facets
     assert dict(facets["hold_type"]) == {"RTI_PENDING": len({v for v in wanted})}
-    catalog = open_catalog(config)
-    try:
-        add_user(catalog, "admin", "admin", full_name="Archive Administrator", roles=["administrator"])
-        add_user(catalog, "admin", "cpio", full_name="Central Public Information Officer", roles=["pio"])
-    finally:
-        catalog.close()
+    add_users(config, cpio="pio")
     released = release_hold(config, hold.id, reason="final order of the FAA; appeal window over", actor="cpio")
     assert not released.hold.active and released.hold.release_reason == "final order of the FAA; appeal window over"
     assert released.legal.set_off == sorted(warcs) and not any(store.retention(f"warcs/{name}").legal_hold for name in warcs)

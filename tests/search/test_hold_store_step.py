@@ -1,6 +1,6 @@
 """Holds changed through the catalog's own functions (as the RTI register does) wait for the store
-step, which ``verify`` names and ``sync_legal_holds`` applies; the hold types of R11 and the
-roles that may release each."""
+step, which ``verify`` names and ``sync_legal_holds`` applies; new captures of held records are
+held at the next index; the hold types of R11 and the roles that may release each."""
 
 from __future__ import annotations
 
@@ -9,14 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from archiver.access.users import add_user
 from archiver.catalog.annotations import HOLD_TYPE_RULES, HOLD_TYPES, RELEASE_ROLES, add_to_hold, hold_type_of, place_hold, release_hold
 from archiver.config import Config, load_config
 from archiver.errors import AccessDenied, CatalogError
-from archiver.pipeline import open_catalog, sync_legal_holds, verify
+from archiver.pipeline import HoldChange, extract, harvest, index, open_catalog, sync_legal_holds, verify
+from archiver.pipeline import place_hold as pipeline_place_hold
 from archiver.pipeline.legal_holds import warcs_of_records
+from archiver.samples.server import SampleServer
 from archiver.storage import LocalStore
-from tests.conftest import _WRITTEN
+from tests.conftest import _WRITTEN, register_samples
+from tests.users import add_users
 
 
 @pytest.fixture
@@ -40,11 +42,9 @@ def test_a_catalog_hold_waits_for_the_store_step_that_verify_names(copy: Config)
     files = warcs_of_records(config.records_dir, records)
     assert files and set().union(*files.values()) == set(records)
     store = LocalStore(config.store_dir)
+    add_users(config, dro="records_officer", cpio="pio")
     catalog = open_catalog(config)
     try:
-        add_user(catalog, "admin", "admin", full_name="Archive Administrator", roles=["administrator"])
-        add_user(catalog, "admin", "dro", full_name="Departmental Record Officer", roles=["records_officer"])
-        add_user(catalog, "admin", "cpio", full_name="Central Public Information Officer", roles=["pio"])
         hold = place_hold(catalog, hold_type="RTI_PENDING", reference="RTI/2026/0042", reason="asked for", actor="cpio", record_ids=records[:1])
         assert add_to_hold(catalog, hold.id, records, actor="cpio") == 2
     finally:
@@ -96,3 +96,40 @@ def test_every_hold_type_of_r11_is_known_with_its_rule_and_releasing_roles() -> 
     assert [hold_type_of(name) for name in ("INVESTIGATION/LE_PRESERVATION", "le_preservation", " audit_objection ")] == ["INVESTIGATION", "INVESTIGATION", "AUDIT_OBJECTION"]
     with pytest.raises(CatalogError, match="there is no hold type 'FOREVER'; the types are RTI_PENDING, THIRD_PARTY_WINDOW, LITIGATION"):
         hold_type_of("FOREVER")
+
+
+def test_new_captures_of_held_records_are_held_at_the_next_index(config: Config, sample_server: SampleServer) -> None:
+    """A later harvest captures new versions of held records into new WARC files (edits, replies
+    that changed): ``sangrah index`` puts those files under legal hold too."""
+    register_samples(config, sample_server, ("x", "mastodon"))
+    assert harvest(config).status == "succeeded"
+    extract(config)
+    index(config)
+    first = {name for name, _ in _pairs(config)}
+    held = sorted({record for _, record in _pairs(config)})
+    change = place_hold_of(config, held)
+    assert change.legal.set_on == sorted(first)
+    for epoch in (1, 2, 3):
+        sample_server.set_epoch(epoch)
+        assert harvest(config).status == "succeeded"
+        extract(config)
+    index(config)
+    pairs = _pairs(config)
+    wanted = {name for name, record in pairs if record in set(held)}
+    assert wanted - first, "the sample world re-captures some held records in later files"
+    assert {name for name, _ in pairs} - wanted, "and some later files hold only new records"
+    store = LocalStore(config.store_dir)
+    assert {name for name, _ in pairs if store.retention(f"warcs/{name}").legal_hold} == wanted
+    assert verify(config).ok
+
+
+def _pairs(config: Config) -> set[tuple[str, str]]:
+    """(WARC file, record id) of every version in the dataset, read by DuckDB."""
+    import duckdb
+
+    glob = f"{config.records_dir}/**/*.parquet"
+    return {(str(w), str(r)) for w, r in duckdb.connect().execute(f"SELECT warc_file, record_id FROM read_parquet('{glob}', hive_partitioning = true)").fetchall()}
+
+
+def place_hold_of(config: Config, record_ids: list[str]) -> HoldChange:
+    return pipeline_place_hold(config, hold_type="APPRAISAL_PENDING", reference="APPR/2026/3", reason="appraisal of the first year's posts", record_ids=record_ids)

@@ -11,12 +11,12 @@ import orjson
 import yaml
 from click.testing import CliRunner
 
-from archiver.access.users import add_user
 from archiver.cli import cli
 from archiver.config import Config
 from archiver.pipeline import index, open_catalog
 from tests.conftest import _WRITTEN
 from tests.search.conftest import backend_config
+from tests.users import add_users
 
 
 def test_search_show_and_export_are_audited_with_who_what_and_hits(archive: Path, tmp_path: Path) -> None:
@@ -29,10 +29,9 @@ def test_search_show_and_export_are_audited_with_who_what_and_hits(archive: Path
     config_file.write_text(yaml.safe_dump({"data_dir": str(data_dir), "operator": "test-records-cell"}))
     runner = CliRunner()
     base = ["--config", str(config_file)]
+    add_users(config, auditor="auditor")
     catalog = open_catalog(config)
     try:
-        add_user(catalog, "admin", "admin", full_name="Archive Administrator", roles=["administrator"])
-        add_user(catalog, "admin", "auditor", full_name="Internal Auditor", roles=["auditor"])
         before = len(catalog.audit_entries())
     finally:
         catalog.close()
