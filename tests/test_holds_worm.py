@@ -138,6 +138,8 @@ def test_holds_set_and_release_s3_legal_hold_only_by_the_right_role(s3_config: C
         assert [(p.warc_file, p.wanted, p.hold_ids, p.applied) for p in pending_objects(catalog)] == [(w_m, True, (3,), False)]
     finally:
         catalog.close()
+    listed = [orjson.loads(line) for line in run("hold", "list", "--json").stdout.splitlines()]
+    assert [(h["id"], h["type"], h["placed_by"], h["warc_files"]) for h in listed] == [(3, "INVESTIGATION", "dro", {"held": [], "pending": [w_m]})]
     checked = verify(config)
     assert [p for p in checked.problems if "legal hold" in p] == [
         f"{w_m}: legal hold not yet set in the store (holds H-3); last attempt: " + pending_error(config) + "; run: sangrah hold sync"
@@ -146,6 +148,7 @@ def test_holds_set_and_release_s3_legal_hold_only_by_the_right_role(s3_config: C
     assert synced.exit_code == 0, synced.output
     assert orjson.loads(synced.stdout) == {"store": f"s3://{name} at {minio.endpoint}", "resolved": False, "set_on": [w_m], "set_off": [], "pending": [], "error": None}
     assert _legal_hold(client, name, w_m) == "ON"
+    assert orjson.loads(run("hold", "list", "--json").stdout)["warc_files"] == {"held": [w_m], "pending": []}
     again = run("hold", "sync")
     assert (again.exit_code, again.stdout) == (0, "no WARC object's legal hold needed changing\n")
     assert verify(config).ok

@@ -307,11 +307,15 @@ def hold_sync(ctx: click.Context, as_json: bool, user: str | None, data_dir: Pat
 @data_dir_option
 @click.pass_context
 def hold_list(ctx: click.Context, show_all: bool, as_json: bool, data_dir: Path | None) -> None:
-    """List the holds in force (or all of them).
+    """List the holds in force (or all of them), with the WARC files each keeps under legal hold.
+
+    The WARC column counts the files under legal hold for the hold, and those still pending in
+    the store (see sangrah hold sync).
 
     Example: sangrah hold list --all
     """
     from archiver.catalog.annotations import list_holds, records_of_hold
+    from archiver.catalog.legal_holds import object_holds
     from archiver.pipeline import open_catalog
 
     config = load_for(ctx, data_dir)
@@ -319,14 +323,21 @@ def hold_list(ctx: click.Context, show_all: bool, as_json: bool, data_dir: Path 
         catalog = open_catalog(config)
         try:
             holds = [(h, len(records_of_hold(catalog, h.id))) for h in list_holds(catalog, active_only=not show_all)]
+            objects = list(object_holds(catalog).values())
         finally:
             catalog.close()
+    files: dict[int, dict[str, list[str]]] = {}
+    for item in objects:
+        for hold_id in item.hold_ids if item.wanted else ():
+            files.setdefault(hold_id, {"held": [], "pending": []})["pending" if item.pending else "held"].append(item.warc_file)
     if as_json:
         for h, n in holds:
-            click.echo(orjson.dumps({**h.to_json(), "records": n}).decode())
+            click.echo(orjson.dumps({**h.to_json(), "records": n, "warc_files": files.get(h.id, {"held": [], "pending": []})}).decode())
         return
-    table = Table("hold", "type", "reference", "records", "placed (IST)", "by", "released")
+    table = Table("hold", "type", "reference", "records", "WARC held", "placed (IST)", "by", "released")
     for h, n in holds:
         released = f"{h.released_at.astimezone(IST):%Y-%m-%d} by {h.released_by}" if h.released_at else ""
-        table.add_row(f"H-{h.id}", h.hold_type, h.reference, str(n), h.placed_at.astimezone(IST).strftime("%Y-%m-%d %H:%M"), h.placed_by, released)
+        mine = files.get(h.id, {"held": [], "pending": []})
+        held = f"{len(mine['held'])}" + (f" (+{len(mine['pending'])} pending)" if mine["pending"] else "")
+        table.add_row(f"H-{h.id}", h.hold_type, h.reference, str(n), held, h.placed_at.astimezone(IST).strftime("%Y-%m-%d %H:%M"), h.placed_by, released)
     (out_console() if holds else err_console()).print(table if holds else "no holds in force")

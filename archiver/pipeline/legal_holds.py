@@ -30,7 +30,7 @@ from archiver.catalog import tables as t
 from archiver.catalog.annotations import hold_records, holds
 from archiver.catalog.legal_holds import ObjectHold, hold_changes, mark_applied, note_change, pending_objects, resolve, unresolved_changes
 from archiver.config import Config
-from archiver.errors import ObjectMissing, StoreError
+from archiver.errors import ConfigError, ObjectMissing, StoreError
 from archiver.pipeline.capture import WARC_PREFIX, open_catalog
 from archiver.pipeline.stores import open_store
 
@@ -149,8 +149,8 @@ def _resolve(config: Config, catalog: Catalog) -> bool:
 def sync_legal_holds(config: Config, *, actor: str | None = None, catalog: Catalog | None = None) -> LegalHoldReport:
     """Bring the store's legal holds in line with the catalog's holds (see the module docstring).
 
-    Never raises for a store that fails: the objects it could not change stay pending and the
-    report says why. One audit entry records what was set, released and left pending.
+    Never raises for a store that fails or is not configured usably: the objects it could not
+    change stay pending and the report says why. One audit entry records what was set, released and left pending.
     """
     own = catalog is None
     catalog = catalog or open_catalog(config)
@@ -160,7 +160,12 @@ def sync_legal_holds(config: Config, *, actor: str | None = None, catalog: Catal
         todo = pending_objects(catalog)
         if not todo:
             return report
-        store = open_store(config)
+        try:
+            store = open_store(config)
+        except ConfigError as exc:  # the store is not configured usably: nothing can be set now
+            report.error, report.pending = exc.message, todo
+            catalog.audit(actor=actor or config.operator_name, action="legal_hold_sync", target=None, outcome="pending", details={"on": [], "off": [], "pending": [p.warc_file for p in todo[:200]], "error": exc.message})
+            return report
         report.where = store.where
         for index, item in enumerate(todo):
             try:
