@@ -43,6 +43,11 @@ def _config_file(config: Config, path: Path) -> Path:
     return path
 
 
+def _holds_check(result: Result) -> dict[str, Any]:
+    (check,) = [c for c in orjson.loads(result.stdout)["checks"] if c["service"] == "holds"]
+    return dict(check)
+
+
 def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -140,6 +145,10 @@ def test_holds_set_and_release_s3_legal_hold_only_by_the_right_role(s3_config: C
         catalog.close()
     listed = [orjson.loads(line) for line in run("hold", "list", "--json").stdout.splitlines()]
     assert [(h["id"], h["type"], h["placed_by"], h["warc_files"]) for h in listed] == [(3, "INVESTIGATION", "dro", {"held": [], "pending": [w_m]})]
+    assert _holds_check(run("config", "check", "--json")) == {
+        "service": "holds", "name": "legal hold in the store", "status": "failed",
+        "detail": "1 WARC object(s) whose legal hold the store has yet to set or release", "next_step": "Run: sangrah hold sync (sangrah verify lists each object)",
+    }  # fmt: skip
     checked = verify(config)
     assert [p for p in checked.problems if "legal hold" in p] == [
         f"{w_m}: legal hold not yet set in the store (holds H-3); last attempt: " + pending_error(config) + "; run: sangrah hold sync"
@@ -152,6 +161,7 @@ def test_holds_set_and_release_s3_legal_hold_only_by_the_right_role(s3_config: C
     again = run("hold", "sync")
     assert (again.exit_code, again.stdout) == (0, "no WARC object's legal hold needed changing\n")
     assert verify(config).ok
+    assert _holds_check(run("config", "check", "--json"))["detail"] == "1 WARC object(s) under legal hold, as the holds need; none pending"
 
     catalog = open_catalog(config)
     try:

@@ -8,7 +8,8 @@ S3 bucket: endpoint reachable, credentials accepted, bucket there, Object Lock e
 versioning); the search backend (``archiver.pipeline.search_checks``); the credential variables
 of the configured services and of each active account (names only, never values); and the files
 the configuration names (retention schedule, RTI rules, timelines and fees), each read and
-checked as the step that uses it would.
+checked as the step that uses it would. When holds have been placed, whether the store's legal
+holds are what they need (``archiver.pipeline.legal_holds.check_legal_holds``).
 
 Nothing is changed: the catalog is opened read-only and never migrated, no bucket or index is
 made, no file is written but a probe in a directory that must be writable, removed at once.
@@ -64,10 +65,12 @@ class CheckReport:
 
 def check_config(config: Config, *, source: str = "built-in defaults") -> CheckReport:
     """Every check of the module docstring, in order; the report fails when any check does."""
+    from archiver.pipeline.legal_holds import check_legal_holds
     from archiver.pipeline.search_checks import check_search
 
     catalog, accounts = check_catalog(config)
-    checks = [check_data_dir(config), catalog, check_store(config), check_search(config), *check_credentials(config, accounts), *check_files(config)]
+    holds = check_legal_holds(config)
+    checks = [check_data_dir(config), catalog, check_store(config), *([holds] if holds else []), check_search(config), *check_credentials(config, accounts), *check_files(config)]
     return CheckReport(source, tuple(_scrubbed(checks, _secret_values(config, accounts))))
 
 

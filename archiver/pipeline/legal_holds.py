@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
@@ -34,7 +34,10 @@ from archiver.errors import ConfigError, ObjectMissing, StoreError
 from archiver.pipeline.capture import WARC_PREFIX, open_catalog
 from archiver.pipeline.stores import open_store
 
-__all__ = ["LegalHoldReport", "sync_legal_holds", "warcs_of_records", "legal_hold_problems"]
+if TYPE_CHECKING:
+    from archiver.pipeline.checks import Check
+
+__all__ = ["LegalHoldReport", "sync_legal_holds", "warcs_of_records", "legal_hold_problems", "check_legal_holds"]
 
 log = logging.getLogger(__name__)
 
@@ -210,3 +213,46 @@ def legal_hold_problems(catalog: Catalog) -> list[str]:
         named = sorted({f"H-{hold_id}" for _, hold_id, _ in changes if hold_id}) or ["(new captures of held records)"]
         problems.append(f"{len(changes)} change(s) of hold(s) {', '.join(named[:10])} not yet applied to the store's legal holds; run: sangrah hold sync")
     return problems
+
+
+def check_legal_holds(config: Config) -> Check | None:
+    """For ``sangrah config check``: whether the store's legal holds are what the holds need,
+    read from the catalog without changing it; None when there is no catalog (or no such table)
+    yet, or it cannot be read (the catalog's own check says why)."""
+    from sqlalchemy import create_engine, inspect
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.pool import NullPool
+
+    from archiver.catalog.legal_holds import warc_legal_holds
+    from archiver.pipeline.checks import Check
+
+    url = make_url(config.resolved_catalog_url)
+    path = Path(url.database or "")
+    if url.get_backend_name() == "sqlite" and (not url.database or not path.is_file()):
+        return None
+    c = warc_legal_holds.c
+    try:
+        if url.get_backend_name() == "sqlite":
+            engine = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true", poolclass=NullPool)
+        else:
+            engine = create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 5})
+    except (SQLAlchemyError, ImportError):
+        return None
+    try:
+        with engine.connect() as conn:
+            if not inspect(conn).has_table("warc_legal_holds"):
+                return None
+            states = [(bool(r.wanted), r.applied) for r in conn.execute(select(c.wanted, c.applied))]
+            unresolved = int(conn.execute(select(func.count()).select_from(hold_changes).where(hold_changes.c.resolved_at.is_(None))).scalar_one())
+    except SQLAlchemyError:
+        return None
+    finally:
+        engine.dispose()
+    held = sum(1 for wanted, applied in states if wanted and applied)
+    pending = sum(1 for wanted, applied in states if wanted != bool(applied))
+    if pending or unresolved:
+        parts = [f"{pending} WARC object(s) whose legal hold the store has yet to set or release"] if pending else []
+        parts += [f"{unresolved} change(s) of holds not yet applied to the store"] if unresolved else []
+        return Check("holds", "legal hold in the store", False, "; ".join(parts), "Run: sangrah hold sync (sangrah verify lists each object)")
+    return Check("holds", "legal hold in the store", True, f"{held} WARC object(s) under legal hold, as the holds need; none pending")
