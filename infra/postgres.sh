@@ -122,6 +122,11 @@ cmd_start() {
   if [ "$(admin_sql "select count(*) from pg_roles where rolname = '$role'")" = "0" ]; then
     admin_sql "create role $role login createdb password '$(cat "$password_file")'"
   fi
+  # each test drops its database WITH (FORCE), which must end whatever is still connected to it
+  # (a connection a killed step left behind): that needs pg_signal_backend
+  if [ "$(admin_sql "select pg_has_role('$role', 'pg_signal_backend', 'member')")" != "t" ]; then
+    admin_sql "grant pg_signal_backend to $role"
+  fi
   if [ "$(admin_sql "select count(*) from pg_database where datname = '$database'")" = "0" ]; then
     admin_sql "create database $database owner $role"
   fi
