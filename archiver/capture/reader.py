@@ -74,8 +74,10 @@ def _parse_fields(head: bytes) -> tuple[tuple[str, str], ...]:
 
 def _index(fields: tuple[tuple[str, str], ...]) -> dict[str, str]:
     """Lower-cased name → value of the first field of that name."""
-    # reversed, so that the first of two fields of the same name is the one kept
-    return {name.lower(): value for name, value in reversed(fields)}
+    index: dict[str, str] = {}
+    for name, value in fields:
+        index.setdefault(name.lower(), value)  # the first of two fields of the same name is kept
+    return index
 
 
 def _get(fields: tuple[tuple[str, str], ...], name: str) -> str | None:
@@ -101,6 +103,10 @@ def _parse_date(text: str | None) -> datetime | None:
 _B32_AS_DIGITS = str.maketrans(
     {**{chr(code): "!" for code in range(128)}, **dict(zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "0123456789abcdefghijklmnopqrstuv"))}
 )
+
+
+#: the digest of no bytes, in our writer's format
+_EMPTY_DIGEST = digest_text(hashlib.sha256(b""))
 
 
 def _matches_own_digest(expected: str, data: bytes) -> bool:
@@ -235,7 +241,8 @@ class ReadRecord:
         if self.rec_type != "revisit":
             checks.append(("WARC-Payload-Digest", self.header("WARC-Payload-Digest"), self.payload, "payload"))
         for name, expected, data, what in checks:
-            if not expected or _matches_own_digest(expected, data):
+            # a request's payload is nearly always empty: its digest is known without hashing
+            if not expected or (expected == _EMPTY_DIGEST if not data else _matches_own_digest(expected, data)):
                 continue
             verdict, actual = _check_digest(expected, data)
             if verdict is None:
