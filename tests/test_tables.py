@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import re
 import os
@@ -12,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -239,6 +241,45 @@ def test_worker_processes_give_the_dataset_of_one_process_byte_for_byte(config: 
     for media in images[::7]:
         record = read_record(many.store_dir / "warcs" / media["warc_file"], media["warc_offset"], media["warc_length"])
         assert (record.target_uri, record.record_id, record.header("X-Sangrah-Endpoint")) == (media["url"], media["warc_record_id"], "_media")
+
+
+def _extract_counting_garbage(config: Config) -> tuple[Any, list[str]]:
+    """Extract with the garbage collector off; the report, and the types of the objects that
+    were then left in reference cycles (which only a collection frees)."""
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        report = extract(config)
+        gc.collect()
+        return report, [type(o).__module__ + "." + type(o).__qualname__ for o in gc.garbage]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+
+
+def test_extraction_leaves_no_garbage_that_grows_with_the_rows(config: Config, sample_server: SampleServer, tmp_path: Path) -> None:
+    """What an extraction drops must be freed at once, by reference counting. Objects in reference
+    cycles wait for a full collection, which during an extraction comes only every few hundred
+    thousand rows: whatever they hold piles up meanwhile, and the extracting process's memory grew
+    with the size of the WARC file (each catalog look-up left the record ids it looked up so)."""
+    register_samples(config, sample_server)
+    harvest(config)
+    copies = []
+    for name in ("warm", "one-chunk", "small-chunks"):
+        copies.append(tmp_path / name)
+        shutil.copytree(config.data_dir, copies[-1])
+        _WRITTEN.append(copies[-1])
+    warm, one, small = (_tables(config.model_copy(update={"data_dir": copy}), chunk_rows=rows, workers=0) for copy, rows in zip(copies, (100_000, 100_000, 50)))
+    extract(warm)  # first, what is imported and built once per process
+    once, left_once = _extract_counting_garbage(one)
+    chunked, left_chunked = _extract_counting_garbage(small)
+    assert once.rows == chunked.rows > 500 and chunked.parquet_files > 80 > once.parquet_files
+    # the same few objects (the run's own set-up) whether 581 rows make one chunk or a hundred, with
+    # a catalog look-up and write for each
+    assert len(left_chunked) - len(left_once) < 20, Counter(left_chunked).most_common(10)
+    assert not [name for name in left_chunked if name.startswith("sqlalchemy.sql.elements")], Counter(left_chunked).most_common(10)
 
 
 def test_a_killed_worker_process_stops_the_extraction_with_its_place_and_the_next_run_resumes(tmp_path: Path) -> None:

@@ -43,7 +43,7 @@ from urllib.parse import quote
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from archiver.capture.reader import FileProblem, ReadRecord, scan_records
 from archiver.catalog import Catalog
@@ -79,6 +79,8 @@ _TASK_BYTES = 1 << 20
 _TASK_RESPONSES = 64
 #: tasks sent ahead of the one whose rows are being compared, per worker
 _AHEAD_PER_WORKER = 3
+#: built once: a statement built for each chunk would hold its list of paths in reference cycles
+_PUBLISH = update(t.parquet_files).where(t.parquet_files.c.path.in_(bindparam("paths", expanding=True))).values(status="published")
 #: unfinished files end in this, so that no ``*.parquet`` glob (DuckDB's, pyarrow's) sees them
 _PART = ".part"
 
@@ -532,7 +534,7 @@ class _Extraction:
             fsync_dir(folder)
         if written:
             with self.catalog.engine.begin() as conn:
-                conn.execute(update(t.parquet_files).where(t.parquet_files.c.path.in_([p["manifest"]["path"] for p in written])).values(status="published"))
+                conn.execute(_PUBLISH, {"paths": [p["manifest"]["path"] for p in written]})
         self.report.parquet_files += len(written)
         if complete:
             self.report.problems.extend(self.problems)

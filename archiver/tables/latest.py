@@ -16,7 +16,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, delete, insert, select
+from sqlalchemy import Connection, Dialect, bindparam, delete, insert, select
 
 from archiver.catalog import tables as t
 from archiver.model import utc
@@ -27,6 +27,12 @@ __all__ = ["Latest", "read_latest", "write_latest"]
 _KEYS_PER_QUERY = 500
 _ROWS_PER_WRITE = 2_000
 _COLUMNS = tuple(c.name for c in t.record_versions.columns)
+# Built once, the values bound at each execution. A statement built for each query holds its list
+# of record ids in reference cycles (SQLAlchemy's bound parameters), which only a full garbage
+# collection frees: hundreds of thousands of record ids piled up between two of those, and the
+# extracting process's memory grew with the size of the WARC file.
+_READ = select(t.record_versions).where(t.record_versions.c.record_id.in_(bindparam("record_ids", expanding=True)))
+_DELETE = delete(t.record_versions).where(t.record_versions.c.record_id.in_(bindparam("record_ids", expanding=True)))
 
 
 @dataclass(slots=True)
@@ -49,11 +55,10 @@ class Latest:
 
 def read_latest(conn: Connection, record_ids: set[str]) -> dict[str, Latest]:
     """The latest version the catalog holds of each of these records."""
-    rv = t.record_versions
     found: dict[str, Latest] = {}
     keys = sorted(record_ids)
     for start in range(0, len(keys), _KEYS_PER_QUERY):
-        for r in conn.execute(select(rv).where(rv.c.record_id.in_(keys[start : start + _KEYS_PER_QUERY]))):
+        for r in conn.execute(_READ, {"record_ids": keys[start : start + _KEYS_PER_QUERY]}):
             found[r.record_id] = Latest(
                 r.version_id, utc(r.captured_at), r.versions, r.deleted, r.account, r.kind, r.by_department, r.root_id, r.created_at and utc(r.created_at), r.last_walk, in_catalog=True
             )
@@ -62,10 +67,9 @@ def read_latest(conn: Connection, record_ids: set[str]) -> dict[str, Latest]:
 
 def write_latest(conn: Connection, latest: dict[str, Latest]) -> None:
     """Make these the catalog's latest versions of their records."""
-    rv = t.record_versions
     replaced = [key for key, known in latest.items() if known.in_catalog]
     for start in range(0, len(replaced), _KEYS_PER_QUERY):
-        conn.execute(delete(rv).where(rv.c.record_id.in_(replaced[start : start + _KEYS_PER_QUERY])))
+        conn.execute(_DELETE, {"record_ids": replaced[start : start + _KEYS_PER_QUERY]})
     sql, parameters = _insert(conn.dialect)
     keys = list(latest)
     # a few thousand at a time: a list of every row's parameters would be a chunk's worth
