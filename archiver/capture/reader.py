@@ -329,14 +329,16 @@ def _parse_member(data: bytes, pointer: WarcPointer) -> tuple[ReadRecord, str | 
 
 
 class _MemberReader:
-    """Reads a record-compressed file one gzip member at a time, hashing every byte once."""
+    """Reads a record-compressed file one gzip member at a time; with ``hash_file``, hashing every
+    byte of the file once (``verify_file`` reports the file's SHA-256; reading records does not
+    need it)."""
 
-    def __init__(self, fh: IO[bytes], name: str) -> None:
+    def __init__(self, fh: IO[bytes], name: str, *, hash_file: bool = False) -> None:
         self.fh = fh
         self.name = name
         self.buf = b""
         self.pos = 0  # file offset of buf[0]
-        self.sha256 = hashlib.sha256()
+        self.sha256 = hashlib.sha256() if hash_file else None
         self.hashed_to = 0
 
     def _read_chunk(self) -> bytes:
@@ -345,7 +347,7 @@ class _MemberReader:
         chunk = self.fh.read(_CHUNK_BYTES)
         end = at + len(chunk)
         # Reading only ever goes forward or back over bytes already hashed, so this leaves no gap.
-        if end > self.hashed_to:
+        if self.sha256 is not None and end > self.hashed_to:
             self.sha256.update(chunk[self.hashed_to - at :])
             self.hashed_to = end
         return chunk
@@ -606,7 +608,8 @@ def verify_file(path: Path) -> FileCheck:
     record_count = 0
     digests_checked = 0
     with _open(path) as fh:
-        members = _MemberReader(fh, name)
+        members = _MemberReader(fh, name, hash_file=True)
+        assert members.sha256 is not None
         for item in _scan(members, name):
             if isinstance(item, FileProblem):
                 problems.append(item)
