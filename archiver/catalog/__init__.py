@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Engine, create_engine, delete, event, insert,
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 
-from archiver.catalog import access_tables, rti_tables  # noqa: F401  (their tables join the metadata)
+from archiver.catalog import access_tables, rti_review_tables, rti_tables  # noqa: F401  (their tables join the metadata)
 from archiver.catalog import tables as t
 from archiver.catalog.audit import append_entry
 from archiver.errors import CatalogError

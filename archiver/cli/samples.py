@@ -89,6 +89,7 @@ def demo(ctx: click.Context, data_dir: Path, posts: int, seed: int, night: int, 
         print_extract(extracted, config, False)
         _print_sample_rows(config)
         _index_and_search(config)
+        _rti_request(config)
         store = config.store_dir.resolve()
         click.echo(f"\nWARC files are in {store}/warcs/ ; catalog: {config.resolved_catalog_url}")
         if report.published:
@@ -111,6 +112,23 @@ def _index_and_search(config: Config) -> None:
             result = pipeline.search(config, SearchRequest(parse_query(text), parse_filters(filters), size=3))
             click.echo(f"\n$ sangrah search '{text}'" + "".join(f" --filter {f}" for f in filters) + f"   ({result.total:,}{'' if result.total_exact else '+'} hits; the first 3)")
             print_hits(result.hits)
+
+
+def _rti_request(config: Config) -> None:
+    """One RTI request over the sample archive, reviewed and packaged (``archiver.samples.rti_demo``)."""
+    from archiver.samples.rti_demo import DEMO_CPIO, DEMO_QUERY, run_rti_demo
+
+    with errors_as_click():
+        done = run_rti_demo(config)
+    result = done.package.result
+    regno = done.registration_no
+    click.echo(f"\nRTI request {regno}: scope = the search {DEMO_QUERY!r} ({done.scope_records:,} records), held by "
+               + ", ".join(f"H-{h.id} {h.hold_type}" for h in done.holds.holds) + f"; review of {done.package.records:,} records (threads expanded), "
+               f"{done.suggestions_accepted:,} redaction suggestions accepted, {done.package.withheld} withheld under 8(1)(j)")
+    click.echo(f"disclosure package: {result.folder}")
+    click.echo(f"  applicant's copy {result.applicant.zip_path.name}, internal copy {result.internal.zip_path.name}; signed, key fingerprint {result.fingerprint[:16]}…")
+    click.echo(f"  check it offline: python3 {result.folder}/applicant/verify/verify_package.py {result.folder}/applicant")
+    click.echo(f"  go on as the CPIO: sangrah --config {done.config_file} rti review status {regno} --user {DEMO_CPIO}")
 
 
 def _print_sample_rows(config: Config) -> None:

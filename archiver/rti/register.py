@@ -1,10 +1,11 @@
 """The request register in the catalog: register a request, record its events, read it back.
 
 Each change is one transaction holding the change, its event (who, when, why), the request's
-new state, its hold window (``holds.sync_request_hold``) and its audit entry, so that all of them
-are kept or none. The applicant's and third parties' particulars are written to their own
-tables and read only through ``applicant_of`` and ``third_parties_of``, for the roles of
-``APPLICANT_ROLES``; nothing here logs or audits them.
+new state, its hold window (``holds.keep_hold_window``) and its audit entry, so that all of them
+are kept or none; then ``holds.sync_request_hold`` brings the holds on its records level. The
+applicant's and third parties' particulars are written to their own tables and read only
+through ``applicant_of`` and ``third_parties_of``, for the roles of ``APPLICANT_ROLES``; nothing
+here logs or audits them.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from archiver.errors import AccessDenied, RtiError
 from archiver.model import utc
 from archiver.rti.case import Case, EventRow, RequestRow
 from archiver.rti.fees import FeeTable
-from archiver.rti.holds import hold_window, sync_request_hold
+from archiver.rti.deadlines import ist_day
+from archiver.rti.holds import hold_window, keep_hold_window, sync_request_hold
 from archiver.rti.request import Applicant, NewRequest, check_new_request
 from archiver.rti.states import Event, check_event, next_state
 from archiver.rti.timelines import Timelines
@@ -89,7 +91,7 @@ def register_request(catalog: Catalog, actor: Actor, new: NewRequest, *, now: da
             )
         )
         case = _case(conn, request_id)
-        sync_request_hold(conn, case, hold_window(case, case.deadlines(timelines, now), timelines))
+        keep_hold_window(conn, case, hold_window(case, case.deadlines(timelines, now), timelines))
         append_entry(
             conn, actor=actor.name, action="rti_new", target=new.registration_no, outcome="ok",
             details={"mode": new.mode, "received_at": utc(new.received_at).isoformat(), "life_liberty": new.life_liberty, "warnings": len(warnings)}, at=recorded,
@@ -101,7 +103,7 @@ def register_request(catalog: Catalog, actor: Actor, new: NewRequest, *, now: da
     except IntegrityError as exc:
         raise RtiError(f"{new.registration_no} is already in the register.", request=new.registration_no, field="registration_no", rule="rti.registration_pattern") from exc
     log.info("rti_registered request=%s mode=%s", new.registration_no, new.mode)
-    return Change(_load(catalog, request_id), tuple(warnings))
+    return _synced(catalog, actor, request_id, warnings, now, timelines)
 
 
 def record_event(
@@ -144,7 +146,7 @@ def record_event(
             changes["outcome"] = details["outcome"]
         conn.execute(update(r.rti_requests).where(r.rti_requests.c.id == case.request.id).values(**changes))
         after = _case(conn, case.request.id)
-        sync_request_hold(conn, after, hold_window(after, after.deadlines(timelines, now), timelines))
+        keep_hold_window(conn, after, hold_window(after, after.deadlines(timelines, now), timelines))
         append_entry(
             conn, actor=actor.name, action=f"rti_{checked.kind}", target=registration_no, outcome="ok",
             details={"from": case.state, "to": target, "at": checked.happened_at.isoformat(), **dict(audit_details or {})}, at=recorded,
@@ -153,7 +155,14 @@ def record_event(
 
     request_id, warnings = catalog.write(work)
     log.info("rti_event request=%s kind=%s", registration_no, event.kind)
-    return Change(_load(catalog, request_id), tuple(warnings))
+    return _synced(catalog, actor, request_id, warnings, now, timelines)
+
+
+def _synced(catalog: Catalog, actor: Actor, request_id: int, warnings: list[str], now: datetime, timelines: Timelines) -> Change:
+    """The change as committed, once the holds on its records follow it (``holds.sync_request_hold``)."""
+    case = _load(catalog, request_id)
+    sync_request_hold(catalog, case, hold_window(case, case.deadlines(timelines, now), timelines), actor=actor.name, today=ist_day(now))
+    return Change(case, tuple(warnings))
 
 
 def get_case(catalog: Catalog, registration_no: str) -> Case:
