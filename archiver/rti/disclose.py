@@ -19,7 +19,7 @@ from archiver.access.users import Actor
 from archiver.catalog import Catalog
 from archiver.config import Config
 from archiver.errors import ConfigError, ReviewIncomplete, RtiError
-from archiver.rti.package import CertificateInputs, Device, LetterDocument, PackageInputs, PackageResult, Signatory, WarcSource, build_package, load_signing_key
+from archiver.rti.package import CertificateInputs, Device, LetterDocument, PackageInputs, PackageResult, Signatory, WarcSource, build_package, load_schedule_text, load_signing_key
 from archiver.rti.register import get_case
 from archiver.rti.review_catalog import LoadedReview, load_review, request_ref_for, summary_of
 
@@ -35,7 +35,7 @@ class PackageRun:
 
 
 def certificate_inputs(config: Config) -> CertificateInputs:
-    """The certificate's signatory (the CPIO) and the device (the archive's store), from the config."""
+    """The certificate's signatory (the CPIO), the device (the archive's store) and the Schedule's text, from the config."""
     rti = config.rti
     assert rti.cpio is not None  # request_ref_for has refused a config without it
     storage = config.storage
@@ -43,7 +43,8 @@ def certificate_inputs(config: Config) -> CertificateInputs:
         "Server", make_model="Sangrah archive server", cloud_id=f"file://{(config.store_dir / 'warcs').resolve()}/"
     )
     place = (rti.address or "").split(",")[-1].strip()
-    return CertificateInputs(party=Signatory(rti.cpio.name, "", rti.cpio.address or rti.address or "", rti.cpio.designation), device=device, place=place)
+    schedule = load_schedule_text(config.disclosure.bsa_schedule_file)
+    return CertificateInputs(party=Signatory(rti.cpio.name, "", rti.cpio.address or rti.address or "", rti.cpio.designation), device=device, place=place, schedule=schedule)
 
 
 def require_packageable(loaded: LoadedReview) -> None:
