@@ -183,13 +183,14 @@ def _floor(data: str, roots: list[str]) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - started, "rows": table.num_rows, "bytes": total}
 
 
-def _child(kind: str, data: Path, roots: list[str]) -> dict[str, Any]:
+def _child(kind: str, data: Path, arg: Any, module: str = "bench_package") -> dict[str, Any]:
+    """``module._KIND(data, arg)`` in a child process of its own (its peak RSS is its own)."""
     code = (
-        "import json, sys; sys.path.insert(0, %r); sys.path.insert(0, %r); import bench_package as b; "
+        "import json, sys; sys.path.insert(0, %r); sys.path.insert(0, %r); import %s as b; "
         "print(json.dumps(b._%s(sys.argv[1], json.loads(open(sys.argv[2]).read()))))"
-    ) % (str(ROOT), str(ROOT / "benchmarks"), kind)
+    ) % (str(ROOT), str(ROOT / "benchmarks"), module, kind)
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
-        json.dump(roots, fh)
+        json.dump(arg, fh)
     try:
         out = subprocess.run([sys.executable, "-c", code, str(data), fh.name], capture_output=True, text=True, check=True)
     except subprocess.CalledProcessError as exc:

@@ -46,20 +46,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_package import _archive, _floor, _row_group_rows  # noqa: E402 - after the path is set
+from bench_package import _archive, _child, _row_group_rows  # noqa: E402 - after the path is set
 from perfdoc import section_head, update_section  # noqa: E402
 
 SECTION = "## RTI request, end to end"
 DEFAULT_SIZES = "13000,52000"
 REGNO = "BENCH/R/2026/00001"
-_RTI = {
-    "public_authority": "Department of Water Resources",
-    "address": "Shram Shakti Bhawan, New Delhi",
-    "cpio": {"name": "A. K. Verma", "designation": "Under Secretary and CPIO", "phone": "011-23710000", "email": "cpio@example.gov.in"},
-    "faa": {"name": "S. Iyer", "designation": "Director and FAA", "address": "New Delhi", "phone": "011-23710001", "email": "faa@example.gov.in"},
-}
-
-
 def _indexed(data: Path) -> float:
     """Index the archive once (kept with it); the seconds it took, or 0 if it was there."""
     done = data / "search" / "INDEXED"
@@ -109,6 +101,7 @@ def _flow(data: str, spec: dict[str, Any]) -> dict[str, Any]:
     from archiver.rti.review_catalog import accept_suggestions, build_review_set, decide, load_review, request_ref_for, summary_of
     from archiver.rti.scope import add_search
     from archiver.rti.states import Event
+    from archiver.samples.rti_demo import SAMPLE_RTI
     from archiver.search.query import parse_filters, parse_query
 
     work = Path(tempfile.mkdtemp(prefix="bench-rti-flow-"))
@@ -119,7 +112,7 @@ def _flow(data: str, spec: dict[str, Any]) -> dict[str, Any]:
     target.close()
     generate_signing_key(work / "key.pem")
     config = load_config(None, overrides={
-        "data_dir": data, "catalog_url": f"sqlite:///{work / 'catalog.sqlite'}", "operator": "benchmark", "rti": _RTI,
+        "data_dir": data, "catalog_url": f"sqlite:///{work / 'catalog.sqlite'}", "operator": "benchmark", "rti": SAMPLE_RTI,
         "disclosure": {"signing_key_file": str(work / "key.pem"), "packages_dir": str(work / "out")},
     })
     rules = rti_rules(config)
@@ -169,23 +162,6 @@ def _flow(data: str, spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _child(kind: str, data: Path, arg: Any) -> dict[str, Any]:
-    code = (
-        "import json, sys; sys.path.insert(0, %r); sys.path.insert(0, %r); import bench_rti_flow as f, bench_package as p; "
-        "fn = f._flow if sys.argv[1] == 'flow' else p._floor; print(json.dumps(fn(sys.argv[2], json.loads(open(sys.argv[3]).read()))))"
-    ) % (str(ROOT), str(ROOT / "benchmarks"))
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
-        json.dump(arg, fh)
-    try:
-        out = subprocess.run([sys.executable, "-c", code, kind, str(data), fh.name], capture_output=True, text=True, check=True)
-    except subprocess.CalledProcessError as exc:
-        sys.stderr.write(exc.stderr)
-        raise
-    finally:
-        os.unlink(fh.name)
-    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default=DEFAULT_SIZES, help="posts per account, comma-separated")
@@ -200,7 +176,7 @@ def main() -> None:
         import pyarrow.dataset as ds
 
         archive_records = ds.dataset(data / "tables" / "records", format="parquet", partitioning="hive").count_rows()
-        ours = _child("flow", data, {"from": day_from, "to": day_to})
+        ours = _child("flow", data, {"from": day_from, "to": day_to}, module="bench_rti_flow")
         floor = _child("floor", data, roots)
         row = {"posts": posts, "archive_records": archive_records, "from": day_from, "to": day_to, "load": os.getloadavg()[0], "index_seconds": index_seconds,
                "row_group_rows": _row_group_rows(data), **ours, "floor_seconds": floor["seconds"]}

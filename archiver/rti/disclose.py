@@ -21,7 +21,7 @@ from archiver.config import Config
 from archiver.errors import ConfigError, ReviewIncomplete, RtiError
 from archiver.rti.package import CertificateInputs, Device, LetterDocument, PackageInputs, PackageResult, Signatory, WarcSource, build_package, load_schedule_text, load_signing_key
 from archiver.rti.register import get_case
-from archiver.rti.review_catalog import LoadedReview, load_review, request_ref_for, summary_of
+from archiver.rti.review_catalog import LoadedReview, load_review, problem_lines, request_ref_for, summary_of
 
 __all__ = ["PackageRun", "certificate_inputs", "require_packageable", "package_request"]
 
@@ -54,9 +54,8 @@ def require_packageable(loaded: LoadedReview) -> None:
         return
     undecided = loaded.undecided()
     head = f"{len(undecided):,} record(s) undecided, e.g. {', '.join(undecided[:3])}; " if undecided else ""
-    shown = "\n".join(f"  - {p}" for p in problems[:20]) + (f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else "")
     raise ReviewIncomplete(
-        f"{loaded.registration_no}: the review is unfinished, so no package is made: {head}{len(problems):,} open item(s):\n{shown}\n"
+        f"{loaded.registration_no}: the review is unfinished, so no package is made: {head}{len(problems):,} open item(s):\n{problem_lines(problems)}\n"
         f"See them with: sangrah rti review status {loaded.registration_no}",
         problems=tuple(str(p) for p in problems), record_id=problems[0].record_id, rule=problems[0].rule, request=loaded.registration_no,
     )

@@ -69,6 +69,7 @@ __all__ = [
     "accept_suggestions",
     "reject_suggestions",
     "summary_of",
+    "problem_lines",
 ]
 
 _CHUNK = 500
@@ -263,14 +264,18 @@ def summary_of(loaded: LoadedReview) -> DecisionSummary:
 
 
 # -- changing it -----------------------------------------------------------------------------------
+def problem_lines(problems: Sequence[ReviewProblem], shown: int = 20) -> str:
+    """The first ``shown`` problems, one a line, and how many more there are."""
+    lines = "\n".join(f"  - {p}" for p in problems[:shown])
+    return lines + (f"\n  … and {len(problems) - shown} more" if len(problems) > shown else "")
+
+
 def _refuse(loaded: LoadedReview, problems: Sequence[ReviewProblem], what: str) -> None:
     if not problems:
         return
-    shown = "\n".join(f"  - {p}" for p in problems[:20])
-    more = f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else ""
     first = problems[0]
     raise DisclosureError(
-        f"{loaded.registration_no}: {what} refused, nothing was recorded; {len(problems)} problem(s):\n{shown}{more}",
+        f"{loaded.registration_no}: {what} refused, nothing was recorded; {len(problems)} problem(s):\n{problem_lines(problems)}",
         record_id=first.record_id, rule=first.rule, request=loaded.registration_no,
     )
 

@@ -31,14 +31,15 @@ from archiver.rti.review_catalog import accept_suggestions, build_review_set, de
 from archiver.rti.scope import add_search, list_scope
 from archiver.rti.states import Event
 
-__all__ = ["DEMO_QUERY", "DEMO_FILTERS", "DEMO_CPIO", "DemoRequest", "demo_config", "run_rti_demo"]
+__all__ = ["SAMPLE_RTI", "DEMO_QUERY", "DEMO_FILTERS", "DEMO_CPIO", "DemoRequest", "demo_config", "run_rti_demo"]
 
 DEMO_QUERY = '"flood relief" OR helpline'
 DEMO_FILTERS: tuple[str, ...] = ()
 DEMO_ADMIN = "demo-admin"
 DEMO_CPIO = "demo-cpio"
 
-_RTI = {
+#: the sample public authority's particulars, as ``rti:`` in a config file
+SAMPLE_RTI: dict[str, Any] = {
     "public_authority": "Department of Water Resources (sample)",
     "address": "Shram Shakti Bhawan, Rafi Marg, New Delhi",
     "cpio": {"name": "A. K. Verma", "designation": "Under Secretary and CPIO", "phone": "011-23710000", "email": "cpio@example.gov.in"},
@@ -60,7 +61,7 @@ class DemoRequest:
 def demo_config(config: Config) -> Config:
     """``config`` with the sample public authority and a signing key under DATA_DIR, where unset."""
     rti = config.rti if config.rti.public_authority and config.rti.cpio else RtiSettings(
-        **{**config.rti.model_dump(), **_RTI, "cpio": OfficerSettings(**_RTI["cpio"]), "faa": OfficerSettings(**_RTI["faa"])}  # type: ignore[arg-type]
+        **{**config.rti.model_dump(), **SAMPLE_RTI, "cpio": OfficerSettings(**SAMPLE_RTI["cpio"]), "faa": OfficerSettings(**SAMPLE_RTI["faa"])}
     )
     key = config.disclosure.signing_key_file or (config.data_dir / "keys" / "rti-signing.pem").resolve()
     disclosure = DisclosureSettings(**{**config.disclosure.model_dump(), "signing_key_file": key})

@@ -5,7 +5,8 @@ change writes nothing."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from dataclasses import replace
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,20 @@ def test_holds_follow_the_request_and_the_review_comes_back_as_decided(catalog: 
 
 def rti_rules_of(config: Config) -> Timelines:
     return rti_rules(config).timelines
+
+
+def test_a_section_8_1_clause_is_refused_twenty_years_after_the_event(catalog: tuple[Catalog, Config], archive: Archive) -> None:
+    cat, config = catalog
+    register(cat, config)
+    [picked] = _citizen_replies(archive, 1)
+    add_records(cat, actor(cat, "cpio", "rti hold"), REGNO, [picked], now=NOW)
+    build_review_set(cat, actor(cat, "cpio", "rti review suggest"), REGNO, archive.records_dir, now=NOW)
+    loaded = load_review(cat, REGNO, archive.records_dir, request_ref_for(config.rti, get_case(cat, REGNO)))
+    # the same review as if the request had come in 2060: the records' events are then over twenty years old
+    late = replace(loaded, review=replace(loaded.review, request=replace(loaded.review.request, received_on=date(2060, 1, 1))))
+    reviewer = actor(cat, "cpio", "rti review decide")
+    with pytest.raises(DisclosureError, match=r"more than twenty years before the request \(01/01/2060\): only 8\(1\)\(a\), \(c\) and \(i\) survive, not 8\(1\)\(j\)") as refused:
+        decide(cat, reviewer, late, [picked], "withhold", clauses=("8(1)(j)",), reasons="personal information", now=NOW)
+    assert refused.value.rule == "RTI s.8(3)" and refused.value.record_id == picked
+    [kept] = decide(cat, reviewer, late, [picked], "withhold", clauses=("8(1)(a)",), reasons="security of the State", now=NOW)
+    assert kept.clauses == ("8(1)(a)",)
