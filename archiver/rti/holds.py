@@ -11,10 +11,10 @@ Two calls follow every change of a request:
 - ``keep_hold_window``, inside the change's own transaction: the window on the request's row,
   where disposal and search read it;
 - ``sync_request_hold``, right after that transaction: the holds on the records themselves, in
-  the catalog's annotations (``archiver.catalog.annotations``, which also sets S3 legal hold
-  where the store has it). While the window is open or not yet lapsed, an ``RTI_PENDING`` hold
-  (reference: the registration number) covers every record of the request's scope and review
-  set; while a s.11 consultation has begun, a ``THIRD_PARTY_WINDOW`` hold covers them too. It
+  the catalog's annotations, through their API only (``archiver.catalog.annotations``, so that
+  whatever follows a hold there, such as S3 legal hold, follows these). While the window is
+  open or not yet lapsed, an ``RTI_PENDING`` hold (reference: the registration number) covers
+  every record of the request's scope and review set; once a s.11 consultation has begun, a ``THIRD_PARTY_WINDOW`` hold covers them too. It
   only ever adds: it never releases a hold, and it places each hold once (later records are
   added to it). The annotations API writes in transactions of its own, hence the two steps; a
   run that stops between them leaves the row right and the holds behind, and the next change
