@@ -33,7 +33,7 @@ REGNO = "DOWR/R/2026/00012"
 
 @pytest.fixture
 def catalog(catalog_url: str, tmp_path: Path) -> Iterator[tuple[Catalog, Config]]:
-    config = load_config(None, overrides={"data_dir": str(tmp_path / "data"), "catalog_url": catalog_url, "rti": RTI_SETTINGS})
+    config = load_config(None, overrides={"data_dir": str(tmp_path / "data"), "rti": RTI_SETTINGS}).model_copy(update={"catalog_url": catalog_url})
     catalog = Catalog(catalog_url)
     catalog.migrate()
     add_user(catalog, "admin", "admin", full_name="Records Administrator", roles=USERS["admin"])
