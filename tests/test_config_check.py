@@ -93,7 +93,7 @@ def test_a_sqlite_catalog_behind_its_migrations_and_an_account_without_its_crede
     assert result.exit_code == 1
     assert _one(report, "catalog") == {
         "service": "catalog", "name": f"sqlite:///{data}/catalog.sqlite", "status": "ok",
-        "detail": "reachable, at revision 0002; 3 migration(s) pending (0003_rti, 0004_annotations, 0006_holdsync), applied by the next command that opens the catalog; 1 active account(s)", "next_step": None,
+        "detail": "reachable, at revision 0002; 4 migration(s) pending (0003_rti, 0004_annotations, 0006_holdsync, 0005_review), applied by the next command that opens the catalog; 1 active account(s)", "next_step": None,
     }
     assert _by_service(report)["credential"] == [{
         "service": "credential", "name": "SANGRAH_TEST_DEPT_X_TOKEN", "status": "failed", "detail": "not set: the credential of x:1350000000000000001 (@JalShaktiDept)",
@@ -214,7 +214,7 @@ def test_postgresql_at_the_newest_migration_then_down(tmp_path: Path, data: Path
     config = {"data_dir": str(data), "catalog_url": pg_catalog}
     result, report = _check(tmp_path, config)
     assert result.exit_code == 0, result.output
-    assert _one(report, "catalog")["detail"] == "reachable, at revision 0006_holdsync (the newest); 0 active account(s)"
+    assert _one(report, "catalog")["detail"] == "reachable, at revision 0005_review (the newest); 0 active account(s)"
     with server_down():
         result, report = _check(tmp_path, config)
     assert result.exit_code == 1

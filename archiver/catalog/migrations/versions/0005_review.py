@@ -2,7 +2,7 @@
 redaction suggestions and their answers, the decisions and their redactions.
 
 Revision ID: 0005_review
-Revises: 0004_annotations
+Revises: 0006_holdsync
 """
 
 from alembic import op
@@ -10,7 +10,7 @@ from alembic import op
 from archiver.catalog.rti_review_tables import REVIEW_TABLES
 
 revision = "0005_review"
-down_revision = "0004_annotations"
+down_revision = "0006_holdsync"
 branch_labels = None
 depends_on = None
 
