@@ -28,7 +28,7 @@ from archiver.rti.register import Change, applicant_of, get_case, list_cases, re
 from archiver.rti.request import MODES, Applicant, NewRequest
 from archiver.rti.states import OPEN_STATES, STATES, Event
 
-__all__ = ["rti", "record_change", "report", "reply_line", "rupees", "rules_of"]
+__all__ = ["rti", "record_change", "report", "reply_line", "rupees", "rules_of", "apply_store_holds"]
 
 
 def _now() -> datetime:
@@ -106,6 +106,7 @@ def rti_new(
         )
         now = _now()
         change = register_request(s.catalog, s.actor, new, now=now, pattern=s.config.rti.registration_pattern, fee_table=rules.fee_table, timelines=rules.timelines)
+        apply_store_holds(s)
         deadlines = change.case.deadlines(rules.timelines, now)
     if as_json:
         click.echo(orjson.dumps(_case_json(change.case, deadlines)).decode())
@@ -311,4 +312,19 @@ def _due_line(item: dict[str, Any]) -> str:
 
 def record_change(s: Session, registration_no: str, event: Event, **kwargs: Any) -> Change:
     rules = rules_of(s)
-    return record_event(s.catalog, s.actor, registration_no, event, now=_now(), timelines=rules.timelines, **kwargs)
+    change = record_event(s.catalog, s.actor, registration_no, event, now=_now(), timelines=rules.timelines, **kwargs)
+    apply_store_holds(s)
+    return change
+
+
+def apply_store_holds(s: Session) -> None:
+    """The store step of the holds a change placed or released (S3 legal hold on their WARC objects).
+
+    Never fails the change: what the store could not take stays pending, said here, listed by
+    ``sangrah verify`` and applied by ``sangrah hold sync``.
+    """
+    from archiver.pipeline.legal_holds import sync_legal_holds
+
+    result = sync_legal_holds(s.config, actor=s.actor.name, catalog=s.catalog)
+    if not result.ok:
+        click.echo(f"warning: {result.describe()}", err=True)

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from archiver.cli._access import Session, session, user_option
 from archiver.cli._base import data_dir_option, out_console
-from archiver.cli.rti import rti, rules_of
+from archiver.cli.rti import apply_store_holds, rti, rules_of
 from archiver.errors import RtiError
 from archiver.rti.deadlines import format_instant, ist_day
 from archiver.rti.holds import HoldSync, HoldWindow, hold_window, release_request_holds, request_holds, sync_request_hold
@@ -39,9 +39,11 @@ def _window(s: Session, registration_no: str, now: datetime) -> tuple[Any, HoldW
 
 
 def sync_holds(s: Session, registration_no: str, now: datetime) -> HoldSync:
-    """Bring the request's holds level with its scope and review set."""
+    """Bring the request's holds level with its scope and review set, and the store's legal holds with them."""
     case, window = _window(s, registration_no, now)
-    return sync_request_hold(s.catalog, case, window, actor=s.actor.name, today=ist_day(now))
+    sync = sync_request_hold(s.catalog, case, window, actor=s.actor.name, today=ist_day(now))
+    apply_store_holds(s)
+    return sync
 
 
 def _found(s: Session, query: str, filters: tuple[str, ...]) -> list[str]:
@@ -105,6 +107,7 @@ def rti_hold(
                 raise RtiError(f"{registration_no}: a hold is released only with its reason; give --reason.", request=registration_no, field="reason", rule="R11")
             case, window = _window(s, registration_no, now)
             released = release_request_holds(s.catalog, case, window, actor=s.actor.name, reason=reason, today=ist_day(now))
+            apply_store_holds(s)
             for hold in released:
                 click.echo(f"released H-{hold.id} {hold.hold_type} {hold.reference}: {reason}", err=True)
             return

@@ -83,6 +83,7 @@ def _write_config(config: Config) -> Path:
 
 def run_rti_demo(config: Config, *, now: datetime | None = None) -> DemoRequest:
     from archiver.pipeline import open_catalog, rti_rules, search_all_ids
+    from archiver.pipeline.legal_holds import sync_legal_holds
     from archiver.rti.package import generate_signing_key
     from archiver.search.query import parse_filters, parse_query
 
@@ -138,6 +139,7 @@ def run_rti_demo(config: Config, *, now: datetime | None = None) -> DemoRequest:
             details = {"outcome": "partly_disclosed", "sections": list(summary.sections), "reasons": "personal information of third parties who replied (s.8(1)(j))", "findings": None, "summary": summary.to_json()}
             record_event(catalog, authorize(catalog, DEMO_CPIO, "rti decide", target=regno), regno, Event("decision", now, details["reasons"], None, details), now=now, timelines=rules.timelines)  # type: ignore[arg-type]
         run = package_request(catalog, authorize(catalog, DEMO_CPIO, "rti package", target=regno), config, regno, config.packages_dir, now=now)
+        sync_legal_holds(config, actor=DEMO_CPIO, catalog=catalog)  # the store step of the holds placed above
     finally:
         catalog.close()
     return DemoRequest(regno, config_file, scope, holds, accepted, withheld, run)

@@ -23,6 +23,7 @@ from archiver.catalog.audit import iter_entries, verify_chain
 from archiver.catalog.rti_review_tables import rti_decisions, rti_suggestions
 from archiver.config import Config, load_config
 from archiver.pipeline import index, open_catalog, rti_rules
+from archiver.pipeline.legal_holds import legal_hold_problems
 from archiver.rti.deadlines import ist_day
 from archiver.rti.holds import hold_window, release_request_holds, request_holds
 from archiver.rti.register import get_case
@@ -106,6 +107,12 @@ def test_a_search_in_the_scope_puts_its_records_on_an_rti_pending_hold(flow: Flo
     assert str(picked) in _held(flow)["RTI_PENDING"]
     bad = flow.rti("cpio", "hold", REGNO, "--records", "tweet-123")
     assert bad.exit_code == 1 and "'tweet-123' is not a record id; write it as platform:native_id" in bad.stderr
+    # the store step followed: no change of the request's holds is left for the WARC objects' legal hold
+    catalog = open_catalog(flow.config)
+    try:
+        assert legal_hold_problems(catalog) == []
+    finally:
+        catalog.close()
     # the hold shows in search, on each record it covers
     shown = run(flow.config_file, None, "search", QUERY, "--filter", "by=citizen", "--json")
     hits = json.loads(shown.stdout)["hits"]
