@@ -79,16 +79,13 @@ def package_request(catalog: Catalog, actor: Actor, config: Config, registration
     key_file = config.disclosure.signing_key_file
     if key_file is None:
         raise ConfigError("disclosure.signing_key_file is not set: packages are signed with the public authority's Ed25519 key; set it in the configuration file, then run: sangrah rti keygen")
-    if config.storage.kind != "local":
-        raise ConfigError(
-            f"{registration_no}: packages read each capture by its pointer from the local store; with storage.kind {config.storage.kind} "
-            "the WARC files must first be copied to a local store (see docs/rti.md, Packaging)."
-        )
+    from archiver.pipeline.stores import open_store  # the pipeline imports the RTI modules
+
     key = load_signing_key(key_file)
     letter_html = render_decision_letter(config, actor, registration_no, summary_of(loaded), fmt="html", now=now)
     digests = {w.name: w.sha256 for w in catalog.iter_warcs() if w.sha256}
     inputs = PackageInputs(
-        loaded.review, loaded.co_captured, WarcSource(config.store_dir / "warcs", file_sha256=digests), certificate_inputs(config), key,
+        loaded.review, loaded.co_captured, WarcSource(store=open_store(config), file_sha256=digests), certificate_inputs(config), key,
         LetterDocument("decision-letter.html", letter_html.encode("utf-8")), now,
     )
     try:

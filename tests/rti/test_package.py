@@ -32,6 +32,7 @@ from archiver.rti.redact import accept, suggest_review
 from archiver.rti.review import Decision, Redaction, RequestRef, ReviewSet
 from archiver.rti.threads import ThreadRead, read_threads
 from tests.rti.conftest import CREATED_AT, Archive, sample_certificate, sample_request
+from tests.minio import MinioServer, bucket, make_store, minio  # noqa: F401  (fixtures)
 from tests.rti.leaks import find_leaks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -406,3 +407,31 @@ def test_devanagari_is_shaped_when_rasterised(tmp_path: Path) -> None:
     assert len(buf.glyph_infos) == 6  # one glyph per conjunct
     assert abs(ink_mm - shaped_mm) < 2.0, (ink_mm, shaped_mm, unshaped_mm)
     assert unshaped_mm - shaped_mm > 10
+
+
+def test_a_package_read_from_the_s3_bucket_holds_the_same_evidence(built: Built, archive: Archive, signing_key: SigningKey, minio: MinioServer, bucket: str, tmp_path: Path) -> None:
+    """With storage.kind s3 the captures are ranged reads of the bucket's objects: the same bytes,
+    the same hash report, the same WACZ as from the local directory."""
+    from archiver.rti.package.verifier import sha256_file
+
+    store = make_store(minio, bucket)
+    digests = {}
+    for path in sorted(archive.warc_dir.glob("*.warc.gz")):
+        digests[path.name] = sha256_file(path)
+        store.put_file(path, "warcs/" + path.name, sha256=digests[path.name])
+    review, found, _, _ = _review(archive, sample_request())
+    inputs = PackageInputs(review, found.co_captured, WarcSource(store=store, file_sha256=digests), sample_certificate(), signing_key, LetterDocument("decision-letter.html", _LETTER), CREATED_AT)
+    result = build_package(inputs, tmp_path / "out")
+    for copy in ("internal", "applicant"):
+        ours, local = (list(csv.DictReader(io.StringIO((folder / copy / "data/certificate/hash-report.csv").read_text("utf-8-sig")))) for folder in (result.folder, built.result.folder))
+        evidence = [r for r in ours if r["kind"] != "package file"]
+        assert len(evidence) > 20 and {r["kind"] for r in evidence} >= {"warc record", "wacz"}
+        assert evidence == [r for r in local if r["kind"] != "package file"]  # the renderings (the PDF's own bytes) are not evidence
+        assert [r["name"] for r in ours] == [r["name"] for r in local]
+    with zipfile.ZipFile(_wacz(result.folder / "internal")) as from_s3, zipfile.ZipFile(_wacz(built.result.folder / "internal")) as from_dir:
+        assert from_s3.read("archive/data.warc.gz") == from_dir.read("archive/data.warc.gz")
+    # an object whose SHA-256 the catalog does not have is named, with the step that records it
+    unknown = WarcSource(store=store)
+    first = next(iter(digests))
+    with pytest.raises(CaptureError, match=rf"{first}: the catalog's manifest has no SHA-256 for this WARC file in s3://{bucket} .*run sangrah verify"):
+        unknown.file_sha256(first)

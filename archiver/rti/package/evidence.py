@@ -2,7 +2,8 @@
 request that produced each response, the warcinfo of each file, and the capture chain (R14).
 
 Nothing here writes to a WARC file. A capture's bytes are the gzip member at its pointer,
-read with a ranged read and checked (``read_record`` verifies the digests). The request record
+read with a ranged read (of a file, or of an object in the store) and checked
+(``record_from_bytes`` verifies the digests). The request record
 of a response is the member just before it (our writer puts the pair together, request first,
 and each names the other in ``WARC-Concurrent-To``): it is found by looking back from the
 response for the gzip member that ends exactly there.
@@ -10,6 +11,7 @@ response for the gzip member that ends exactly there.
 Usage::
 
     source = WarcSource(config.store_dir / "warcs", file_sha256=catalog_digests)
+    source = WarcSource(store=open_store(config), file_sha256=catalog_digests)   # local or S3
     capture = source.capture(record.pointer)
     capture.response.target_uri; capture.request; capture.chain()
     source.raw(capture.response.pointer)      # the exact bytes, when they are copied
@@ -23,15 +25,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from isal import isal_zlib
 
-from archiver.capture.reader import ReadRecord, iter_records, read_record
+from archiver.capture.reader import ReadRecord, record_from_bytes
 from archiver.errors import CaptureError
 from archiver.model import WarcPointer
 from archiver.rti.package.verifier import sha256_file
 from archiver.rti.review import IST
+
+if TYPE_CHECKING:
+    from archiver.storage.base import Store
+
+#: where a store keeps the WARC files (as ``archiver.pipeline.capture.WARC_PREFIX``)
+_WARC_PREFIX = "warcs/"
 
 __all__ = ["WarcSource", "Capture", "Member", "hex_digest", "ist", "utc_text"]
 
@@ -159,46 +167,73 @@ def _member(pointer: WarcPointer, raw: bytes, record: ReadRecord, flagged: bool)
 
 
 class WarcSource:
-    """Reads captures from the WARC files in ``warc_dir``; ``file_sha256`` (from the catalog's
-    manifest) saves hashing whole files again, and is checked against nothing here: ``verify``
-    is the command that re-hashes files."""
+    """Reads captures from the WARC files, by ranged reads: from the directory ``warc_dir``, or
+    from a ``store`` (the archive's local directory or its S3 bucket, objects under ``warcs/``).
+    ``file_sha256`` (from the catalog's manifest) saves hashing whole files again, and is checked
+    against nothing here: ``verify`` is the command that re-hashes files."""
 
-    def __init__(self, warc_dir: Path, *, file_sha256: Mapping[str, str] | None = None) -> None:
-        self.warc_dir = Path(warc_dir)
+    def __init__(self, warc_dir: Path | None = None, *, store: Store | None = None, file_sha256: Mapping[str, str] | None = None) -> None:
+        if (warc_dir is None) == (store is None):
+            raise ValueError("give the WARC files as a directory or as a store, one of the two")
+        self.warc_dir = None if warc_dir is None else Path(warc_dir)
+        self.store = store
         self._file_sha256 = dict(file_sha256 or {})
         self._warcinfo: dict[str, Member | None] = {}
 
-    def path(self, file: str) -> Path:
-        return self.warc_dir / file
+    @property
+    def where(self) -> str:
+        return str(self.warc_dir) if self.store is None else self.store.where
+
+    def _read(self, file: str, offset: int, length: int) -> bytes:
+        if self.store is not None:
+            return self.store.read_range(_WARC_PREFIX + file, offset, length)
+        assert self.warc_dir is not None
+        with open(self.warc_dir / file, "rb") as fh:
+            fh.seek(offset)
+            return fh.read(length)
 
     def raw(self, pointer: WarcPointer) -> bytes:
         """The stored bytes of a record (its gzip member), exactly."""
-        with open(self.path(pointer.file), "rb") as fh:
-            fh.seek(pointer.offset)
-            return fh.read(pointer.length)
+        return self._read(pointer.file, pointer.offset, pointer.length)
 
     def member(self, pointer: WarcPointer, *, flag: Callable[[bytes], bool] | None = None) -> Member:
         """The record at ``pointer``, digests verified; ``flag`` is asked about its decompressed
         bytes (head and block) while they are at hand."""
-        record = read_record(self.path(pointer.file), pointer.offset, pointer.length)
         raw = self.raw(pointer)
+        record = record_from_bytes(raw, pointer.file, pointer.offset, pointer.length)
         flagged = bool(flag and flag(isal_zlib.decompress(raw, 31)))
         return _member(pointer, raw, record, flagged)
 
     def warcinfo(self, file: str) -> Member | None:
+        """The file's first record when it is a warcinfo record (a few KiB, read at offset 0)."""
         if file not in self._warcinfo:
-            first = next(iter_records(self.path(file)), None)
-            self._warcinfo[file] = self.member(first.pointer) if first is not None and first.rec_type == "warcinfo" else None
+            self._warcinfo[file] = self._first_warcinfo(file)
         return self._warcinfo[file]
+
+    def _first_warcinfo(self, file: str) -> Member | None:
+        size = 1 << 16
+        while True:
+            window = self._read(file, 0, size)
+            inflater = isal_zlib.decompressobj(31)
+            try:
+                data = inflater.decompress(window)
+            except _InflateError:
+                return None
+            if inflater.eof:
+                head = data[: data.find(b"\r\n\r\n")]
+                if not data.startswith(b"WARC/") or b"WARC-Type: warcinfo" not in head:
+                    return None
+                return self.member(WarcPointer(file, 0, len(window) - len(inflater.unused_data)))
+            if len(window) < size or size >= 1 << 24:
+                return None  # the file ends, or 16 MiB pass, inside its first record
+            size *= 4
 
     def request_for(self, response: Member, *, flag: Callable[[bytes], bool] | None = None) -> Member | None:
         """The request record stored just before ``response`` that names it, if there is one."""
         pointer = response.pointer
         for look_back in _LOOK_BACK_BYTES:
             start = max(0, pointer.offset - look_back)
-            with open(self.path(pointer.file), "rb") as fh:
-                fh.seek(start)
-                window = fh.read(pointer.offset - start)
+            window = self._read(pointer.file, start, pointer.offset - start)
             decided, found = self._request_in(window, start, response, flag)
             if decided or start == 0:
                 return found
@@ -237,7 +272,13 @@ class WarcSource:
         return Capture(response, self.request_for(response, flag=flag), self.warcinfo(pointer.file))
 
     def file_sha256(self, file: str) -> str:
-        """SHA-256 (hex) of a whole WARC file: the catalog's value, else hashed here once."""
+        """SHA-256 (hex) of a whole WARC file: the catalog's value, else hashed here once (a file
+        in a directory; an object in a store must have its value in the catalog's manifest)."""
         if file not in self._file_sha256:
-            self._file_sha256[file] = sha256_file(self.path(file))
+            if self.warc_dir is None:
+                raise CaptureError(
+                    f"{file}: the catalog's manifest has no SHA-256 for this WARC file in {self.where}; run sangrah verify, which records it, then package again.",
+                    warc_file=file,
+                )
+            self._file_sha256[file] = sha256_file(self.warc_dir / file)
         return self._file_sha256[file]
