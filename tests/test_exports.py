@@ -76,10 +76,12 @@ def test_facebook_download_parses(tmp_path: Path) -> None:
 
 
 def _x_zip(tmp_path: Path) -> Path:
+    """The same archive, byte for byte, however often it is made (fixed member times): the
+    second import of it is the same file, refused as already imported."""
     path = tmp_path / "twitter-archive.zip"
     with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("data/tweets.js", X_TWEETS.read_bytes())
-        archive.writestr("data/like.js", b"window.YTD.like.part0 = []")
+        archive.writestr(zipfile.ZipInfo("data/tweets.js", date_time=(2026, 3, 1, 10, 0, 0)), X_TWEETS.read_bytes())
+        archive.writestr(zipfile.ZipInfo("data/like.js", date_time=(2026, 3, 1, 10, 0, 0)), b"window.YTD.like.part0 = []")
     return path
 
 
