@@ -201,12 +201,17 @@ def _child(kind: str, data: Path, arg: Any, module: str = "bench_package") -> di
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default=DEFAULT_SIZES, help="posts per account, comma-separated")
+def arguments(description: str | None, sizes: str) -> argparse.Namespace:
+    """The options of the package benchmarks (this one and the RTI flow's)."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default=sizes, help="posts per account, comma-separated")
     parser.add_argument("--request-records", type=int, default=10_000)
     parser.add_argument("--no-docs", action="store_true")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = arguments(__doc__, DEFAULT_SIZES)
     results = []
     for posts in (int(s) for s in args.sizes.split(",")):
         data = _archive(posts)

@@ -27,7 +27,6 @@ end" section of docs/performance.md unless ``--no-docs``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import resource
@@ -46,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_package import _archive, _child, _row_group_rows  # noqa: E402 - after the path is set
+from bench_package import _archive, _child, _row_group_rows, arguments  # noqa: E402 - after the path is set
 from perfdoc import section_head, update_section  # noqa: E402
 
 SECTION = "## RTI request, end to end"
@@ -163,11 +162,7 @@ def _flow(data: str, spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default=DEFAULT_SIZES, help="posts per account, comma-separated")
-    parser.add_argument("--request-records", type=int, default=10_000)
-    parser.add_argument("--no-docs", action="store_true")
-    args = parser.parse_args()
+    args = arguments(__doc__, DEFAULT_SIZES)
     results = []
     for posts in (int(s) for s in args.sizes.split(",")):
         data = _archive(posts)

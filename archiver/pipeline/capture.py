@@ -27,13 +27,13 @@ from archiver.http import PlatformClient, RetryPolicy
 from archiver.platforms import AccountRef, PlatformModule, get_platform
 from archiver.pipeline.stores import WarcFiles, open_store
 from archiver.storage import Store
+from archiver.storage.base import WARC_PREFIX
 
 __all__ = ["HarvestReport", "VerifyReport", "Publisher", "open_catalog", "open_store", "harvest", "verify", "recover_staging", "run_staging", "account_lock", "catalog_failure_names", "WARC_PREFIX"]
 
 log = logging.getLogger(__name__)
 
 #: store keys of WARC files start with this
-WARC_PREFIX = "warcs/"
 _LOCK_NAME = ".lock"
 
 

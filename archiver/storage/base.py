@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-__all__ = ["Store", "AuditFn", "ObjectRetention", "sha256_of_file"]
+__all__ = ["Store", "AuditFn", "ObjectRetention", "WARC_PREFIX", "sha256_of_file"]
 
 
 class AuditFn(Protocol):
@@ -36,6 +36,10 @@ class ObjectRetention:
     def locked_at(self, now: datetime) -> bool:
         """True when nobody may delete the object at ``now``."""
         return self.legal_hold or (self.retain_until is not None and self.retain_until > now)
+
+
+#: where every store keeps the WARC files: objects (or files) under this key prefix
+WARC_PREFIX = "warcs/"
 
 
 class Store(Protocol):

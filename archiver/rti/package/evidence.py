@@ -34,12 +34,10 @@ from archiver.errors import CaptureError
 from archiver.model import WarcPointer
 from archiver.rti.package.verifier import sha256_file
 from archiver.rti.review import IST
+from archiver.storage.base import WARC_PREFIX
 
 if TYPE_CHECKING:
     from archiver.storage.base import Store
-
-#: where a store keeps the WARC files (as ``archiver.pipeline.capture.WARC_PREFIX``)
-_WARC_PREFIX = "warcs/"
 
 __all__ = ["WarcSource", "Capture", "Member", "hex_digest", "ist", "utc_text"]
 
@@ -186,7 +184,7 @@ class WarcSource:
 
     def _read(self, file: str, offset: int, length: int) -> bytes:
         if self.store is not None:
-            return self.store.read_range(_WARC_PREFIX + file, offset, length)
+            return self.store.read_range(WARC_PREFIX + file, offset, length)
         assert self.warc_dir is not None
         with open(self.warc_dir / file, "rb") as fh:
             fh.seek(offset)
