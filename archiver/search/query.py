@@ -214,6 +214,16 @@ def _choice(name: str, given: list[str], allowed: Sequence[str], fold: bool = Tr
     return picked
 
 
+def _language_tag(given: str) -> str:
+    """A language tag in the case platforms report it (BCP 47's): hi, hi-Latn, en-IN, whatever
+    case it was typed in; the index keeps the tag as reported and compares exactly."""
+    first, *rest = given.split("-")
+    parts = [first.lower()]
+    for part in rest:
+        parts.append(part.title() if len(part) == 4 and part.isalpha() else part.upper() if len(part) == 2 else part.lower())
+    return "-".join(parts)
+
+
 def _one_filter(name: str, given: list[str]) -> dict[str, object]:
     if name == "platform":
         return {"platform": _choice(name, given, PLATFORMS)}
@@ -231,7 +241,7 @@ def _one_filter(name: str, given: list[str]) -> dict[str, object]:
     if name == "to":
         return {"date_to": _day(name, given)}
     if name == "language":
-        return {"language": tuple(g.lower() for g in given)}
+        return {"language": tuple(map(_language_tag, given))}
     if name == "rti":
         return {"rti": _choice(name, given, ("yes", "no", "unmarked"))}
     if name == "hold":

@@ -8,6 +8,9 @@ Sangrah's analysis code."""
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
@@ -18,7 +21,8 @@ import pytest
 
 from archiver.config import Config
 from archiver.pipeline import search, thread
-from archiver.search.query import IST, SearchRequest, parse_filters, parse_query
+from archiver.search.backend import FACET_SIZE
+from archiver.search.query import FACETS, IST, SearchRequest, parse_filters, parse_query
 
 
 @cache
@@ -56,6 +60,36 @@ def _day(row: dict[str, Any]) -> str:
     return row["created_at"].astimezone(IST).date().isoformat() if row["created_at"] else ""
 
 
+def _account(row: dict[str, Any]) -> str:
+    return f"{row['platform']}:{row['account']}"
+
+
+def _folded(text: str) -> str:
+    # case and the nukta folded away, as the rules' matching folds them (schemas/rti_rules.yaml)
+    return unicodedata.normalize("NFD", text).replace("\u093c", "").lower()
+
+
+_GAP = r"[^\w\u0900-\u097f]+"
+#: the keywords and hashtags of the rules in schemas/rti_rules.yaml, over folded text
+FLOOD_RULE = _word("(" + "|".join(_GAP.join(phrase.split()) for phrase in ("flood relief", "relief helpline", "बाढ राहत", "baadh rahat")) + ")")
+FLOOD_TAGS = {"floodrelief", "बाढराहत"}
+MONSOON_RULE = _word("(monsoon|मानसून|बारिश|baarish)")
+
+
+def _rti(row: dict[str, Any]) -> str:
+    """What the default rules make of a record: yes, or unmarked (the suite's archive has no manual mark)."""
+    text = _folded(row["text"])
+    tags = {_folded(tag).lstrip("#") for tag in row["hashtags"] or ()}
+    monsoon_2025 = "2025-06-01" <= _day(row) <= "2025-09-30" and MONSOON_RULE.search(text)
+    return "yes" if FLOOD_RULE.search(text) or tags & FLOOD_TAGS or monsoon_2025 else "unmarked"
+
+
+#: the department's own X and YouTube accounts
+X_AND_YOUTUBE = {"x:1350000000000000001", "youtube:UCsangrahJalShaktiDept01"}
+#: the department's handle on X and YouTube, a citizen's handle, a Facebook citizen's id (no handle there)
+AUTHORS = {"JalShaktiDept", "arjunpatel1315", "100000000000421"}
+
+
 #: query, filters, and the oracle: which current rows must be hits
 CASES: dict[str, tuple[str, list[str], Any]] = {
     "english word": ("helpline", [], lambda r: HELPLINE.search(r["text"])),
@@ -71,6 +105,14 @@ CASES: dict[str, tuple[str, list[str], Any]] = {
     "hindi replies in hindi": ("सड़क", ["language=hi", "by=citizen"], lambda r: SADAK.search(r["text"]) and r["language"] == "hi" and not r["by_department"]),
     "ist date range": ("", ["from=2026-10-01", "to=2026-10-31", "platform=mastodon"], lambda r: r["platform"] == "mastodon" and "2026-10-01" <= _day(r) <= "2026-10-31"),
     "retention class": ("", ["retention=A", "platform=bluesky"], lambda r: r["platform"] == "bluesky" and r["retention_class"] == "A"),
+    "accounts": ("helpline OR सड़क", ["account=" + ",".join(sorted(X_AND_YOUTUBE))], lambda r: (HELPLINE.search(r["text"]) or SADAK.search(r["text"])) and _account(r) in X_AND_YOUTUBE),
+    "account's own replies": ("", ["account=mastodon:109000000000000001", "by=department", "kind=reply"], lambda r: _account(r) == "mastodon:109000000000000001" and r["by_department"] and r["kind"] == "reply"),
+    "authors by handle or id": ("", ["author=@JalShaktiDept,arjunpatel1315", "author=100000000000421"], lambda r: r["author_handle"] in AUTHORS or r["author_id"] in AUTHORS),
+    "hinglish by language": ("", ["language=hi-Latn", "platform=bluesky"], lambda r: r["platform"] == "bluesky" and r["language"] == "hi-Latn"),
+    "rti by the rules": ("", ["rti=yes"], lambda r: _rti(r) == "yes"),
+    "rti unmarked": ("helpline", ["rti=unmarked"], lambda r: HELPLINE.search(r["text"]) and _rti(r) == "unmarked"),
+    "not held": ("baarish", ["hold=no"], lambda r: BAARISH.search(r["text"])),  # the suite's archive has no hold
+    "not deleted": ("sadak", ["deleted=no", "platform=x,bluesky"], lambda r: SADAK.search(r["text"]) and not r["deleted"] and r["platform"] in ("x", "bluesky")),
 }
 
 
@@ -109,17 +151,35 @@ def test_a_romanised_query_finds_devanagari_and_marks_it(indexed: Config) -> Non
     assert all("<mark>सड़क</mark>" in h.snippet or "<mark>सड़क</mark>" in h.snippet for h in devanagari)
 
 
-def test_facets_count_the_same_on_every_backend(indexed: Config) -> None:
-    result = search(indexed, SearchRequest(parse_query("सड़क"), facets=True, size=1))
-    rows = [r for r in _current_rows(str(indexed.records_dir)) if SADAK.search(r["text"])]
-    assert result.total == len(rows)
-    counts: dict[str, int] = {}
-    for row in rows:
-        counts[row["platform"]] = counts.get(row["platform"], 0) + 1
-    assert dict(result.facets["platform"]) == counts
-    assert dict(result.facets["by"]) == {k: v for k, v in {"citizen": sum(not r["by_department"] for r in rows), "department": sum(bool(r["by_department"]) for r in rows)}.items() if v}
-    assert dict(result.facets["deleted"]) == {"no": len(rows)}
-    assert [v for v, _n in result.facets["platform"]] == sorted(counts, key=lambda p: (-counts[p], p))
+#: what each facet counts, in a current row of the dataset (None: not counted)
+FACET_VALUES: dict[str, Callable[[dict[str, Any]], str | None]] = {
+    "platform": lambda r: r["platform"],
+    "account": _account,
+    "by": lambda r: "department" if r["by_department"] else "citizen",
+    "kind": lambda r: r["kind"],
+    "author": lambda r: r["author_handle"],
+    "language": lambda r: r["language"],
+    "retention_class": lambda r: r["retention_class"],
+    "rti": _rti,
+    "hold_type": lambda r: None,  # the suite's archive has no hold
+    "deleted": lambda r: "yes" if r["deleted"] else "no",
+}
+FACET_CASES = {"every record": ("", [], lambda r: True), **{name: CASES[name] for name in ("hindi word finds romanised", "filters", "accounts")}}
+
+
+@pytest.mark.parametrize("case", list(FACET_CASES))
+def test_every_facet_counts_the_same_on_every_backend(case: str, indexed: Config) -> None:
+    query, filters, wanted = FACET_CASES[case]
+    result = search(indexed, SearchRequest(parse_query(query), parse_filters(filters), facets=True, size=1))
+    rows = [r for r in _current_rows(str(indexed.records_dir)) if wanted(r)]
+    assert (result.total, result.total_exact) == (len(rows), True)
+    assert set(FACET_VALUES) == set(FACETS) == set(result.facets)
+    for facet, value_of in FACET_VALUES.items():
+        counts = Counter(v for v in map(value_of, rows) if v is not None)
+        expected = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:FACET_SIZE]  # the most frequent, ties by value
+        assert result.facets[facet] == expected, facet
+    if case == "every record":
+        assert len(result.facets["author"]) == FACET_SIZE  # more authors than that: the cut is tested too
 
 
 def test_a_thread_is_its_post_then_every_reply_in_order_with_depth(indexed: Config) -> None:

@@ -202,6 +202,8 @@ def test_filters_from_key_value_pairs() -> None:
         platform=("x", "facebook"), by_department=False, date_from=date(2025, 8, 1), date_to=date(2025, 8, 31), hold_type=("LITIGATION",), rti=("yes",), retention_class=("C-3",), deleted=False, account=("x:1",)
     )
     assert parse_filters(["hold=yes"]).under_hold is True
+    # language tags as the platforms report them (hi-Latn), whatever case they are typed in
+    assert parse_filters(["language=HI-latn,EN,en-in"]).language == ("hi-Latn", "en", "en-IN")
 
 
 def test_ist_days_are_converted_to_utc_instants() -> None:
