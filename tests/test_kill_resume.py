@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from archiver.capture.reader import iter_records
+from archiver.capture.writer import OPEN_SUFFIX
 from archiver.config import load_config
 from archiver.model import PLATFORMS
 from archiver.pipeline import open_catalog, verify
@@ -32,6 +33,14 @@ pytestmark = pytest.mark.slow
 def _published(store: Path) -> int:
     warcs = store / "warcs"
     return len([p for p in warcs.iterdir() if p.name.endswith(".warc.gz")]) if warcs.exists() else 0
+
+
+def _open_in_staging(staging: Path) -> bool:
+    """True while a run has a WARC file open (written to, not yet closed) in its staging directory."""
+    try:
+        return any(f.name.endswith(OPEN_SUFFIX) and f.stat().st_size > 0 for d in staging.iterdir() if d.is_dir() for f in d.iterdir())
+    except FileNotFoundError:  # the staging directory, or a file in it, came or went while looking
+        return False
 
 
 def _start(config_path: Path, env: dict[str, str], log: Path, *extra: str) -> subprocess.Popen[bytes]:
@@ -56,16 +65,17 @@ def test_killed_harvest_resumes_without_loss_or_partial_files(tmp_path: Path) ->
         env = {**os.environ, **{sample_credential_env(p): server.world.token(p) for p in PLATFORMS}}
         _SECRETS.update(server.world.token(p) for p in PLATFORMS)
         kills = 0
-        # kill points: as soon as a first file is published, then at an arbitrary instant,
-        # then just after the next file is published
-        for point in ("publish", 0.35, "publish"):
+        # kill points: as soon as a first file is published, then in the middle of writing a file
+        # (whenever the machine's load lets the run get there), then just after the next file is
+        # published
+        for point in ("publish", "open", "publish"):
             before = _published(config.store_dir)
             process = _start(config_path, env, log)
             deadline = time.monotonic() + 60
             while process.poll() is None and time.monotonic() < deadline:
                 if point == "publish" and _published(config.store_dir) > before:
                     break
-                if isinstance(point, float) and time.monotonic() > deadline - 60 + point:
+                if point == "open" and _open_in_staging(config.staging_dir):
                     break
                 time.sleep(0.005)
             if process.poll() is None:
