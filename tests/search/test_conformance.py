@@ -224,3 +224,18 @@ def test_show_opens_every_hit_of_a_query_with_its_digest_verified(indexed: Confi
         assert result.exit_code == 0, result.output
         assert f"{hit.pointer.file} offset {hit.pointer.offset} length {hit.pointer.length}: digests verified" in result.stderr
         assert hit.record_id.split(":", 1)[1].split("/")[-1] in result.stdout
+
+
+@pytest.mark.parametrize("backend", ["opensearch", "elasticsearch"])
+def test_in_ci_a_cluster_without_its_url_fails_the_suite_rather_than_skipping(backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.search.conftest import BACKEND_URLS, available_backends, backend_config
+
+    variable = BACKEND_URLS[backend]
+    monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("CI", "false")
+    [skipped] = [p for p in available_backends() if getattr(p, "values", None) == (backend,)]
+    assert [m.kwargs["reason"] for m in skipped.marks] == [f"{variable} is not set"]
+    monkeypatch.setenv("CI", "true")
+    assert backend in available_backends()  # not skipped: its tests run, and fail in the fixture
+    with pytest.raises(pytest.fail.Exception, match=rf"^{variable} is not set: the {backend} node is required in CI; start it with infra/{backend}.sh start"):
+        backend_config(tmp_path, backend)
