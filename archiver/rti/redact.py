@@ -57,10 +57,12 @@ PERSONAL = "8(1)(j)"
 MIN_PROPAGATED_CHARS = 4
 
 _MENTION = re.compile(r"(?<![A-Za-z0-9_@.])@([A-Za-z0-9_][A-Za-z0-9_.\-]*[A-Za-z0-9_]|[A-Za-z0-9_])")
+# The lead words in any case; the name itself only as one or two capitalised words, so that
+# "I am very angry" or "this is not acceptable" names nobody. Devanagari has no case: there the
+# name is what stands between "मेरा नाम" and "है".
 _SELF_NAMED = re.compile(
-    r"(?:my name is|i am|this is|mera naam|naam)\s+([A-Z][a-z]+(?:\s[A-Z][a-z]+)?)"
-    r"|(?:मेरा नाम|नाम)\s+([\u0900-\u097F]+(?:\s[\u0900-\u097F]+)?)\s+(?:है|हूँ|हूं)",
-    re.IGNORECASE,
+    r"\b(?i:my name is|i am|this is|mera naam|naam)\s+([A-Z][a-z]+(?:\s[A-Z][a-z]+)?)\b"
+    r"|(?:मेरा नाम|नाम)\s+([\u0900-\u097F]+(?:\s[\u0900-\u097F]+)?)\s+(?:है|हूँ|हूं)"
 )
 
 

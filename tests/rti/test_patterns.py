@@ -120,6 +120,25 @@ def test_suggestions_cover_a_citizen_s_identity_but_never_the_department_s_posts
     assert ("text", "Sunita Verma") in texts
 
 
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("My name is Ravi Kumar, the tap in our lane is dry", ["Ravi Kumar"]),
+        ("I AM Suresh from ward 4", ["Suresh"]),
+        ("mera naam Anil hai, paani kab aayega?", ["Anil"]),
+        ("मेरा नाम सीमा कुमार है, पानी नहीं आया", ["सीमा कुमार"]),
+        # the words after "I am" or "this is" are a name only when capitalised
+        ("I am very angry about the water supply", []),
+        ("This is not acceptable, fix the pipeline", []),
+        ("i am waiting since Monday for the tanker", []),
+        ("this is the third complaint from Gandhi Nagar", []),
+    ],
+)
+def test_a_name_the_writer_gives_is_suggested_and_ordinary_words_are_not(text: str, names: list[str]) -> None:
+    got = [s.text for s in suggest(_record(text, by_department=False, handle=None, name=None)) if s.field == "text" and s.kind == "name"]
+    assert got == names
+
+
 def test_suggestions_on_the_harvested_dataset_find_every_planted_value_and_spare_the_department(archive: Archive) -> None:
     from archiver.rti.threads import read_threads
 
