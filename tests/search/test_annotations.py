@@ -5,7 +5,9 @@ that is down; an index behind its dataset."""
 from __future__ import annotations
 
 import socket
+import unicodedata
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -14,8 +16,8 @@ from archiver.catalog.annotations import HOLD_TYPES, latest_marks, mark_history,
 from archiver.cli import cli
 from archiver.config import Config, load_config
 from archiver.errors import CatalogError, ConfigError, SearchError
-from archiver.pipeline import index, index_status, mark, open_catalog, place_hold, release_hold, search
-from archiver.search.query import SearchRequest, parse_filters, parse_query
+from archiver.pipeline import index, index_status, mark, open_catalog, place_hold, release_hold, search, search_all_ids
+from archiver.search.query import IST, SearchRequest, parse_filters, parse_query
 from archiver.storage import LocalStore
 from tests.users import add_users
 
@@ -135,6 +137,65 @@ def test_rules_mark_at_indexing_and_are_applied_again_when_they_change(own_archi
     rules.write_text("version: 1\nrules:\n  - id: water\n    description: x\n    accounts: [twitter:1]\n")
     with pytest.raises(ConfigError, match=r"rules\[0\].accounts\[0\] \(line 5\): 'twitter:1' is not an account"):
         index(changed)
+
+
+#: hashtag, account and date-range rules, in the order they are tried (the first match is the mark's source)
+CONDITION_RULES = """version: 1
+rules:
+  - id: tag-en
+    description: Tagged for flood relief, in whatever case
+    hashtags: ["#floodrelief"]
+  - id: tag-hi
+    description: Tagged बाढ़राहत (here with the one-character ढ़, the archive's tags have ढ and a nukta sign)
+    hashtags: ["#बा\u095dराहत"]
+  - id: youtube-since-june
+    description: The YouTube channel from June 2026
+    accounts: ["youtube:UCsangrahJalShaktiDept01"]
+    from: "2026-06-01"
+  - id: winter
+    description: Everything posted from 20 January to 25 February 2026, IST days
+    from: "2026-01-20"
+    to: "2026-02-25"
+"""
+
+
+def _first_condition_rule(row: dict[str, Any]) -> str | None:
+    """The CONDITION_RULES rule a current row matches first, computed from the dataset alone."""
+    tags = {unicodedata.normalize("NFD", t).replace("\u093c", "").lower().lstrip("#") for t in row["hashtags"] or ()}
+    day = row["created_at"].astimezone(IST).date().isoformat()
+    if "floodrelief" in tags:
+        return "tag-en"
+    if "बाढराहत" in tags:
+        return "tag-hi"
+    if (row["platform"], row["account"]) == ("youtube", "UCsangrahJalShaktiDept01") and day >= "2026-06-01":
+        return "youtube-since-june"
+    if "2026-01-20" <= day <= "2026-02-25":
+        return "winter"
+    return None
+
+
+def test_hashtag_account_and_date_rules_mark_the_records_they_match_and_no_other(own_archive: Config, tmp_path: Path) -> None:
+    from tests.search.test_conformance import _current_rows
+
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(CONDITION_RULES, encoding="utf-8")
+    config = load_config(None, overrides={**own_archive.model_dump(mode="json"), "search": {**own_archive.search.model_dump(mode="json"), "rti_rules": str(rules)}})
+    assert index(config).rules_reapplied
+    rows = _current_rows(str(config.records_dir))
+    expected = {r["record_id"]: rule for r in rows if (rule := _first_condition_rule(r))}
+    # each rule is the first to match some record, and the date range has records on both sides of
+    # its IST edges that a range of UTC days would get wrong
+    assert set(expected.values()) == {"tag-en", "tag-hi", "youtube-since-june", "winter"}
+    utc_day = {r["record_id"]: r["created_at"].date().isoformat() for r in rows}
+    assert any(utc_day[rid] == "2026-01-19" for rid, rule in expected.items() if rule == "winter")
+    assert any(utc_day[r["record_id"]] == "2026-02-25" and r["record_id"] not in expected for r in rows)
+    assert sorted(search_all_ids(config, None, parse_filters(["rti=yes"]))) == sorted(expected)
+    unmarked = search_all_ids(config, None, parse_filters(["rti=unmarked"]))
+    assert len(unmarked) == len(rows) - len(expected) and not set(unmarked) & set(expected)
+    request = SearchRequest(filters=parse_filters(["rti=yes"]), size=500)
+    hits = search(config, request).hits
+    assert len(hits) == len(expected) and all(h.mark is not None and h.rti == "yes" for h in hits)
+    assert {h.record_id: h.mark.source for h in hits if h.mark} == {rid: f"rule:{rule}" for rid, rule in expected.items()}
 
 
 def _closed_port() -> int:
