@@ -8,12 +8,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from archiver.catalog import Catalog
 from archiver.catalog.audit import iter_entries, verify_chain
+from archiver.catalog.rti_tables import rti_events
 from archiver.config import Config
 from archiver.pipeline import rti_due
-from tests.rti_fixtures import APPLICANT, run
+from archiver.rti.register import third_parties_of
+from tests.rti_fixtures import APPLICANT, actor, run
 
 REGNO = "DOWR/R/2026/00012"
 
@@ -187,3 +190,55 @@ def test_a_draft_records_nothing_and_a_refused_notice_leaves_no_file(staffed: Ca
     assert not out.exists() and not list(tmp_path.glob(".*.part"))
     missing = run(rti_config_file, "auditor", "rti", "notice", REGNO, "--kind", "reply")
     assert missing.exit_code == 1 and "rti notice needs the role pio" in missing.stderr
+
+
+
+def test_a_third_party_notice_records_the_s11_consultation_and_keeps_the_party_s_particulars(staffed: Catalog, rti_config: Config, rti_config_file: Path, tmp_path: Path) -> None:
+    new(rti_config_file)
+    party = ("Flood Relief Volunteers Trust", "Boring Road\nPatna 800001", "the direct messages the Trust sent to the department in March 2026")
+    out = tmp_path / "s11-notice.txt"
+    notice = run(
+        rti_config_file, "cpio", "rti", "notice", REGNO, "--kind", "third-party", "--third-party-name", party[0], "--third-party-address", party[1],
+        "--information", party[2], "--out", str(out), "--at", "2026-03-05 11:00",
+    )
+    assert notice.exit_code == 0, notice.output
+    assert notice.stderr.startswith(f"wrote the third-party notice of {REGNO} to {out} (SHA-256 ")
+    text = out.read_text("utf-8")
+    assert "Notice to a third party under section 11(1) of the Right to Information Act, 2005" in text
+    assert "    Flood Relief Volunteers Trust\n    Boring Road\n    Patna 800001\n" in text and APPLICANT["name"] not in text
+
+    # the event: the request is in consultation, the s.11(1) notice met within 5 days of receipt
+    shown = json.loads(run(rti_config_file, "cpio", "rti", "show", REGNO, "--json").stdout)
+    assert shown["state"] == "third_party_consultation"
+    assert [(e["kind"], e["to_state"], e["reason"]) for e in shown["events"]] == [
+        ("registered", "received", "received by online portal"), ("third_party_notice", "third_party_consultation", "s.11(1) notice given")]
+    deadlines = {d["rule"]: d for d in shown["deadlines"]}
+    assert deadlines["third_party_notice"]["met_at"] == "2026-03-05T05:30:00+00:00"
+    assert deadlines["third_party_decision"]["due_on"] == "2026-04-11"  # 40 days from receipt (s.11(3))
+
+    # the particulars: kept in their own table, apart from the event and the audit trail
+    assert [(p.name, p.address, p.information) for p in third_parties_of(staffed, actor(staffed, "cpio", "rti show"), REGNO)] == [party]
+    with staffed.engine.connect() as conn:
+        [details] = conn.execute(select(rti_events.c.details).where(rti_events.c.kind == "third_party_notice")).scalars().all()
+    assert set(details) == {"sha256", "third_party_id"}
+    [audit] = list(iter_entries(staffed.engine, action="rti_third_party_notice"))
+    assert audit.actor == "cpio" and party[0] not in json.dumps(audit.details) and "Boring Road" not in json.dumps(audit.details)
+
+    # the decision notice to the third party is addressed from the stored particulars
+    early = run(rti_config_file, "cpio", "rti", "decide", REGNO, "--outcome", "disclosed", "--disclosed", "4", "--at", "2026-03-06 12:00")
+    assert early.exit_code == 1
+    assert f"record when it received the notice (rti record {REGNO} third-party-received --at DATE)" in early.stderr
+    received = run(rti_config_file, "cpio", "rti", "record", REGNO, "third-party-received", "--at", "2026-03-07")
+    assert received.exit_code == 0, received.output
+    decided = run(rti_config_file, "cpio", "rti", "decide", REGNO, "--outcome", "disclosed", "--reasons", "the public interest outweighs any harm",
+                  "--disclosed", "4", "--at", "2026-04-02 12:00")
+    assert decided.exit_code == 0, decided.output
+    to_party = run(rti_config_file, "cpio", "rti", "notice", REGNO, "--kind", "third-party-decision", "--at", "2026-04-02 12:30")
+    assert to_party.exit_code == 0, to_party.output
+    assert "    Flood Relief Volunteers Trust\n    Boring Road\n    Patna 800001\n" in to_party.stdout
+    # without particulars given or stored, a third-party notice is refused, naming the rule
+    other = "DOWR/R/2026/00013"
+    new(rti_config_file, regno=other)
+    partial = run(rti_config_file, "cpio", "rti", "notice", other, "--kind", "third-party", "--third-party-name", party[0])
+    assert partial.exit_code == 1
+    assert f"{other}: a third-party notice needs --third-party-name, --third-party-address and --information." in partial.stderr

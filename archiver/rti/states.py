@@ -249,7 +249,7 @@ def _decision(case: Case, event: Event, deadlines: Deadlines) -> list[str]:
         reply = deadlines.third_party_reply
         if reply is None or reply.expires_at is None:
             raise RtiError(
-                f"{regno}: the third party was given notice; before deciding, record when it received the notice (rti record {regno} third-party-received --on DATE) "
+                f"{regno}: the third party was given notice; before deciding, record when it received the notice (rti record {regno} third-party-received --at DATE) "
                 "or its representation: it has 10 days from its receipt to make one (RTI s.11(2)).",
                 request=regno, field="third_party_received", rule="RTI s.11(2)",
             )
