@@ -20,6 +20,14 @@ if ! "$root/infra/minio.sh" status >/dev/null 2>&1; then
 fi
 
 "$root/infra/setup-python.sh" test
+# Chromium and ReplayWeb.page for the WACZ replay test (cached after the first run)
+if ! "$root/infra/replay.sh" install >/dev/null; then
+  if [ "${CI:-}" = true ]; then
+    echo "infra/replay.sh install failed: that is a failure in CI" >&2
+    exit 1
+  fi
+  echo "infra/replay.sh install failed; the WACZ replay tests will be skipped (in CI this fails)" >&2
+fi
 cd "$root"
 export PYTHONDONTWRITEBYTECODE=1
 

@@ -1,6 +1,6 @@
 """Disclosure packages built from a real sample archive with many redactions, checked by
 independent validators: ``bagit`` (BagIt, RFC 8493), ``wacz validate`` and ``cdxj-indexer``
-(WACZ 1.1.1), ``pypdf`` and ``pypdfium2`` (the PDF), the package's own offline verifier run in a
+(WACZ 1.1.1), ReplayWeb.page in headless Chromium (the WACZ replayed), ``pypdf`` and ``pypdfium2`` (the PDF), the package's own offline verifier run in a
 clean environment with and without the ``cryptography`` package, and ``openssl``."""
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from archiver.rti.threads import ThreadRead, read_threads
 from tests.rti.conftest import CREATED_AT, Archive, sample_certificate, sample_request
 from tests.minio import MinioServer, bucket, make_store, minio  # noqa: F401  (fixtures)
 from tests.rti.leaks import find_leaks
+from tests.rti.replay import NOT_FOUND, ReplayTool, replay, replay_tool  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -186,6 +187,52 @@ def test_the_applicant_wacz_leaves_out_withheld_and_severed_captures(built: Buil
     applicant, internal = built.result.applicant.captures_in_wacz, built.result.internal.captures_in_wacz
     assert 0 < applicant < internal
     assert internal == len({(r.pointer.file, r.pointer.offset) for r in built.review.records})
+
+
+def _strings(value: object) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+@pytest.mark.parametrize("copy", ["applicant", "internal"])
+def test_a_disclosed_capture_replays_from_the_wacz_in_replayweb_page(built: Built, copy: str, archive: Archive, replay_tool: ReplayTool, tmp_path: Path) -> None:
+    """The WACZ loads in a standard replay tool, ReplayWeb.page, which serves the platform's JSON
+    answer as captured, a disclosed record's text in it; in the applicant's copy a withheld
+    record's capture is not there to replay."""
+    folder = built.result.folder / copy
+    report = list(csv.DictReader(io.StringIO((folder / "data/certificate/hash-report.csv").read_text("utf-8-sig"))))
+    in_wacz = {(r["name"], int(r["offset"])) for r in report if r["kind"] == "warc record" and r["record_type"] == "response" and r["in_wacz_offset"]}
+    picked = None
+    for record in built.review.records:
+        key = (record.pointer.file, record.pointer.offset)
+        if built.review.decisions[record.record_id].kind != "disclose" or key not in in_wacz or not record.text:
+            continue
+        captured = read_record(archive.warc_dir / key[0], key[1], record.pointer.length)
+        if any(record.text in s for s in _strings(json.loads(captured.payload))):
+            picked = (record, captured)
+            break
+    assert picked is not None, "no disclosed record's text is in a capture of the WACZ"
+    record, captured = picked
+    assert captured.target_uri and captured.date
+    replayed = replay(replay_tool, _wacz(folder), captured.target_uri, captured.date.strftime("%Y%m%d%H%M%S"), tmp_path / "site")
+    assert replayed.frame_url.endswith("mp_/" + captured.target_uri), replayed.frame_url
+    shown = json.loads(replayed.text)
+    assert shown == json.loads(captured.payload)
+    assert any(record.text in s for s in _strings(shown))
+    if copy == "applicant":
+        withheld = next(r for r in built.review.records if r.record_id == built.withheld)
+        left_out = read_record(archive.warc_dir / withheld.pointer.file, withheld.pointer.offset, withheld.pointer.length)
+        assert left_out.target_uri and left_out.date
+        with zipfile.ZipFile(_wacz(folder)) as zf:
+            assert left_out.target_uri not in zf.read("indexes/index.cdx").decode()
+        missing = replay(replay_tool, _wacz(folder), left_out.target_uri, left_out.date.strftime("%Y%m%d%H%M%S"), tmp_path / "site-withheld")
+        assert NOT_FOUND in missing.text and withheld.text not in missing.text
 
 
 @pytest.mark.parametrize("copy", ["applicant", "internal"])
