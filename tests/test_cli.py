@@ -32,6 +32,7 @@ def test_demo_captures_six_accounts_and_names_checkable_files(tmp_path: Path) ->
         assert re.search(rf"│ {platform}\s+│ @\S+\s+│ ok ", result.stdout), platform
     names = re.findall(r"warcio check (\S+)", result.stdout)
     assert names, result.stdout
+    _assert_the_hindi_search_shows_hindi_replies_of_citizens(result.stdout, data_dir)
     check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", names[0]], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
     for platform in ("x", "facebook", "instagram", "youtube", "mastodon", "bluesky"):
@@ -41,6 +42,26 @@ def test_demo_captures_six_accounts_and_names_checkable_files(tmp_path: Path) ->
     verify = _run("verify", "--data-dir", str(data_dir))
     assert verify.exit_code == 0
     assert re.fullmatch(r"checked \d+ WARC files, \d+ records, \d+ Parquet files: all match the manifest\n", verify.stdout)
+
+
+def _assert_the_hindi_search_shows_hindi_replies_of_citizens(stdout: str, data_dir: Path) -> None:
+    import pyarrow.dataset as ds
+
+    shown = re.search(r"^\$ sangrah search 'सड़क' --filter by=citizen --filter kind=reply,comment   \(([\d,]+) hits; the first 3\)\n((?:.*\n){9})", stdout, flags=re.MULTILINE)
+    assert shown, stdout
+    lines = shown.group(2).splitlines()
+    heads = [re.fullmatch(r"(\S+) (reply|comment) by .+ \(citizen\) · \d{4}-\d\d-\d\d \d\d:\d\d IST.*", line) for line in lines[0::3]]
+    assert all(heads), lines
+    ids = [head.group(1) for head in heads if head]
+    assert len(set(ids)) == 3 <= int(shown.group(1).replace(",", ""))
+    assert all(re.search("स(ड\u093c|\u095c)क", snippet) for snippet in lines[1::3]), lines
+    assert [line.rsplit("sangrah show ", 1)[1] for line in lines[2::3]] == ids
+    rows = ds.dataset(data_dir / "tables" / "records", format="parquet", partitioning="hive").to_table(filter=ds.field("record_id").isin(ids)).to_pylist()
+    assert {r["record_id"] for r in rows} == set(ids)
+    for row in rows:  # from the dataset, not the display: citizens' replies in Hindi (Facebook reports no language)
+        assert row["language"] in ("hi", None) and not row["by_department"] and row["kind"] in ("reply", "comment"), row
+        letters = [c for c in row["text"] if c.isalpha()]
+        assert sum("\u0900" <= c <= "\u097f" for c in letters) > 0.8 * len(letters), row["text"]
 
 
 def test_verify_detects_a_flipped_byte(tmp_path: Path) -> None:
