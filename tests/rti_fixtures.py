@@ -1,6 +1,11 @@
 """What the RTI tests share: a configuration with the public authority's particulars, a catalog
 with users in each role, a command runner that acts as one of them, and helpers that register a
-request and record its events. Loaded as a plugin by tests/conftest.py."""
+request and record its events. Loaded as a plugin by tests/conftest.py.
+
+The catalog is SQLite in the config's data_dir. A test marked ``both_catalogs`` (or a module with
+``pytestmark = pytest.mark.both_catalogs``) runs twice: on SQLite, then on a database of its own
+on the PostgreSQL server (tests/postgres.py), whose URL the config file names without the
+password, which the process takes from PGPASSWORD as a deployment does."""
 
 from __future__ import annotations
 
@@ -24,7 +29,7 @@ from archiver.rti.deadlines import IST
 from archiver.rti.register import Change, record_event, register_request
 from archiver.rti.request import Applicant, NewRequest
 from archiver.rti.states import Event
-from tests.conftest import _WRITTEN
+from tests.conftest import _SECRETS, _WRITTEN
 
 RTI_SETTINGS = {
     "public_authority": "Department of Water Resources",
@@ -55,12 +60,42 @@ def ist(year: int, month: int, day: int, hour: int = 10, minute: int = 0) -> dat
     return datetime(year, month, day, hour, minute, tzinfo=IST).astimezone(timezone.utc)
 
 
+#: the catalogs a test marked ``both_catalogs`` runs on
+BOTH_CATALOGS = ("sqlite", "postgresql")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "both_catalogs: run the RTI fixtures' catalog (rti_config, staffed) on SQLite, then on PostgreSQL")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "rti_catalog" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_catalogs"):
+        metafunc.parametrize("rti_catalog", BOTH_CATALOGS, indirect=True)
+
+
 @pytest.fixture
-def rti_config_file(tmp_path: Path) -> Path:
+def rti_catalog(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str | None]:
+    """The catalog URL the RTI config names: None (SQLite in data_dir) unless the test is marked
+    ``both_catalogs``, then a new database on the PostgreSQL server, without its password
+    (exported as PGPASSWORD for the test's process)."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        yield None
+        return
+    from tests.postgres import fresh_database, password, without_password
+
+    _SECRETS.add(password())
+    monkeypatch.setenv("PGPASSWORD", password())
+    with fresh_database("rti") as url:
+        yield without_password(url)
+
+
+@pytest.fixture
+def rti_config_file(tmp_path: Path, rti_catalog: str | None) -> Path:
     data_dir = tmp_path / "data"
     _WRITTEN.append(data_dir)
     path = tmp_path / "sangrah.yaml"
-    path.write_text(yaml.safe_dump({"data_dir": str(data_dir), "operator": "test-rti-cell", "rti": RTI_SETTINGS}), encoding="utf-8")
+    catalog = {"catalog_url": rti_catalog} if rti_catalog else {}
+    path.write_text(yaml.safe_dump({"data_dir": str(data_dir), **catalog, "operator": "test-rti-cell", "rti": RTI_SETTINGS}), encoding="utf-8")
     return path
 
 
@@ -69,16 +104,21 @@ def rti_config(rti_config_file: Path) -> Config:
     return load_config(rti_config_file)
 
 
-@pytest.fixture(scope="session")
-def _staffed_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated catalog with one user in each role of ``USERS``, built once and copied per test."""
-    path = tmp_path_factory.mktemp("staffed") / "catalog.sqlite"
-    catalog = Catalog(f"sqlite:///{path}")
+def _staff(catalog: Catalog) -> None:
+    """Migrate ``catalog`` and add one user in each role of ``USERS``, the administrator first."""
     catalog.migrate()
     add_user(catalog, "admin", "admin", full_name="Records Administrator", roles=USERS["admin"])
     for name, roles in USERS.items():
         if name != "admin":
             add_user(catalog, "admin", name, full_name=f"{name.title()} Officer", roles=roles)
+
+
+@pytest.fixture(scope="session")
+def _staffed_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A staffed SQLite catalog, built once and copied per test."""
+    path = tmp_path_factory.mktemp("staffed") / "catalog.sqlite"
+    catalog = Catalog(f"sqlite:///{path}")
+    _staff(catalog)
     with catalog.engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     catalog.close()
@@ -86,11 +126,14 @@ def _staffed_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def staffed(rti_config: Config, _staffed_template: Path) -> Iterator[Catalog]:
+def staffed(rti_config: Config, request: pytest.FixtureRequest) -> Iterator[Catalog]:
     """The catalog of ``rti_config`` with one user in each role of ``USERS`` (added by admin)."""
-    rti_config.data_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(_staffed_template, rti_config.data_dir / "catalog.sqlite")
+    if rti_config.catalog_url is None:
+        rti_config.data_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(request.getfixturevalue("_staffed_template"), rti_config.data_dir / "catalog.sqlite")
     catalog = open_catalog(rti_config)
+    if rti_config.catalog_url is not None:
+        _staff(catalog)  # PostgreSQL (rti_catalog): staffing a new database takes no longer than copying one
     try:
         yield catalog
     finally:

@@ -1,28 +1,38 @@
 """The audit log's hash chain: intact when written by Sangrah, broken where someone with the file
 changed it (the append-only triggers dropped first, as an attacker would), and the entries of a
-catalog from before the chain chained by the migration."""
+catalog from before the chain chained by the migration.
+
+Every test runs on SQLite and on PostgreSQL (the ``catalog_url`` fixture, and ``staffed`` for the
+commands), where writers queue for the chain's head in different ways (``append_entry``)."""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
+from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from sqlalchemy import create_engine, insert
+from sqlalchemy.pool import NullPool
 
 from archiver.catalog import Catalog
+from archiver.catalog import tables as t
 from archiver.catalog.audit import GENESIS, entry_hash, iter_entries, verify_chain
 from archiver.config import Config
 from tests.rti_fixtures import run
 
+pytestmark = pytest.mark.both_catalogs
+
 
 @pytest.fixture
-def catalog(tmp_path: Path) -> Catalog:
-    cat = Catalog(f"sqlite:///{tmp_path / 'catalog.sqlite'}")
+def catalog(catalog_url: str) -> Iterator[Catalog]:
+    cat = Catalog(catalog_url)
     cat.migrate()
-    return cat
+    yield cat
+    cat.close()
 
 
 def _fill(catalog: Catalog, count: int = 5) -> None:
@@ -30,15 +40,21 @@ def _fill(catalog: Catalog, count: int = 5) -> None:
         catalog.audit(actor="records-cell", action="harvest_start", target=f"h{n}", outcome="ok", details={"accounts": [f"x:{n}"], "n": n})
 
 
-def _tamper(path: Path, *statements: str) -> None:
-    """What an attacker with the file does: drop the triggers, change the rows."""
-    db = sqlite3.connect(path)
-    db.execute("DROP TRIGGER audit_log_no_update")
-    db.execute("DROP TRIGGER audit_log_no_delete")
-    for statement in statements:
-        db.execute(statement)
-    db.commit()
-    db.close()
+def _tamper(url: str, *statements: str) -> None:
+    """What an attacker with the database's owner rights does: drop the append-only triggers
+    (migration 0001: two on SQLite, one on PostgreSQL), change the rows."""
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            if engine.dialect.name == "sqlite":
+                conn.exec_driver_sql("DROP TRIGGER audit_log_no_update")
+                conn.exec_driver_sql("DROP TRIGGER audit_log_no_delete")
+            else:
+                conn.exec_driver_sql("DROP TRIGGER audit_log_append_only ON audit_log")
+            for statement in statements:
+                conn.exec_driver_sql(statement)
+    finally:
+        engine.dispose()
 
 
 def test_entries_chain_from_the_genesis(catalog: Catalog) -> None:
@@ -53,32 +69,32 @@ def test_entries_chain_from_the_genesis(catalog: Catalog) -> None:
     assert (report.intact, report.entries, report.head_id, report.head_hash) == (True, 3, 3, entries[2].entry_hash)
 
 
-def test_an_altered_entry_is_named(catalog: Catalog, tmp_path: Path) -> None:
+def test_an_altered_entry_is_named(catalog: Catalog, catalog_url: str) -> None:
     _fill(catalog)
     catalog.close()
-    _tamper(tmp_path / "catalog.sqlite", "UPDATE audit_log SET outcome = 'failed' WHERE id = 3")
-    report = verify_chain(Catalog(f"sqlite:///{tmp_path / 'catalog.sqlite'}").engine)
+    _tamper(catalog_url, "UPDATE audit_log SET outcome = 'failed' WHERE id = 3")
+    report = verify_chain(catalog.engine)
     assert (report.intact, report.broken_id, report.head_id) == (False, 3, 2)
     assert report.problem is not None and report.problem.startswith("entry 3 (harvest_start by records-cell at ")
     assert report.problem.endswith("no longer matches its hash: it was changed after it was written")
 
 
-def test_an_altered_entry_with_its_hash_recomputed_breaks_the_next_link(catalog: Catalog, tmp_path: Path) -> None:
+def test_an_altered_entry_with_its_hash_recomputed_breaks_the_next_link(catalog: Catalog, catalog_url: str) -> None:
     _fill(catalog)
     entry = next(e for e in iter_entries(catalog.engine) if e.id == 2)
     forged = entry_hash(entry.prev_hash or "", id=2, at=entry.at, actor="someone-else", action=entry.action, target=entry.target, outcome=entry.outcome, details=entry.details)
     catalog.close()
-    _tamper(tmp_path / "catalog.sqlite", f"UPDATE audit_log SET actor = 'someone-else', entry_hash = '{forged}' WHERE id = 2")
-    report = verify_chain(Catalog(f"sqlite:///{tmp_path / 'catalog.sqlite'}").engine)
+    _tamper(catalog_url, f"UPDATE audit_log SET actor = 'someone-else', entry_hash = '{forged}' WHERE id = 2")
+    report = verify_chain(catalog.engine)
     assert report.broken_id == 3
     assert report.problem is not None and report.problem.endswith("does not chain to entry 2: an entry before it was changed, removed or inserted")
 
 
-def test_a_removed_entry_is_named(catalog: Catalog, tmp_path: Path) -> None:
+def test_a_removed_entry_is_named(catalog: Catalog, catalog_url: str) -> None:
     _fill(catalog)
     catalog.close()
-    _tamper(tmp_path / "catalog.sqlite", "DELETE FROM audit_log WHERE id = 2")
-    report = verify_chain(Catalog(f"sqlite:///{tmp_path / 'catalog.sqlite'}").engine)
+    _tamper(catalog_url, "DELETE FROM audit_log WHERE id = 2")
+    report = verify_chain(catalog.engine)
     assert report.broken_id == 3
     assert report.problem is not None and "follows entry 1: entry 2 is missing (removed from the log)" in report.problem
 
@@ -88,8 +104,7 @@ def test_sangrah_audit_verify_exits_1_naming_the_entry(staffed: Catalog, rti_con
     assert ok.exit_code == 0, ok.output
     assert ok.stdout.startswith("checked 7 audit entries: the chain is intact; head entry 7, ")
     staffed.close()
-    database = rti_config.data_dir / "catalog.sqlite"
-    _tamper(database, "UPDATE audit_log SET details = '{\"roles\": [\"administrator\", \"pio\"]}' WHERE id = 2")
+    _tamper(staffed.url, "UPDATE audit_log SET details = '{\"roles\": [\"administrator\", \"pio\"]}' WHERE id = 2")
     broken = run(rti_config_file, "auditor", "audit", "verify")
     assert broken.exit_code == 1
     assert broken.stdout.startswith("BROKEN at entry 2: entry 2 (users_add by admin at ")
@@ -110,9 +125,8 @@ def test_audit_list_filters_and_needs_the_role(staffed: Catalog, rti_config_file
     assert [line for line in mine.stdout.splitlines() if '"outcome":"refused"' in line and '"action":"audit_list"' in line]
 
 
-def test_the_migration_chains_the_entries_written_before_it(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
-    catalog = Catalog(url)
+def test_the_migration_chains_the_entries_written_before_it(catalog_url: str) -> None:
+    catalog = Catalog(catalog_url)
     alembic = AlembicConfig()
     alembic.set_main_option("script_location", str(Path(__file__).resolve().parents[1] / "archiver" / "catalog" / "migrations"))
     with catalog.engine.begin() as connection:
@@ -120,10 +134,9 @@ def test_the_migration_chains_the_entries_written_before_it(tmp_path: Path) -> N
         command.upgrade(alembic, "0002")
     with catalog.engine.begin() as connection:
         for n in range(3):
-            connection.exec_driver_sql(
-                "INSERT INTO audit_log (at, actor, action, target, outcome, details) VALUES (?, 'records-cell', 'harvest_start', ?, 'ok', ?)",
-                (f"2026-11-2{n} 10:00:00.000000", f"h{n}", '{"n": %d}' % n),
-            )
+            # only the columns revision 0002 has: no hashes yet
+            at = datetime(2026, 11, 20 + n, 10, tzinfo=timezone.utc)
+            connection.execute(insert(t.audit_log).values(at=at, actor="records-cell", action="harvest_start", target=f"h{n}", outcome="ok", details={"n": n}))
     catalog.migrate()
     report = verify_chain(catalog.engine)
     assert (report.intact, report.entries) == (True, 3)
@@ -131,11 +144,12 @@ def test_the_migration_chains_the_entries_written_before_it(tmp_path: Path) -> N
     assert verify_chain(catalog.engine).entries == 4
     with pytest.raises(Exception, match="append-only"), catalog.engine.begin() as connection:
         connection.exec_driver_sql("UPDATE audit_log SET outcome = 'x'")
+    catalog.close()
 
 
-def test_concurrent_writers_keep_one_chain(catalog: Catalog, tmp_path: Path) -> None:
+def test_concurrent_writers_keep_one_chain(catalog: Catalog, catalog_url: str) -> None:
     def write(worker: int) -> None:
-        own = Catalog(f"sqlite:///{tmp_path / 'catalog.sqlite'}")
+        own = Catalog(catalog_url)
         for n in range(15):
             own.audit(actor=f"worker-{worker}", action="harvest_start", target=str(n), outcome="ok")
         own.close()
