@@ -139,6 +139,7 @@ def replay(tool: ReplayTool, wacz: Path, url: str, ts: str, site: Path, *, timeo
     """Load ``wacz`` in ReplayWeb.page and open the capture of ``url`` at ``ts`` (14 digits);
     return the replayed frame's URL and the text it shows (the archived body, or ReplayWeb.page's
     "Archived Page Not Found")."""
+    from playwright.sync_api import Error as BrowserError
     from playwright.sync_api import sync_playwright  # the test extra's; heavy, so imported here
 
     _site(site, tool, wacz, url, ts)
@@ -156,8 +157,11 @@ def replay(tool: ReplayTool, wacz: Path, url: str, ts: str, site: Path, *, timeo
                     for frame in page.frames:
                         if "mp_/" not in frame.url:
                             continue
-                        frame.wait_for_load_state("load", timeout=max(1.0, deadline - time.monotonic()) * 1000)
-                        text = frame.inner_text("body")
+                        try:
+                            frame.wait_for_load_state("load", timeout=max(1.0, deadline - time.monotonic()) * 1000)
+                            text = frame.inner_text("body")
+                        except BrowserError:
+                            continue  # replaced by the next navigation while it loaded: look again
                         if text.strip():
                             return Replayed(frame.url, text)
                     page.wait_for_timeout(250)
