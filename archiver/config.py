@@ -27,7 +27,7 @@ from archiver.datafile import Problem, describe, duplicate_keys, load_yaml
 from archiver.errors import ConfigError
 from archiver.model import PLATFORMS
 
-__all__ = ["Config", "HarvestSettings", "TablesSettings", "StorageSettings", "SearchSettings", "PlatformSettings", "OfficerSettings", "RtiSettings", "DisclosureSettings", "DEFAULT_REGISTRATION_PATTERN", "DemandedSecret", "demanded_secrets", "check_secrets", "load_config", "load_config_from_environment", "login_name", "provide_secret", "DEFAULT_CREDENTIAL_ENV", "CONFIG_ENV", "DEFAULT_S3_CONNECTION"]
+__all__ = ["Config", "HarvestSettings", "TablesSettings", "StorageSettings", "SearchSettings", "PlatformSettings", "OfficerSettings", "RtiSettings", "ExpertSettings", "DisclosureSettings", "DEFAULT_REGISTRATION_PATTERN", "DemandedSecret", "demanded_secrets", "check_secrets", "load_config", "load_config_from_environment", "login_name", "provide_secret", "DEFAULT_CREDENTIAL_ENV", "CONFIG_ENV", "DEFAULT_S3_CONNECTION"]
 
 #: the variable naming the config file, for the CLI (``--config``) and the DAGs alike
 CONFIG_ENV = "SANGRAH_CONFIG"
@@ -174,10 +174,20 @@ class SearchSettings(_Strict):
     verify_certs: bool = Field(True, description="Check the cluster's TLS certificate.")
 
 
+class ExpertSettings(_Strict):
+    """The expert who signs Part B of the BSA s.63 certificate: free-form, since who may act as one is unsettled (RTI-RULES s.4)."""
+
+    name: str = Field(..., min_length=1, description="Name, as signed in Part B.")
+    designation: str = Field(..., min_length=1, description="Designation, e.g. Scientist-D, Electronic Evidence Laboratory; Part B asks for name, designation and signature.")
+    relation: str | None = Field(None, description="Son/daughter/spouse of, as Part B asks.")
+    address: str | None = Field(None, description="Residing/employed at, as Part B asks.")
+
+
 class DisclosureSettings(_Strict):
     signing_key_file: Path | None = Field(None, description="Ed25519 private key (PKCS#8 PEM, readable by its owner only) that signs disclosure packages; never printed or logged.")
     bsa_schedule_file: Path | None = Field(None, description="YAML with the verbatim sentences of the BSA 2023 Schedule (keys of schemas/bsa-s63-schedule.yaml); without it certificates say they are not ready to sign.")
     packages_dir: Path | None = Field(None, description="Where disclosure packages are published; empty means data_dir/packages.")
+    expert: ExpertSettings | None = Field(None, description="The expert who signs Part B of the BSA s.63 certificate (name, designation, relation, address); empty leaves Part B unsigned and marked not ready. sangrah rti package --expert names another.")
 
 
 _BUILTIN_ERRORS = frozenset(typing.get_args(ErrorType))
