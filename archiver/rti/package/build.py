@@ -365,6 +365,16 @@ def _readme(copy: Copy, fingerprint: str) -> bytes:
     ).encode("utf-8")
 
 
+def _certificate_warnings(certificate: CertificateInputs) -> list[str]:
+    """What keeps the certificate from being signed as it stands, or what it leaves out."""
+    if law_for(certificate.proceeding_commenced_on) == "IEA s.65B":
+        return ["the proceeding began before 01/07/2024: the certificate is under IEA s.65B, which has no Part B, so the expert named is not in it"] if certificate.expert else []
+    warnings = [f"the certificate lacks the Schedule's {key.replace('_', ' ')}: it is marked not ready to sign" for key in missing_schedule_text(certificate.schedule)]
+    if certificate.expert is None:
+        warnings.append("the certificate's Part B names no expert: it is marked not ready to sign; name one in disclosure.expert or with sangrah rti package --expert")
+    return warnings
+
+
 def build_package(inputs: PackageInputs, out_dir: Path) -> PackageResult:
     """Build and publish the package of ``inputs.review`` under ``out_dir``; see the module doc."""
     review = inputs.review
@@ -373,7 +383,7 @@ def build_package(inputs: PackageInputs, out_dir: Path) -> PackageResult:
     schedule = inputs.certificate.schedule or load_schedule_text()
     if not inputs.certificate.schedule:
         inputs = PackageInputs(**{**vars(inputs), "certificate": CertificateInputs(**{**vars(inputs.certificate), "schedule": schedule})})
-    warnings = [f"the certificate lacks the Schedule's {key.replace('_', ' ')}: it is marked not ready to sign" for key in missing_schedule_text(schedule)]
+    warnings = _certificate_warnings(inputs.certificate)
     name = package_name(review.request.registration_number, inputs.created_at)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
