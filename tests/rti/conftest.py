@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -9,15 +10,18 @@ from pathlib import Path
 
 import pyarrow.dataset as ds
 import pytest
+import yaml
 
+from archiver.access.users import add_user
 from archiver.config import Config, load_config
 from archiver.model import PLATFORMS
-from archiver.pipeline import extract, harvest
+from archiver.pipeline import extract, harvest, open_catalog
 from archiver.rti.package import CertificateInputs, Device, Signatory, SigningKey, generate_signing_key, load_signing_key
 from archiver.rti.review import RequestRef
 from archiver.samples.server import SampleServer
 from archiver.samples.world import World
 from tests.conftest import _SECRETS, _WRITTEN, register_samples
+from tests.rti_fixtures import RTI_SETTINGS, USERS
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,24 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
     report = extract(config)
     assert not report.problems
     yield Archive(config, world)
+
+
+def staffed_copy(archive: Archive, root: Path, disclosure: dict[str, object]) -> tuple[Config, Path]:
+    """A copy of the sample archive under ``root``, its config file (the public authority's
+    particulars, ``disclosure``) and a catalog with one user in each role; the config and its file."""
+    data = root / "data"
+    _WRITTEN.append(data)
+    shutil.copytree(archive.config.data_dir, data)
+    config_file = root / "sangrah.yaml"
+    config_file.write_text(yaml.safe_dump({"data_dir": str(data), "operator": "test-rti-cell", "rti": RTI_SETTINGS, "disclosure": disclosure}), encoding="utf-8")
+    config = load_config(config_file)
+    catalog = open_catalog(config)
+    add_user(catalog, "admin", "admin", full_name="Records Administrator", roles=USERS["admin"])
+    for name, roles in USERS.items():
+        if name != "admin":
+            add_user(catalog, "admin", name, full_name=f"{name.title()} Officer", roles=roles)
+    catalog.close()
+    return config, config_file
 
 
 @pytest.fixture(scope="session")

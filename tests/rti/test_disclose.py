@@ -6,7 +6,6 @@ and the certificate's Part B expert and law (BSA s.63 or IEA s.65B)."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -17,10 +16,10 @@ import pytest
 import yaml
 from click.testing import Result
 
-from archiver.access.users import add_user, authorize
+from archiver.access.users import authorize
 from archiver.catalog import Catalog
 from archiver.catalog.audit import iter_entries
-from archiver.config import Config, load_config
+from archiver.config import Config
 from archiver.errors import RtiError
 from archiver.pipeline import open_catalog, render_decision_letter, rti_rules
 from archiver.rti.case import DecisionSummary
@@ -29,9 +28,8 @@ from archiver.rti.disclose import package_request, recorded_fees
 from archiver.rti.fees import Copies, further_fees
 from archiver.rti.package import generate_signing_key
 from archiver.rti.register import get_case
-from tests.conftest import _WRITTEN
-from tests.rti.conftest import Archive
-from tests.rti_fixtures import APPLICANT, RTI_SETTINGS, USERS, event, ist, register, run
+from tests.rti.conftest import Archive, staffed_copy
+from tests.rti_fixtures import APPLICANT, event, ist, register, run
 
 NOW = datetime.now(timezone.utc)
 EXPERT = {"name": "C. Menon", "designation": "Scientist-D, Electronic Evidence Laboratory", "relation": "son of D. Menon", "address": "CGO Complex, New Delhi"}
@@ -67,21 +65,9 @@ def _at(days_ago: float) -> str:
 def desk(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
     """A copy of the sample archive with users, the public authority's particulars, a key and a Part B expert."""
     root = tmp_path_factory.mktemp("disclose")
-    data = root / "data"
-    _WRITTEN.append(data)
-    shutil.copytree(archive.config.data_dir, data)
     key = root / "keys" / "rti.pem"
     generate_signing_key(key)
-    config_file = root / "sangrah.yaml"
-    settings = {"data_dir": str(data), "operator": "test-rti-cell", "rti": RTI_SETTINGS, "disclosure": {"signing_key_file": str(key), "expert": EXPERT}}
-    config_file.write_text(yaml.safe_dump(settings), encoding="utf-8")
-    config = load_config(config_file)
-    catalog = open_catalog(config)
-    add_user(catalog, "admin", "admin", full_name="Records Administrator", roles=USERS["admin"])
-    for name, roles in USERS.items():
-        if name != "admin":
-            add_user(catalog, "admin", name, full_name=f"{name.title()} Officer", roles=roles)
-    catalog.close()
+    config, config_file = staffed_copy(archive, root, {"signing_key_file": str(key), "expert": EXPERT})
     posts = tuple(dict.fromkeys(str(r["record_id"]) for r in archive.rows(["record_id", "kind"]) if r["kind"] == "post"))
     yield Desk(config, config_file, posts)
 

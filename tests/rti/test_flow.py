@@ -5,7 +5,6 @@ refusals that name the field and the rule, and the audit entry of every step."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,25 +12,23 @@ from pathlib import Path
 
 import bagit
 import pytest
-import yaml
 from click.testing import Result
 from sqlalchemy import select
 
-from archiver.access.users import add_user, authorize
+from archiver.access.users import authorize
 from archiver.catalog.annotations import active_holds, records_of_hold
 from archiver.catalog.audit import iter_entries, verify_chain
 from archiver.catalog.rti_review_tables import rti_decisions, rti_suggestions
-from archiver.config import Config, load_config
+from archiver.config import Config
 from archiver.pipeline import index, open_catalog, rti_rules
 from archiver.pipeline.legal_holds import legal_hold_problems
 from archiver.rti.deadlines import ist_day
 from archiver.rti.holds import hold_window, release_request_holds, request_holds
 from archiver.rti.register import get_case
 from archiver.rti.review_catalog import load_review, request_ref_for
-from tests.conftest import _WRITTEN
-from tests.rti.conftest import Archive
+from tests.rti.conftest import Archive, staffed_copy
 from tests.rti.leaks import find_leaks
-from tests.rti_fixtures import APPLICANT, RTI_SETTINGS, USERS, run
+from tests.rti_fixtures import APPLICANT, run
 
 REGNO = "DOWR/R/2026/00031"
 QUERY = "flood relief"
@@ -56,20 +53,8 @@ class Flow:
 def flow(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flow]:
     """A copy of the sample archive, indexed, with users, the public authority's particulars and a key."""
     root = tmp_path_factory.mktemp("flow")
-    data = root / "data"
-    _WRITTEN.append(data)
-    shutil.copytree(archive.config.data_dir, data)
-    config_file = root / "sangrah.yaml"
-    settings = {"data_dir": str(data), "operator": "test-rti-cell", "rti": RTI_SETTINGS, "disclosure": {"signing_key_file": str(root / "keys" / "rti.pem")}}
-    config_file.write_text(yaml.safe_dump(settings), encoding="utf-8")
-    config = load_config(config_file)
+    config, config_file = staffed_copy(archive, root, {"signing_key_file": str(root / "keys" / "rti.pem")})
     index(config)
-    catalog = open_catalog(config)
-    add_user(catalog, "admin", "admin", full_name="Records Administrator", roles=USERS["admin"])
-    for name, roles in USERS.items():
-        if name != "admin":
-            add_user(catalog, "admin", name, full_name=f"{name.title()} Officer", roles=roles)
-    catalog.close()
     flow = Flow(config, config_file, archive)
     registered = flow.rti(
         "cpio", "new", REGNO, "--received-at", "2026-11-20 10:00", "--mode", "online_portal", "--subject", "Replies to the flood relief posts",
