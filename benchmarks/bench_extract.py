@@ -27,7 +27,7 @@ extracting process's and its largest worker's, over the whole extraction.
 
 Where the work goes is measured in another child, in CPU seconds, each stage alone on one core:
 the pass that writes the media index, reading every record with its digests checked
-(``scan_records``), the same with every page parsed by its platform module, and the same with
+(``scan_records``; the records extraction takes nothing from by their block digest alone, unparsed), the same with every page parsed by its platform module, and the same with
 every page turned into tagged rows in Arrow (``parse_responses``).
 
 Results go to the "Extraction" section of docs/performance.md unless ``--no-docs``.
@@ -151,6 +151,7 @@ def _parts(data_dir: str) -> dict[str, Any]:
     """CPU seconds of the stages of an extraction, each alone, on one core."""
     from archiver.capture.reader import ReadRecord, iter_records, scan_records
     from archiver.retention import load_schedule
+    from archiver.tables.extract import unused_record
     from archiver.tables.pages import ApiResponse, parse_responses
 
     schedule = load_schedule()
@@ -164,7 +165,7 @@ def _parts(data_dir: str) -> dict[str, Any]:
     def read(parse: bool, rows: bool) -> None:
         for path in warcs:
             batch: list[ApiResponse] = []
-            for record in scan_records(path):
+            for record in scan_records(path, pass_over=unused_record):
                 if not parse or not isinstance(record, ReadRecord) or record.rec_type != "response" or record.http_status != 200:
                     continue
                 endpoint, platform, account = record.header("X-Sangrah-Endpoint"), record.header("X-Sangrah-Platform"), record.header("X-Sangrah-Account")
@@ -334,9 +335,10 @@ def _where_the_time_goes(r: dict[str, Any]) -> str:
     return (
         f"At {r['posts']:,} posts per account the floor needs {r['floor_cpu_seconds']:.0f} CPU seconds on one core; Sangrah's "
         f"extraction needs {total:.0f} ({r['cpu_seconds']:.0f} in the extracting process, {r['worker_cpu_seconds']:.0f} in its "
-        f"workers), of which the four stages above take {stages:.0f} when each runs alone: reading every record with both "
-        "digests checked (ISA-L inflation, a SHA-256 of the block and another of the payload), where the floor only "
-        "inflates; parsing every page with its platform module, where the floor only decodes the JSON (Mastodon's and "
+        f"workers), of which the four stages above take {stages:.0f} when each runs alone: reading every record with its "
+        "digests checked (ISA-L inflation, a SHA-256 of the block and another of the payload of each page; the requests, "
+        "media files and media links, three records in four, passed over unparsed once their block digest is checked), "
+        "where the floor only inflates; parsing every page with its platform module, where the floor only decodes the JSON (Mastodon's and "
         "YouTube's HTML is turned into text by one regular expression, `html.parser` only for unusual markup); building each "
         "post's row (its version id, text entities, retention tags) and turning the rows into Arrow; and the quick pass "
         "that writes each file's media index. The rest is comparing every post with its latest version, writing the "

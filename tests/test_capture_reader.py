@@ -14,7 +14,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from archiver.capture.reader import iter_records, read_record, verify_file
+from archiver.capture.reader import FileProblem, PassedRecord, ReadRecord, iter_records, read_record, scan_records, verify_file
 from archiver.capture.writer import ClosedWarc, WrittenRecord
 from archiver.errors import CaptureError, RecordDigestMismatch
 from tests.test_capture_writer import HINDI, STARTED_AT, make_exchange, new_writer
@@ -153,6 +153,29 @@ def test_changed_payload_is_a_digest_mismatch(sample: tuple[ClosedWarc, list[Wri
     assert [p.offset for p in check.problems] == [target.pointer.offset, target.pointer.offset]
     assert "block" in check.problems[0].message and "payload" in check.problems[1].message
     assert check.record_count == len(written) + 1
+
+
+def _requests(data: bytes, head_end: int) -> bool:
+    return data.find(b"\r\nWARC-Type: request\r\n", 0, head_end) != -1
+
+
+def test_records_passed_over_unparsed_are_still_checked(sample: tuple[ClosedWarc, list[WrittenRecord]]) -> None:
+    closed, written = sample
+    items = list(scan_records(closed.path, pass_over=_requests))
+    requests = [w for w in written if w.type == "request"]
+    # a sound request is passed over, where the record after it starts; everything else is read
+    assert [(i.offset, i.end) for i in items if isinstance(i, PassedRecord)] == [(w.pointer.offset, w.pointer.offset + w.pointer.length) for w in requests]
+    assert [i.rec_type for i in items if isinstance(i, ReadRecord)] == ["warcinfo"] + ["response"] * 6 + ["metadata"]
+
+    # an altered request is read in full and named, as it would be without pass_over
+    target = requests[3]
+    tamper_payload(closed.path, target)
+    items = list(scan_records(closed.path, pass_over=_requests))
+    problems = [i for i in items if isinstance(i, FileProblem)]
+    assert [p.offset for p in problems] == [target.pointer.offset]
+    assert "WARC-Block-Digest" in problems[0].message and "altered after capture" in problems[0].message
+    assert problems == [i for i in scan_records(closed.path) if isinstance(i, FileProblem)]
+    assert len([i for i in items if isinstance(i, PassedRecord)]) == len(requests) - 1
 
 
 def test_truncated_file_names_file_and_offset(sample: tuple[ClosedWarc, list[WrittenRecord]]) -> None:

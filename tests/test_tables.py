@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import gzip
 import importlib
 import re
 import os
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from archiver.capture.reader import iter_records, read_record
+from archiver.capture.reader import ReadRecord, iter_records, read_record
 from archiver.cli import cli
 from archiver.config import Config, load_config
 from archiver.errors import ExtractionError
@@ -138,19 +140,42 @@ def test_rebuild_equals_the_incremental_dataset(config: Config, sample_server: S
     assert rebuilt == incremental
 
 
+#: records of each kind extraction reads: pages it parses, and records it passes over unparsed
+_DAMAGED: dict[str, Callable[[ReadRecord], bool]] = {
+    "page": lambda r: r.rec_type == "response" and r.header("X-Sangrah-Endpoint") not in (None, "_media"),
+    "request": lambda r: r.rec_type == "request",
+    "media file": lambda r: r.rec_type == "response" and r.header("X-Sangrah-Endpoint") == "_media",
+    "media link": lambda r: r.rec_type == "metadata" and (r.target_uri or "").startswith("urn:sangrah:media-of:"),
+}
+
+
 def _flip_inside_a_response(warc: Path) -> int:
-    record = next(r for r in iter_records(warc) if r.rec_type == "response" and r.header("X-Sangrah-Endpoint") not in (None, "_media"))
+    record = next(r for r in iter_records(warc) if _DAMAGED["page"](r))
     data = bytearray(warc.read_bytes())
     data[record.pointer.offset + record.pointer.length // 2] ^= 0x55
     warc.write_bytes(bytes(data))
     return record.pointer.offset
 
 
-def test_a_damaged_record_is_named_and_the_rest_extracted(config: Config, sample_server: SampleServer, data_dir: Path) -> None:
+def _damage(warc: Path, kind: str) -> int:
+    """A page's gzip member rotted on disk, or another record's block edited and compressed again
+    (a whole, readable member whose digest no longer matches); the offset of the record."""
+    if kind == "page":
+        return _flip_inside_a_response(warc)
+    p = next(r for r in iter_records(warc) if _DAMAGED[kind](r)).pointer
+    data = warc.read_bytes()
+    raw = bytearray(gzip.decompress(data[p.offset : p.offset + p.length]))
+    raw[-5] ^= 0x01  # the block's last byte
+    warc.write_bytes(data[: p.offset] + gzip.compress(bytes(raw)) + data[p.offset + p.length :])
+    return p.offset
+
+
+@pytest.mark.parametrize("kind", list(_DAMAGED))
+def test_a_damaged_record_is_named_and_the_rest_extracted(config: Config, sample_server: SampleServer, data_dir: Path, kind: str) -> None:
     register_samples(config, sample_server, ("mastodon", "x"))
     harvest(config)
     warc = sorted((config.store_dir / "warcs").glob("*.warc.gz"))[0]
-    offset = _flip_inside_a_response(warc)
+    offset = _damage(warc, kind)
     result = CliRunner().invoke(cli, ["extract", "--data-dir", str(data_dir)], obj={})
     assert result.exit_code == 1
     assert f"problem: {warc.name} at offset {offset}: " in result.stderr

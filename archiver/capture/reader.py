@@ -21,7 +21,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
@@ -34,7 +34,7 @@ from archiver.capture.writer import digest_text
 from archiver.errors import CaptureError, RecordDigestMismatch
 from archiver.model import WarcPointer
 
-__all__ = ["ReadRecord", "FileProblem", "FileCheck", "iter_records", "read_record", "record_from_bytes", "scan_records", "verify_file"]
+__all__ = ["ReadRecord", "FileProblem", "FileCheck", "PassedRecord", "HeadTest", "iter_records", "read_record", "record_from_bytes", "scan_records", "verify_file"]
 
 # isal's stub declares ``error`` as an instance; it is the exception class inflate raises.
 _InflateError = cast("type[Exception]", isal_zlib.error)
@@ -109,7 +109,7 @@ _B32_AS_DIGITS = str.maketrans(
 _EMPTY_DIGEST = digest_text(hashlib.sha256(b""))
 
 
-def _matches_own_digest(expected: str, data: bytes) -> bool:
+def _matches_own_digest(expected: str, data: bytes | memoryview) -> bool:
     """Is ``expected`` a SHA-256 in our writer's format (``sha256:``, padded upper-case base32)
     that ``data`` hashes to? False sends the check to ``_check_digest``, which says why."""
     # Comparing numbers rather than texts: encoding every digest to base32 costs more than
@@ -262,6 +262,46 @@ class FileProblem:
 
     offset: int
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class PassedRecord:
+    """A record ``scan_records`` was asked to pass over: whole, its block digest checked, not parsed."""
+
+    offset: int
+    end: int  #: where the record after it starts
+
+
+#: Tells from a member's bytes and where its WARC head ends (the offset of the blank line) whether
+#: the reader may pass over the record; see ``scan_records``.
+HeadTest = Callable[[bytes, int], bool]
+
+
+def _field_bytes(data: bytes, marker: bytes, head_end: int) -> bytes | None:
+    """The value of the first WARC field ``marker`` (``b"\\r\\nName: "``, as our writer spells it)."""
+    at = data.find(marker, 0, head_end)
+    if at == -1:
+        return None
+    start = at + len(marker)
+    return data[start : data.find(b"\r\n", start, head_end + 2)]
+
+
+def _whole_and_unaltered(data: bytes, head_end: int) -> bool:
+    """Is the member one whole record whose block hashes to its WARC-Block-Digest, in our writer's
+    format? Read from the bytes alone, without parsing the head; False whenever in doubt, and the
+    full reading then decides, naming what is wrong."""
+    length = _field_bytes(data, b"\r\nContent-Length: ", head_end)
+    digest = _field_bytes(data, b"\r\nWARC-Block-Digest: ", head_end)
+    if length is None or digest is None or not length.isdigit() or not digest.isascii():
+        return False
+    start = head_end + 4
+    end = start + int(length)
+    if len(data) != end + 4 or not data.endswith(b"\r\n\r\n"):
+        return False
+    expected = digest.decode("ascii")
+    if end == start:
+        return expected == _EMPTY_DIGEST
+    return _matches_own_digest(expected, memoryview(data)[start:end])
 
 
 @dataclass(frozen=True, slots=True)
@@ -552,8 +592,9 @@ def _unprefixed(exc: CaptureError, name: str) -> str:
     return exc.message[len(prefix) :] if exc.message.startswith(prefix) else exc.message
 
 
-def _scan(members: _MemberReader, name: str) -> Iterator[ReadRecord | FileProblem]:
-    """Records in file order, and a ``FileProblem`` for each damaged stretch, going on past it."""
+def _scan(members: _MemberReader, name: str, pass_over: HeadTest | None = None) -> Iterator[ReadRecord | FileProblem | PassedRecord]:
+    """Records in file order, and a ``FileProblem`` for each damaged stretch, going on past it;
+    with ``pass_over``, a ``PassedRecord`` for each whole, unaltered record that it accepts."""
     member: tuple[int, int, bytes] | None
     while True:
         try:
@@ -566,6 +607,11 @@ def _scan(members: _MemberReader, name: str) -> Iterator[ReadRecord | FileProble
         if member is None:
             return
         offset, length, data = member
+        if pass_over is not None and data.startswith(b"WARC/"):
+            head_end = data.find(b"\r\n\r\n")
+            if head_end != -1 and pass_over(data, head_end) and _whole_and_unaltered(data, head_end):
+                yield PassedRecord(offset, offset + length)
+                continue
         try:
             record, note = _parse_member(data, WarcPointer(name, offset, length))
         except CaptureError as exc:
@@ -576,18 +622,24 @@ def _scan(members: _MemberReader, name: str) -> Iterator[ReadRecord | FileProble
         yield record
 
 
-def scan_records(path: Path, *, start_offset: int = 0) -> Iterator[ReadRecord | FileProblem]:
+def scan_records(path: Path, *, start_offset: int = 0, pass_over: HeadTest | None = None) -> Iterator[ReadRecord | FileProblem | PassedRecord]:
     """Every readable record from ``start_offset`` on, digests checked, and every problem.
 
     Unlike ``iter_records`` it does not stop at damage: a damaged member or a record whose
     digests fail is reported as a ``FileProblem`` (file offset and message) and reading goes
     on with the next good record, so one bad record never hides the rest of the file.
+
+    ``pass_over(data, head_end)`` names records the caller has no use for, from the bytes of
+    their WARC head (it must say False when unsure). Such a record, when it is whole and its
+    block matches its WARC-Block-Digest, is given as a ``PassedRecord`` without being parsed;
+    the block digest covers its payload too. Any other, and any record in doubt, is read and
+    checked in full as usual, so damage is reported the same either way.
     """
     path = Path(path)
     with _open(path) as fh:
         members = _MemberReader(fh, path.name)
         members.seek(start_offset)
-        for item in _scan(members, path.name):
+        for item in _scan(members, path.name, pass_over):
             if isinstance(item, ReadRecord):
                 problems = item.digest_problems()
                 if problems:
@@ -614,6 +666,7 @@ def verify_file(path: Path) -> FileCheck:
             if isinstance(item, FileProblem):
                 problems.append(item)
                 continue
+            assert isinstance(item, ReadRecord), "verify_file reads every record in full"
             record_count += 1
             if item.header("WARC-Block-Digest") or item.header("WARC-Payload-Digest"):
                 digests_checked += 1

@@ -1,7 +1,9 @@
 """Extraction: WARC files → the record dataset, one row per new version, streaming.
 
 Published WARC files are read in the manifest's order, record by record (``scan_records``:
-digests checked, damage reported and stepped over). Each API response — the request that
+digests checked, damage reported and stepped over; the three records in four that make no row —
+requests, media files and their links — are passed over unparsed once their block digest, which
+covers their payload, is checked). Each API response — the request that
 produced it is named in its ``X-Sangrah-*`` fields — goes, with a few dozen others, to a worker
 process that parses it with its platform module and turns its posts into rows
 (``archiver.tables.pages``); meanwhile this process reads on, and takes the rows back in the
@@ -45,7 +47,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import bindparam, delete, insert, select, update
 
-from archiver.capture.reader import FileProblem, ReadRecord, scan_records
+from archiver.capture.reader import FileProblem, PassedRecord, ReadRecord, scan_records
 from archiver.catalog import Catalog
 from archiver.catalog import tables as t
 from archiver.errors import ExtractionError
@@ -60,7 +62,7 @@ from archiver.tables.rows import tag_row
 from archiver.tables.schema import SCHEMA_VERSION
 from archiver.tables.workers import WorkerLost, Workers
 
-__all__ = ["ExtractReport", "Problem", "extract_all", "dataset_files", "write_parquet", "deletion_row", "DEFAULT_CHUNK_ROWS", "DEFAULT_WORKERS"]
+__all__ = ["ExtractReport", "Problem", "extract_all", "dataset_files", "write_parquet", "deletion_row", "unused_record", "DEFAULT_CHUNK_ROWS", "DEFAULT_WORKERS"]
 
 log = logging.getLogger(__name__)
 
@@ -192,6 +194,20 @@ def _fewer_collections() -> Iterator[None]:
         gc.unfreeze()
 
 
+def unused_record(data: bytes, head_end: int) -> bool:
+    """Is this a record extraction takes nothing from, as our writer spells its WARC head?
+
+    Requests, responses for media files, and metadata other than harvest windows (the media
+    links, read by the media index's own pass) are three records in four of a harvest; they are
+    passed over once their block digest is checked, unparsed. Any other spelling is read in full.
+    """
+    if data.find(b"\r\nWARC-Type: request\r\n", 0, head_end) != -1:
+        return True
+    if data.find(b"\r\nWARC-Type: metadata\r\n", 0, head_end) != -1:
+        return data.find(b"urn:sangrah:harvest:", 0, head_end) == -1
+    return data.find(b"\r\nX-Sangrah-Endpoint: _", 0, head_end) != -1 and data.find(b"\r\nWARC-Type: response\r\n", 0, head_end) != -1
+
+
 @dataclass(frozen=True, slots=True)
 class _Page:
     """An API response read, whose rows are being parsed by a worker."""
@@ -296,8 +312,10 @@ class _Extraction:
         ahead: deque[_Task] = deque()
         most_ahead = max(1, self.workers.count) * _AHEAD_PER_WORKER
         task = _Task()
-        for record in scan_records(path, start_offset=start_offset):
-            if isinstance(record, FileProblem):
+        for record in scan_records(path, start_offset=start_offset, pass_over=unused_record):
+            if isinstance(record, PassedRecord):
+                task.skip_to(record.end)
+            elif isinstance(record, FileProblem):
                 task.events.append(record)
             elif record.rec_type == "metadata" and (record.target_uri or "").startswith("urn:sangrah:harvest:"):
                 task.events.append(record)
