@@ -203,31 +203,58 @@ def test_nightly_dag_captures_every_account_and_one_failure_stops_no_other(
     assert report.ok and report.parquet_checked > 0 and report.checked >= 3
 
 
-def test_weekly_fixity_passes_then_fails_loudly_on_a_changed_parquet_file(config: Config, sample_server: SampleServer, airflow_home: Path, tmp_path: Path) -> None:
+def test_weekly_fixity_passes_then_fails_loudly_naming_a_changed_warc_or_parquet_file(
+    backend: tuple[str, Config, dict[str, str]], sample_server: SampleServer, airflow_home: Path, tmp_path: Path
+) -> None:
     from archiver.pipeline import extract, harvest
 
+    name, config, env = backend
     register_samples(config, sample_server, ("x",))
     harvest(config)
     extract(config)
     config_file = tmp_path / "sangrah.yaml"
-    config_file.write_text(yaml.safe_dump({"data_dir": str(config.data_dir)}))
-    env = {**_airflow_env(airflow_home, f"sqlite:///{airflow_home}/airflow.db"), "SANGRAH_CONFIG": str(config_file)}
-    driver = _Driver("sangrah_verify_weekly", 2, env, airflow_home / "dag-test.log")
+    _write_config(config, config_file)
+    env = {**env, "SANGRAH_CONFIG": str(config_file)}
+    log = airflow_home / "dag-test.log"
+    driver = _Driver("sangrah_verify_weekly", 3, env, log)
     first = driver.next_event()
-    assert (first["state"], first["tasks"]) == ("success", {"fixity": "success"})
-    changed = sorted(config.records_dir.rglob("*.parquet"))[0]
-    data = bytearray(changed.read_bytes())
-    data[len(data) // 2] ^= 0x01
-    changed.write_bytes(bytes(data))
+    assert (first["state"], first["tasks"]) == ("success", {"fixity": "success"}), name
+
+    # one byte of a published WARC file changes: the run fails, every problem naming that file
+    warc = sorted((config.store_dir / "warcs").glob("*.warc.gz"))[0]
+    original = warc.read_bytes()
+    _flip_middle_byte(warc)
+    seen = len(log.read_text())
     driver.go_on({})
     second = driver.next_event()
+    assert (second["state"], second["tasks"]) == ("failed", {"fixity": "failed"}), name
+    warc_run = log.read_text()[seen:]
+    assert f"fixity mismatch {warc.name}: SHA-256 " in warc_run
+    assert "does not match the manifest's" in warc_run and "the file changed after publication. Restore it from a copy." in warc_run
+    mismatches = [line for line in warc_run.splitlines() if "] fixity mismatch " in line]
+    assert mismatches and all(f"fixity mismatch {warc.name}" in line for line in mismatches), mismatches
+    assert f"FixityMismatch: fixity check found {len(mismatches)} problem(s) in {config.data_dir}: {warc.name}: SHA-256 " in warc_run
+
+    # the WARC file restored, one byte of a Parquet file changes instead
+    warc.write_bytes(original)
+    changed = sorted(config.records_dir.rglob("*.parquet"))[0]
+    _flip_middle_byte(changed)
+    seen = len(log.read_text())
+    driver.go_on({})
+    third = driver.next_event()
     driver.finish()
-    assert (second["state"], second["tasks"]) == ("failed", {"fixity": "failed"})
+    assert (third["state"], third["tasks"]) == ("failed", {"fixity": "failed"}), name
+    parquet_run = log.read_text()[seen:]
     relative = changed.relative_to(config.records_dir).as_posix()
-    log_text = (airflow_home / "dag-test.log").read_text()
-    assert f"fixity mismatch {relative}: SHA-256 " in log_text
-    assert "does not match the Parquet manifest's" in log_text
-    assert "fixity check found 1 problem(s)" in log_text
+    assert f"fixity mismatch {relative}: SHA-256 " in parquet_run
+    assert "does not match the Parquet manifest's" in parquet_run
+    assert "fixity check found 1 problem(s)" in parquet_run and warc.name not in parquet_run
+
+
+def _flip_middle_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
 
 
 def test_nightly_dag_harvests_into_minio_with_object_lock_and_a_postgresql_catalog_and_nobody_can_delete_a_warc(
