@@ -76,7 +76,7 @@ def certificate_inputs(config: Config, *, proceeding_began_on: date | None = Non
 def recorded_fees(case: Case, deadlines: Deadlines, jurisdiction: str) -> FeeStatement | None:
     """The further fees the register recorded for ``case``, as the decision letter states them (s.10(2)(d)).
 
-    None when no fee was asked (s.7(3) intimation). Otherwise every line of every intimation,
+    None when no fee was asked (no s.7(3) intimation, or one of Rs 0). Otherwise every line of every intimation,
     less what was paid (``fee_paid`` events): what is still to deposit is the total, with the
     calculation shown; paid in full, nothing is payable and the waiver says what was calculated
     and when it was paid; a reply after the time limit makes it free (s.7(6)).
@@ -89,6 +89,8 @@ def recorded_fees(case: Case, deadlines: Deadlines, jurisdiction: str) -> FeeSta
         for statement in intimated for line in statement.get("lines", ())
     ]
     charged = sum((Decimal(statement.get("total_inr", "0")) for statement in intimated), Decimal(0))
+    if not charged:  # an intimation of nothing asks no fee
+        return None
     payments = [(ist_day(event.happened_at), Decimal(event.details.get("amount_inr", "0"))) for event in case.of("fee_paid")]
     paid = sum((amount for _, amount in payments), Decimal(0))
     paid_on = ", ".join(format_day(day) for day, _ in payments)
