@@ -89,10 +89,11 @@ def backend(request: pytest.FixtureRequest, airflow_home: Path, config: Config) 
 class _Driver:
     """The Airflow process: one JSON line per event on stdout, the rest kept in a log file."""
 
-    def __init__(self, dag_id: str, runs: int, env: dict[str, str], log: Path) -> None:
+    def __init__(self, dag_id: str, runs: int, env: dict[str, str], log: Path, *, retry_delay_seconds: float | None = None) -> None:
         self.log = open(log, "w")
+        retry = ["--retry-delay-seconds", str(retry_delay_seconds)] if retry_delay_seconds is not None else []
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.airflow_dag_run", dag_id, str(runs)],
+            [sys.executable, "-m", "tests.airflow_dag_run", dag_id, str(runs), *retry],
             cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True,
         )
 
@@ -201,6 +202,40 @@ def test_nightly_dag_captures_every_account_and_one_failure_stops_no_other(
     assert Counter(row["platform"] for row in rows)["mastodon"] > 25
     report = verify(config)
     assert report.ok and report.parquet_checked > 0 and report.checked >= 3
+
+
+def test_nightly_dag_retries_a_platform_outage_and_the_retry_captures_the_account(config: Config, sample_server: SampleServer, airflow_home: Path, tmp_path: Path) -> None:
+    """X answers 503 to every call of the harvest's first try (its own retries included): Airflow
+    puts the task up for retry, and the second try captures the account whole. The DAG's retry
+    delay (5 minutes, doubling) is made 1 s for the test; its retries and backoff are its own."""
+    config = config.model_copy(update={"catalog_url": f"sqlite:///{config.data_dir.resolve()}/catalog.sqlite"})
+    register_samples(config, sample_server, ("x",))
+    config_file = tmp_path / "sangrah.yaml"
+    _write_config(config, config_file)  # the harvest's own retries: 2 after the first call
+    world = sample_server.world
+    x = world.account("x")
+    env = {
+        **_airflow_env(airflow_home, f"sqlite:///{airflow_home}/airflow.db"), "SANGRAH_CONFIG": str(config_file),
+        "AIRFLOW_CONN_" + connection_id(f"x:{x.native_id}").upper(): json.dumps({"conn_type": "generic", "password": world.token("x")}),
+    }
+    sample_server.inject("503", platform="x", path_pattern=r"/2/users/[0-9]+/tweets", count=3)
+
+    driver = _Driver("sangrah_nightly", 1, env, airflow_home / "dag-test.log", retry_delay_seconds=1)
+    run = driver.next_event()
+    driver.finish()
+    assert (run["state"], set(run["tasks"].values())) == ("success", {"success"}), run["tasks"]
+    assert run["tries"]["account.harvest[0]"] == 2
+    assert {task: tries for task, tries in run["tries"].items() if tries != 1} == {"account.harvest[0]": 2}
+    log_text = (airflow_home / "dag-test.log").read_text()
+    # the first try's failure, with what the harvest says to do, then the retry that succeeded
+    failure = f"PlatformUnavailable: x:{x.native_id} (@{x.handle}): 503 from GET /2/users/{x.native_id}/tweets after retries"
+    assert failure in log_text and "The walk stops here and resumes from" in log_text
+    assert "Task instance state updated" in log_text and "new_state=up_for_retry" in log_text.split(failure, 1)[1]
+    truth = importlib.import_module("archiver.samples.x").ground_truth(world)
+    assert truth <= read_captured(config.store_dir / "warcs").posts["x"]
+    versions = Counter((row["record_id"], row["version_id"]) for row in _dataset_rows(config))
+    assert versions and [key for key, n in versions.items() if n > 1] == []
+    assert verify(config).ok
 
 
 def test_weekly_fixity_passes_then_fails_loudly_naming_a_changed_warc_or_parquet_file(
