@@ -540,7 +540,7 @@ for dag_id in ("sangrah_nightly", "sangrah_verify_weekly", "sangrah_rti_daily"):
     from airflow.timetables.base import TimeRestriction
     from airflow.serialization.encoders import coerce_to_core_timetable
     core = coerce_to_core_timetable(timetable)
-    nxt = core.next_dagrun_info(last_automated_data_interval=None, restriction=TimeRestriction(earliest=after, latest=None, catchup=False))
+    nxt = core.next_dagrun_info(last_automated_data_interval=None, restriction=TimeRestriction(earliest=after, latest=None, catchup=True))  # catchup: from `after`, not from today
     tasks = {}
     for task in dag.tasks:
         policy = getattr(task, "retry_policy", None)
