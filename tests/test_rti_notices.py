@@ -14,6 +14,7 @@ from archiver.errors import ConfigError, RtiError
 from archiver.pipeline import rti_rules
 from archiver.rti.case import DecisionSummary
 from archiver.rti.deadlines import ist_day
+from archiver.rti.disclose import recorded_fees
 from archiver.rti.fees import Copies, further_fees
 from archiver.rti.letters import render_html, render_text
 from archiver.rti.notices import NoticeContext, ThirdPartyParticulars, build_notice, check_particulars, decision_letter
@@ -87,6 +88,36 @@ def test_a_refusal_carries_the_s7_8_particulars(staffed: Catalog, rti_config: Co
     with pytest.raises(RtiError) as caught:
         build_notice("partial", context(staffed, rti_config, ist(2026, 3, 25)))
     assert caught.value.rule == "RTI s.10(2)" and "this request was decided refused" in caught.value.message
+
+
+def test_the_reply_to_a_refused_request_claims_no_enclosure(staffed: Catalog, rti_config: Config) -> None:
+    register(staffed, rti_config)
+    event(staffed, rti_config, "decision", ist(2026, 3, 25), outcome="refused", sections=["8(1)(g)"], reasons="the messages identify a source of information given in confidence to the police")
+    text = render_text(decision_letter(context(staffed, rti_config, ist(2026, 3, 25)), DecisionSummary(withheld=5, sections=("8(1)(g)",))))
+    flat = " ".join(text.split())
+    assert "The information sought cannot be provided. No record is disclosed: the 5 record(s) concerned are withheld, under RTI s.8(1)(g)." in flat
+    assert "enclosed" not in flat and "record(s) disclosed" not in flat
+    # the s.7(8) notice: the reasons, the period for an appeal, the appellate authority's particulars
+    assert "Your request is rejected, for the reasons below (RTI s.7(8)(i))." in flat
+    assert "1. Withheld under RTI s.8(1)(g): The messages identify a source of information given in confidence to the police." in flat
+    assert "(s.7(8)(iii)), within thirty days of the receipt of this letter (RTI s.19(1)): if you receive it on 25/03/2026, the last day is 24/04/2026." in flat
+    assert "Name:        S. Iyer" in text and "Designation: Director and First Appellate Authority" in text
+
+
+def test_the_reply_states_a_part_payment_and_the_balance_as_positive_amounts(staffed: Catalog, rti_config: Config) -> None:
+    rules = rti_rules(rti_config)
+    register(staffed, rti_config)
+    asked = further_fees(rules.fee_table, Copies(pages=40, media=1), bpl=False, late=False)
+    event(staffed, rti_config, "fee_intimated", ist(2026, 3, 5), "fee intimation", command="rti notice", statement=asked.to_json())
+    event(staffed, rti_config, "fee_paid", ist(2026, 3, 9), "paid", command="rti record", amount_inr="80", on="2026-03-09")
+    event(staffed, rti_config, "decision", ist(2026, 3, 20), outcome="disclosed", sections=[])
+    case = get_case(staffed, "DOWR/R/2026/00012")
+    statement = recorded_fees(case, case.deadlines(rules.timelines, ist(2026, 3, 20)), "central")
+    text = render_text(decision_letter(context(staffed, rti_config, ist(2026, 3, 20)), DecisionSummary(disclosed=3), statement))
+    flat = " ".join(text.split())
+    assert "The fees calculated are Rs 130, as set out below; Rs 80 was paid on 09/03/2026, and the balance of Rs 50 is payable: please deposit that amount by Indian Postal Order" in flat
+    assert "Fees calculated Rs 130 less: paid on 09/03/2026 Rs 80 RTI s.7(3)(a) Balance payable Rs 50" in flat
+    assert "Rs -" not in text
 
 
 def test_the_fee_intimation_gives_the_calculation_and_the_pause(staffed: Catalog, rti_config: Config) -> None:

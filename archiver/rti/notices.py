@@ -27,7 +27,7 @@ from archiver.config import OfficerSettings, RtiSettings
 from archiver.errors import ConfigError, RtiError
 from archiver.rti.case import Case, Decision, DecisionSummary
 from archiver.rti.deadlines import Deadlines, filer_window, format_day, ist_day
-from archiver.rti.fees import FeeStatement, format_inr
+from archiver.rti.fees import FeeLine, FeeStatement, format_inr
 from archiver.rti.letters import Block, Fields, Items, Letter, Para, TableBlock
 from archiver.rti.request import Applicant, cite_section
 from archiver.rti.timelines import Timelines
@@ -148,8 +148,8 @@ def decision_letter(ctx: NoticeContext, summary: DecisionSummary | None, stateme
     elif decision.outcome == "partly_disclosed":
         blocks += _partial_blocks(ctx, decision, summary, statement)
     else:
-        if statement is not None and statement.total:
-            blocks.append(_fee_table(statement))
+        if statement is not None and (statement.total or _payments(statement)):
+            blocks += [Para(_sentence(_fees_stated(ctx, statement))), _fee_table(statement)]
         blocks.append(_appeal_line(ctx))
         blocks.append(_faa_fields(ctx))
     if ctx.deadlines.late_is_free:
@@ -233,9 +233,14 @@ def _information_given(decision: Decision, summary: DecisionSummary | None) -> s
     outcome = {"disclosed": "The information sought is provided", "partly_disclosed": "The information sought is provided in part", "refused": "The information sought cannot be provided"}[decision.outcome]
     if summary is None:
         return f"{outcome}."
-    counts = f"{summary.disclosed} record(s) disclosed, {summary.redacted} disclosed with parts severed, {summary.withheld} withheld"
     sections = f", under {', '.join(cite_section(s) for s in summary.sections)}" if summary.sections else ""
-    return f"{outcome}: {counts}{sections}. The records disclosed are enclosed."
+    if decision.outcome == "refused":
+        # nothing is enclosed with a refusal: it carries the s.7(8) notice instead, and claims no enclosure
+        withheld = f": the {summary.withheld} record(s) concerned are withheld{sections}" if summary.withheld else sections
+        return f"{outcome}. No record is disclosed{withheld}."
+    counts = f"{summary.disclosed} record(s) disclosed, {summary.redacted} disclosed with parts severed, {summary.withheld} withheld"
+    enclosed = " The records disclosed are enclosed." if summary.disclosed + summary.redacted else ""
+    return f"{outcome}: {counts}{sections}.{enclosed}"
 
 
 def _sentence(text: str) -> str:
@@ -265,12 +270,7 @@ def _partial_blocks(ctx: NoticeContext, decision: Decision, summary: DecisionSum
     cpio = ctx.cpio
     sections = ", ".join(cite_section(s) for s in decision.sections)
     findings = _sentence(decision.findings or "no finding on a question of fact was needed beyond the reasons stated")
-    if statement is not None and statement.total:
-        fees = f"the fees calculated are {format_inr(statement.total)}, as set out below; please deposit that amount {ctx.settings.fee_payment};"
-    elif statement is not None and statement.waiver:
-        fees = f"no fee is payable: {statement.waiver};"
-    else:
-        fees = "no further fee is payable for the part provided;"
+    fees = f"{_fees_stated(ctx, statement)};" if statement is not None else "no further fee is payable for the part provided;"
     faa = ctx.faa
     items = (
         "only part of the record requested is being provided, after severance of the record containing information that is exempt from disclosure;",
@@ -284,14 +284,48 @@ def _partial_blocks(ctx: NoticeContext, decision: Decision, summary: DecisionSum
         "The records may also be inspected, or supplied in another form, on request.",
     )
     blocks: list[Block] = [Items(items, heading="Notice under section 10(2) of the RTI Act", labels=("a", "b", "c", "d", "e"))]
-    if statement is not None and statement.total:
+    if statement is not None and (statement.total or _payments(statement)):
         blocks.append(_fee_table(statement))
     return blocks
 
 
+def _payments(statement: FeeStatement) -> tuple[FeeLine, ...]:
+    """The lines of ``statement`` that take off what was paid ("less: paid on ...", ``recorded_fees``): a negative amount."""
+    return tuple(line for line in statement.lines if line.amount < 0)
+
+
+def _paid(line: FeeLine) -> str:
+    """A payment line as a letter says it: "Rs 80 was paid on 09/03/2026"."""
+    return f"{format_inr(-line.amount)} was {line.item.removeprefix('less: ')}"
+
+
+def _fees_stated(ctx: NoticeContext, statement: FeeStatement) -> str:
+    """The fees calculated, what was paid and when, and what is still to deposit (s.10(2)(d)): never a negative amount."""
+    payments = _payments(statement)
+    if not payments:
+        if statement.total:
+            return f"the fees calculated are {format_inr(statement.total)}, as set out below; please deposit that amount {ctx.settings.fee_payment}"
+        return f"no fee is payable: {statement.waiver}" if statement.waiver else "no further fee is payable for the part provided"
+    paid = " and ".join(_paid(line) for line in payments)
+    if statement.total:
+        return (
+            f"the fees calculated are {format_inr(statement.subtotal)}, as set out below; {paid}, and the balance of {format_inr(statement.total)} "
+            f"is payable: please deposit that amount {ctx.settings.fee_payment}"
+        )
+    when = " and ".join(line.item.removeprefix("less: ") for line in payments)
+    return f"the fees of {format_inr(statement.subtotal)}, calculated as shown below, were {when}, and no further fee is payable"
+
+
 def _fee_table(statement: FeeStatement) -> TableBlock:
-    rows = [(line.item, line.quantity, line.rate, format_inr(line.amount), line.cite) for line in statement.lines]
-    rows.append(("Total payable", "", "", format_inr(statement.total), statement.waiver or ""))
+    """The calculation, line by line; a payment is shown as the positive amount it takes off, then the balance."""
+    payments = _payments(statement)
+    rows = [(line.item, line.quantity, line.rate, format_inr(line.amount), line.cite) for line in statement.lines if line.amount >= 0]
+    if payments:
+        rows.append(("Fees calculated", "", "", format_inr(statement.subtotal), ""))
+        rows += [(line.item, line.quantity, line.rate, format_inr(-line.amount), line.cite) for line in payments]
+        rows.append(("Balance payable", "", "", format_inr(statement.total) if statement.total else "nil", ""))
+    else:
+        rows.append(("Total payable", "", "", format_inr(statement.total), statement.waiver or ""))
     return TableBlock(("Item", "Quantity", "Rate", "Amount", "Rule"), tuple(rows), heading="Calculation of the fees")
 
 

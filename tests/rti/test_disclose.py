@@ -128,12 +128,15 @@ def test_the_letter_in_the_package_gives_the_s_10_2_fields_with_the_fee_paid(des
     assert "<li>(b) the reasons for the decision: the severed part is exempt under RTI s.8(1)(j). Personal information of citizens who replied. " in letter
     assert "Findings on material questions of fact, with the material on which they are based: The withheld reply names a patient of the relief camp, as its text shows.</li>" in letter
     assert "<li>(c) the decision is given by A. K. Verma, Under Secretary and CPIO;</li>" in letter
-    assert (
-        "<li>(d) no fee is payable: the further fees of Rs 8 calculated under RTI s.7(3)(a) (copies on paper (A-4/A-3): 4 pages at Rs 2 per page, "
-        f"RTI Rules 2012 r.4(a): each page of A-4 or A-3 paper) were paid on {paid_on};</li>"
+    assert f"<li>(d) the fees of Rs 8, calculated as shown below, were paid on {paid_on}, and no further fee is payable;</li>" in letter
+    assert "<h3>Calculation of the fees</h3>" in letter and (
+        _ROW.format("copies on paper (A-4/A-3)", "4 pages", "Rs 2 per page", "Rs 8", "RTI Rules 2012 r.4(a): each page of A-4 or A-3 paper")
+        + _ROW.format("Fees calculated", "", "", "Rs 8", "") + _ROW.format(f"less: paid on {paid_on}", "", "", "Rs 8", "RTI s.7(3)(a)")
+        + _ROW.format("Balance payable", "", "", "nil", "")
     ) in letter
+    assert "Rs -" not in letter and "no fee is payable:" not in letter
     assert "<li>(e) you may seek a review of the decision not to disclose the severed part, of the fee charged, or of the form of access, by a first appeal to S. Iyer, " in letter
-    assert "no further fee is payable" not in letter
+    assert "no further fee is payable for the part provided" not in letter
     # the certificate: Part B signed by the configured expert, under the BSA (no proceeding named)
     html = _certificate(Path(str(built["folder"])))
     assert built["certificate"] == {"law": "BSA s.63", "proceeding_began": None, "expert": "C. Menon"}
@@ -226,6 +229,11 @@ def test_the_letter_of_a_refusal_in_the_package_gives_the_s_7_8_notice(desk: Des
     built = desk.package(REFUSED, tmp_path)
     assert built["withheld"] == counts["withhold"] and built["records"] == counts["withhold"]
     letter = _letter(Path(str(built["folder"])))
+    # nothing is enclosed with a refusal, and the letter says so instead of counting 0 records disclosed
+    assert (
+        f"<p>The information sought cannot be provided. No record is disclosed: the {counts['withhold']} record(s) concerned are withheld, under RTI s.8(1)(g).</p>"
+    ) in letter
+    assert "enclosed" not in letter and "record(s) disclosed" not in letter
     assert "<p>Your request is rejected, for the reasons below (RTI s.7(8)(i)).</p>" in letter
     assert "<li>Withheld under RTI s.8(1)(g): The replies identify a source of information given in confidence to the police.</li>" in letter
     assert "You may appeal against this decision (RTI s.7(8)(ii)): a first appeal lies to the First Appellate Authority named below (s.7(8)(iii)), within thirty days of the receipt of this letter (RTI s.19(1))" in letter
@@ -310,9 +318,25 @@ def test_a_fee_asked_and_not_paid_is_stated_with_its_calculation(staffed: Catalo
 
 def test_a_fee_paid_in_part_leaves_the_rest_to_deposit(staffed: Catalog, rti_config: Config) -> None:
     letter = _fee_letter(staffed, rti_config, asked=Copies(pages=40, media=1), paid=Decimal(80))
-    assert "<li>(d) the fees calculated are Rs 50, as set out below; please deposit that amount" in letter
+    # s.10(2)(d): the fee calculated, what was paid and when, and the balance to deposit, every amount positive
+    assert (
+        "<li>(d) the fees calculated are Rs 130, as set out below; Rs 80 was paid on 09/03/2026, and the balance of Rs 50 is payable: "
+        "please deposit that amount by Indian Postal Order"
+    ) in letter
     assert _PAGES + _ROW.format("CD, DVD or USB drive", "1 item", "Rs 50 per item", "Rs 50", "RTI Rules 2012 r.4(d): per diskette or floppy; a CD, DVD or USB drive is charged the same") in letter
-    assert _ROW.format("less: paid on 09/03/2026", "", "", "Rs -80", "RTI s.7(3)(a)") + _ROW.format("Total payable", "", "", "Rs 50", "") in letter
+    assert (
+        _ROW.format("Fees calculated", "", "", "Rs 130", "") + _ROW.format("less: paid on 09/03/2026", "", "", "Rs 80", "RTI s.7(3)(a)")
+        + _ROW.format("Balance payable", "", "", "Rs 50", "")
+    ) in letter
+    assert "Rs -" not in letter and "Total payable" not in letter
+
+
+def test_a_fee_paid_in_full_is_stated_with_its_calculation_and_nothing_more_to_pay(staffed: Catalog, rti_config: Config) -> None:
+    letter = _fee_letter(staffed, rti_config, asked=Copies(pages=40), paid=Decimal(80))
+    assert "<li>(d) the fees of Rs 80, calculated as shown below, were paid on 09/03/2026, and no further fee is payable;</li>" in letter
+    assert _PAGES + _ROW.format("Fees calculated", "", "", "Rs 80", "") + _ROW.format("less: paid on 09/03/2026", "", "", "Rs 80", "RTI s.7(3)(a)") in letter
+    assert _ROW.format("Balance payable", "", "", "nil", "") in letter
+    assert "Rs -" not in letter and "please deposit" not in letter and "no fee is payable:" not in letter
 
 
 def test_without_a_fee_asked_no_further_fee_is_payable(staffed: Catalog, rti_config: Config) -> None:
