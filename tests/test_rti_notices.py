@@ -120,6 +120,30 @@ def test_the_reply_states_a_part_payment_and_the_balance_as_positive_amounts(sta
     assert "Rs -" not in text
 
 
+def test_a_late_reply_refunds_each_payment_made_before_it(staffed: Catalog, rti_config: Config) -> None:
+    rules = rti_rules(rti_config)
+    register(staffed, rti_config)
+    for asked_at, copies, paid_at, amount in ((ist(2026, 3, 5), Copies(pages=40), ist(2026, 3, 9), "80"), (ist(2026, 3, 12), Copies(media=1), ist(2026, 3, 16), "50")):
+        asked = further_fees(rules.fee_table, copies, bpl=False, late=False)
+        event(staffed, rti_config, "fee_intimated", asked_at, "fee intimation", command="rti notice", statement=asked.to_json())
+        event(staffed, rti_config, "fee_paid", paid_at, "paid", command="rti record", amount_inr=amount, on=ist_day(paid_at).isoformat())
+    # the reply was due on 09/04/2026 (30 days and the two pauses of 4 days each); it is given on 30/04/2026
+    event(staffed, rti_config, "decision", ist(2026, 4, 30), outcome="disclosed", sections=[])
+    case = get_case(staffed, "DOWR/R/2026/00012")
+    statement = recorded_fees(case, case.deadlines(rules.timelines, ist(2026, 4, 30)), "central")
+    assert statement is not None and statement.total == 0
+    text = render_text(decision_letter(context(staffed, rti_config, ist(2026, 4, 30)), DecisionSummary(disclosed=3), statement))
+    flat = " ".join(text.split())
+    assert (
+        "No fee is payable: the information is free of charge: the time limit of s.7(1) was not met (RTI s.7(6)); "
+        "the Rs 80 paid on 09/03/2026 and the Rs 50 paid on 16/03/2026 are refundable, as no fee is chargeable (RTI s.7(6))."
+    ) in flat
+    assert "Fees calculated Rs 130 Fee chargeable nil" in flat
+    assert "paid on 09/03/2026 Rs 80 RTI s.7(3)(a) paid on 16/03/2026 Rs 50 RTI s.7(3)(a) Refundable Rs 130 RTI s.7(6)" in flat
+    assert "The reply is given after the time limit of section 7(1): the information is provided free of charge (RTI s.7(6))." in flat
+    assert "please deposit" not in flat and "Balance payable" not in flat and "Rs -" not in text
+
+
 def test_the_fee_intimation_gives_the_calculation_and_the_pause(staffed: Catalog, rti_config: Config) -> None:
     register(staffed, rti_config)
     statement = further_fees(rti_rules(rti_config).fee_table, Copies(pages=40, media=1, postage_inr=Decimal(60)), bpl=False, late=False)

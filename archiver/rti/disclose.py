@@ -29,7 +29,7 @@ from archiver.config import Config
 from archiver.errors import ConfigError, ReviewIncomplete, RtiError
 from archiver.rti.case import Case
 from archiver.rti.deadlines import Deadlines, format_day, ist_day
-from archiver.rti.fees import FeeLine, FeeStatement, format_inr
+from archiver.rti.fees import FeeLine, FeeStatement
 from archiver.rti.holds import request_holds
 from archiver.rti.package import CertificateInputs, Device, LetterDocument, PackageInputs, PackageResult, Signatory, WarcSource, build_package, law_for, load_schedule_text, load_signing_key
 from archiver.rti.register import get_case
@@ -76,10 +76,11 @@ def certificate_inputs(config: Config, *, proceeding_began_on: date | None = Non
 def recorded_fees(case: Case, deadlines: Deadlines, jurisdiction: str) -> FeeStatement | None:
     """The further fees the register recorded for ``case``, as the decision letter states them (s.10(2)(d)).
 
-    None when no fee was asked (no s.7(3) intimation, or one of Rs 0). Otherwise every line of every intimation,
-    less what was paid (``fee_paid`` events): what is still to deposit is the total, with the
-    calculation shown; paid in full, nothing is payable and the waiver says what was calculated
-    and when it was paid; a reply after the time limit makes it free (s.7(6)).
+    None when no fee was asked (no s.7(3) intimation, or one of Rs 0). Otherwise every line of every
+    intimation, then one line per payment (``fee_paid`` events), "less: paid on DD/MM/YYYY" with
+    its own amount taken off; the total is the balance still to deposit, never below nothing. A
+    reply after the time limit is free (s.7(6)): nothing is payable, the waiver says why, and the
+    payments stay in the statement so that the letter can say they are refundable.
     """
     intimated = [event.details.get("statement") or {} for event in case.of("fee_intimated")]
     if not intimated:
@@ -92,18 +93,12 @@ def recorded_fees(case: Case, deadlines: Deadlines, jurisdiction: str) -> FeeSta
     if not charged:  # an intimation of nothing asks no fee
         return None
     payments = [(ist_day(event.happened_at), Decimal(event.details.get("amount_inr", "0"))) for event in case.of("fee_paid")]
-    paid = sum((amount for _, amount in payments), Decimal(0))
-    paid_on = ", ".join(format_day(day) for day, _ in payments)
-    calculated = "; ".join(f"{line.item}: {line.quantity} at {line.rate}, {line.cite}" for line in lines)
+    lines += [FeeLine(f"less: paid on {format_day(day)}", "", "", -amount, _FEE_CITE, "V") for day, amount in payments if amount]
     if deadlines.late_is_free:
         waiver = f"the information is free of charge: the time limit of s.7(1) was not met ({deadlines.late_is_free_cite})"
         return FeeStatement(jurisdiction, tuple(lines), charged, waiver, Decimal(0))
-    if paid:
-        lines.append(FeeLine(f"less: paid on {paid_on}", "", "", -min(paid, charged), _FEE_CITE, "V"))
-    if paid >= charged:
-        waiver = f"the further fees of {format_inr(charged)} calculated under {_FEE_CITE} ({calculated}) were paid on {paid_on}"
-        return FeeStatement(jurisdiction, tuple(lines), charged, waiver, Decimal(0))
-    return FeeStatement(jurisdiction, tuple(lines), charged, None, charged - paid)
+    paid = sum((amount for _, amount in payments), Decimal(0))
+    return FeeStatement(jurisdiction, tuple(lines), charged, None, max(charged - paid, Decimal(0)))
 
 
 def require_packageable(loaded: LoadedReview) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 from archiver.config import OfficerSettings, RtiSettings
 from archiver.errors import ConfigError, RtiError
@@ -149,7 +150,7 @@ def decision_letter(ctx: NoticeContext, summary: DecisionSummary | None, stateme
         blocks += _partial_blocks(ctx, decision, summary, statement)
     else:
         if statement is not None and (statement.total or _payments(statement)):
-            blocks += [Para(_sentence(_fees_stated(ctx, statement))), _fee_table(statement)]
+            blocks += [Para(_sentence(_fees_stated(ctx, statement))), _fee_table(ctx, statement)]
         blocks.append(_appeal_line(ctx))
         blocks.append(_faa_fields(ctx))
     if ctx.deadlines.late_is_free:
@@ -285,42 +286,69 @@ def _partial_blocks(ctx: NoticeContext, decision: Decision, summary: DecisionSum
     )
     blocks: list[Block] = [Items(items, heading="Notice under section 10(2) of the RTI Act", labels=("a", "b", "c", "d", "e"))]
     if statement is not None and (statement.total or _payments(statement)):
-        blocks.append(_fee_table(statement))
+        blocks.append(_fee_table(ctx, statement))
     return blocks
 
 
 def _payments(statement: FeeStatement) -> tuple[FeeLine, ...]:
-    """The lines of ``statement`` that take off what was paid ("less: paid on ...", ``recorded_fees``): a negative amount."""
+    """The lines of ``statement`` that take off what was paid ("less: paid on ...", ``recorded_fees``): a negative amount, one per payment."""
     return tuple(line for line in statement.lines if line.amount < 0)
+
+
+def _on(line: FeeLine) -> str:
+    """When a payment was made: "paid on 09/03/2026"."""
+    return line.item.removeprefix("less: ")
 
 
 def _paid(line: FeeLine) -> str:
     """A payment line as a letter says it: "Rs 80 was paid on 09/03/2026"."""
-    return f"{format_inr(-line.amount)} was {line.item.removeprefix('less: ')}"
+    return f"{format_inr(-line.amount)} was {_on(line)}"
+
+
+def _refunded(ctx: NoticeContext, payments: tuple[FeeLine, ...]) -> str:
+    """What was paid before a reply that is free (s.7(6)): "the Rs 80 paid on 09/03/2026 is refundable, ..."."""
+    each = " and ".join(f"the {format_inr(-line.amount)} {_on(line)}" for line in payments)
+    return f"{each} {'is' if len(payments) == 1 else 'are'} refundable, as no fee is chargeable ({ctx.deadlines.late_is_free_cite})"
 
 
 def _fees_stated(ctx: NoticeContext, statement: FeeStatement) -> str:
-    """The fees calculated, what was paid and when, and what is still to deposit (s.10(2)(d)): never a negative amount."""
+    """The fees calculated, each payment with its amount and day, and what is still to deposit (s.10(2)(d)): never a negative amount.
+
+    Waived with payments made (a late reply, s.7(6)), nothing is chargeable and each payment is said to be refundable.
+    """
     payments = _payments(statement)
     if not payments:
         if statement.total:
             return f"the fees calculated are {format_inr(statement.total)}, as set out below; please deposit that amount {ctx.settings.fee_payment}"
         return f"no fee is payable: {statement.waiver}" if statement.waiver else "no further fee is payable for the part provided"
-    paid = " and ".join(_paid(line) for line in payments)
+    if statement.waiver:
+        return f"no fee is payable: {statement.waiver}; {_refunded(ctx, payments)}"
     if statement.total:
+        paid = " and ".join(_paid(line) for line in payments)
         return (
             f"the fees calculated are {format_inr(statement.subtotal)}, as set out below; {paid}, and the balance of {format_inr(statement.total)} "
             f"is payable: please deposit that amount {ctx.settings.fee_payment}"
         )
-    when = " and ".join(line.item.removeprefix("less: ") for line in payments)
+    if len(payments) == 1:
+        when = _on(payments[0])
+    else:
+        when = "paid, " + " and ".join(f"{format_inr(-line.amount)} {_on(line).removeprefix('paid ')}" for line in payments)
     return f"the fees of {format_inr(statement.subtotal)}, calculated as shown below, were {when}, and no further fee is payable"
 
 
-def _fee_table(statement: FeeStatement) -> TableBlock:
-    """The calculation, line by line; a payment is shown as the positive amount it takes off, then the balance."""
+def _fee_table(ctx: NoticeContext, statement: FeeStatement) -> TableBlock:
+    """The calculation, line by line; each payment is shown as the positive amount it takes off, then the balance.
+
+    Waived with payments made (s.7(6)), nothing is chargeable: the payments are listed, then what is refundable.
+    """
     payments = _payments(statement)
     rows = [(line.item, line.quantity, line.rate, format_inr(line.amount), line.cite) for line in statement.lines if line.amount >= 0]
-    if payments:
+    if payments and statement.waiver:
+        rows.append(("Fees calculated", "", "", format_inr(statement.subtotal), ""))
+        rows.append(("Fee chargeable", "", "", "nil", statement.waiver))
+        rows += [(_on(line), "", "", format_inr(-line.amount), line.cite) for line in payments]
+        rows.append(("Refundable", "", "", format_inr(-sum((line.amount for line in payments), Decimal(0))), ctx.deadlines.late_is_free_cite))
+    elif payments:
         rows.append(("Fees calculated", "", "", format_inr(statement.subtotal), ""))
         rows += [(line.item, line.quantity, line.rate, format_inr(-line.amount), line.cite) for line in payments]
         rows.append(("Balance payable", "", "", format_inr(statement.total) if statement.total else "nil", ""))
@@ -336,7 +364,7 @@ def _fee_intimation(ctx: NoticeContext, statement: FeeStatement) -> Letter:
             f"The information you asked for can be provided on payment of further fees of {format_inr(statement.total)}, calculated as below "
             f"(RTI s.7(3)(a)). Please deposit the amount {ctx.settings.fee_payment}, quoting the registration number."
         ),
-        _fee_table(statement),
+        _fee_table(ctx, statement),
         Para(f"The period from the despatch of this letter to the payment of the fees is excluded from the thirty days within which the reply is due ({pause})."),
         Para(
             "You may seek a review of the amount of the fees, or of the form of access, by a first appeal to the First Appellate Authority named below "

@@ -289,15 +289,21 @@ def test_a_third_party_s_information_waits_for_its_appeal_window(desk: Desk, tmp
 
 
 # -- the fees the register recorded -------------------------------------------------------------------------
-def _fee_letter(staffed: Catalog, rti_config: Config, *, asked: Copies | None, paid: Decimal | None = None, decided: datetime = ist(2026, 3, 20)) -> str:
-    """The decision letter of a request partly disclosed after the fee for ``asked`` was intimated and ``paid`` paid."""
+def _fee_letter(
+    staffed: Catalog, rti_config: Config, *, asked: Copies | None, paid: Decimal | None = None, decided: datetime = ist(2026, 3, 20),
+    then: tuple[Copies, Decimal] | None = None,
+) -> str:
+    """The decision letter of a request partly disclosed after the fee for ``asked`` was intimated and ``paid`` paid;
+    ``then``, a second intimation (12/03/2026) and what was paid for it (16/03/2026)."""
     rules = rti_rules(rti_config)
     register(staffed, rti_config)
-    if asked is not None:
-        statement = further_fees(rules.fee_table, asked, bpl=False, late=False)
-        event(staffed, rti_config, "fee_intimated", ist(2026, 3, 5), "fee intimation", command="rti notice", statement=statement.to_json())
-    if paid is not None:
-        event(staffed, rti_config, "fee_paid", ist(2026, 3, 9), "paid", command="rti record", amount_inr=str(paid), on="2026-03-09")
+    rounds = [(ist(2026, 3, 5), asked, ist(2026, 3, 9), paid)] + ([(ist(2026, 3, 12), then[0], ist(2026, 3, 16), then[1])] if then else [])
+    for asked_at, copies, paid_at, amount in rounds:
+        if copies is not None:
+            statement = further_fees(rules.fee_table, copies, bpl=False, late=False)
+            event(staffed, rti_config, "fee_intimated", asked_at, "fee intimation", command="rti notice", statement=statement.to_json())
+        if amount is not None:
+            event(staffed, rti_config, "fee_paid", paid_at, "paid", command="rti record", amount_inr=str(amount), on=ist_day(paid_at).isoformat())
     event(staffed, rti_config, "decision", decided, outcome="partly_disclosed", sections=["8(1)(j)"], reasons="personal information of citizens who replied")
     case = get_case(staffed, "DOWR/R/2026/00012")
     fees = recorded_fees(case, case.deadlines(rules.timelines, ist(2026, 6, 1)), "central")
@@ -344,8 +350,43 @@ def test_without_a_fee_asked_no_further_fee_is_payable(staffed: Catalog, rti_con
     assert "<li>(d) no further fee is payable for the part provided;</li>" in letter and "Calculation of the fees" not in letter
 
 
-def test_a_fee_asked_is_not_due_once_the_reply_is_late(staffed: Catalog, rti_config: Config) -> None:
-    # paid, so that the reply clock ran again (s.7(3)(a)); decided after its last day
+def test_a_fee_paid_before_a_late_reply_is_refundable(staffed: Catalog, rti_config: Config) -> None:
+    # paid, so that the reply clock ran again (s.7(3)(a)); decided after its last day, so nothing is chargeable (s.7(6))
     letter = _fee_letter(staffed, rti_config, asked=Copies(pages=40), paid=Decimal(80), decided=ist(2026, 4, 30))
-    assert "<li>(d) no fee is payable: the information is free of charge: the time limit of s.7(1) was not met (RTI s.7(6));</li>" in letter
-    assert "please deposit" not in letter and "Calculation of the fees" not in letter
+    assert (
+        "<li>(d) no fee is payable: the information is free of charge: the time limit of s.7(1) was not met (RTI s.7(6)); "
+        "the Rs 80 paid on 09/03/2026 is refundable, as no fee is chargeable (RTI s.7(6));</li>"
+    ) in letter
+    assert "<h3>Calculation of the fees</h3>" in letter and (
+        _PAGES + _ROW.format("Fees calculated", "", "", "Rs 80", "")
+        + _ROW.format("Fee chargeable", "", "", "nil", "the information is free of charge: the time limit of s.7(1) was not met (RTI s.7(6))")
+        + _ROW.format("paid on 09/03/2026", "", "", "Rs 80", "RTI s.7(3)(a)") + _ROW.format("Refundable", "", "", "Rs 80", "RTI s.7(6)")
+    ) in letter
+    assert "The reply is given after the time limit of section 7(1): the information is provided free of charge (RTI s.7(6)).</p>" in letter
+    assert "please deposit" not in letter and "Balance payable" not in letter and "no further fee is payable" not in letter and "Rs -" not in letter
+
+
+def test_two_payments_are_stated_each_with_its_amount_and_day_then_the_balance(staffed: Catalog, rti_config: Config) -> None:
+    # Rs 80 asked and paid, then Rs 70 more asked (a drive and 10 pages) and Rs 30 of it paid
+    letter = _fee_letter(staffed, rti_config, asked=Copies(pages=40), paid=Decimal(80), then=(Copies(pages=10, media=1), Decimal(30)))
+    assert (
+        "<li>(d) the fees calculated are Rs 150, as set out below; Rs 80 was paid on 09/03/2026 and Rs 30 was paid on 16/03/2026, "
+        "and the balance of Rs 40 is payable: please deposit that amount by Indian Postal Order"
+    ) in letter
+    assert (
+        _ROW.format("Fees calculated", "", "", "Rs 150", "") + _ROW.format("less: paid on 09/03/2026", "", "", "Rs 80", "RTI s.7(3)(a)")
+        + _ROW.format("less: paid on 16/03/2026", "", "", "Rs 30", "RTI s.7(3)(a)") + _ROW.format("Balance payable", "", "", "Rs 40", "")
+    ) in letter
+    assert "09/03/2026, 16/03/2026" not in letter and "Rs 110" not in letter and "Rs -" not in letter
+
+
+def test_two_payments_in_full_are_stated_each_with_its_amount_and_day(staffed: Catalog, rti_config: Config) -> None:
+    letter = _fee_letter(staffed, rti_config, asked=Copies(pages=40), paid=Decimal(80), then=(Copies(pages=10, media=1), Decimal(70)))
+    assert (
+        "<li>(d) the fees of Rs 150, calculated as shown below, were paid, Rs 80 on 09/03/2026 and Rs 70 on 16/03/2026, and no further fee is payable;</li>"
+    ) in letter
+    assert (
+        _ROW.format("Fees calculated", "", "", "Rs 150", "") + _ROW.format("less: paid on 09/03/2026", "", "", "Rs 80", "RTI s.7(3)(a)")
+        + _ROW.format("less: paid on 16/03/2026", "", "", "Rs 70", "RTI s.7(3)(a)") + _ROW.format("Balance payable", "", "", "nil", "")
+    ) in letter
+    assert "please deposit" not in letter and "Rs -" not in letter
