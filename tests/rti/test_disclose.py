@@ -25,7 +25,7 @@ from archiver.pipeline import open_catalog, render_decision_letter, rti_rules
 from archiver.rti.case import DecisionSummary
 from archiver.rti.deadlines import format_day, ist_day
 from archiver.rti.disclose import package_request, recorded_fees
-from archiver.rti.fees import Copies, further_fees
+from archiver.rti.fees import Copies, format_inr, further_fees
 from archiver.rti.package import generate_signing_key
 from archiver.rti.register import get_case
 from tests.rti.conftest import Archive, staffed_copy
@@ -366,27 +366,21 @@ def test_a_fee_paid_before_a_late_reply_is_refundable(staffed: Catalog, rti_conf
     assert "please deposit" not in letter and "Balance payable" not in letter and "no further fee is payable" not in letter and "Rs -" not in letter
 
 
-def test_two_payments_are_stated_each_with_its_amount_and_day_then_the_balance(staffed: Catalog, rti_config: Config) -> None:
-    # Rs 80 asked and paid, then Rs 70 more asked (a drive and 10 pages) and Rs 30 of it paid
-    letter = _fee_letter(staffed, rti_config, asked=Copies(pages=40), paid=Decimal(80), then=(Copies(pages=10, media=1), Decimal(30)))
-    assert (
-        "<li>(d) the fees calculated are Rs 150, as set out below; Rs 80 was paid on 09/03/2026 and Rs 30 was paid on 16/03/2026, "
-        "and the balance of Rs 40 is payable: please deposit that amount by Indian Postal Order"
-    ) in letter
-    assert (
-        _ROW.format("Fees calculated", "", "", "Rs 150", "") + _ROW.format("less: paid on 09/03/2026", "", "", "Rs 80", "RTI s.7(3)(a)")
-        + _ROW.format("less: paid on 16/03/2026", "", "", "Rs 30", "RTI s.7(3)(a)") + _ROW.format("Balance payable", "", "", "Rs 40", "")
-    ) in letter
-    assert "09/03/2026, 16/03/2026" not in letter and "Rs 110" not in letter and "Rs -" not in letter
-
-
-def test_two_payments_in_full_are_stated_each_with_its_amount_and_day(staffed: Catalog, rti_config: Config) -> None:
-    letter = _fee_letter(staffed, rti_config, asked=Copies(pages=40), paid=Decimal(80), then=(Copies(pages=10, media=1), Decimal(70)))
-    assert (
-        "<li>(d) the fees of Rs 150, calculated as shown below, were paid, Rs 80 on 09/03/2026 and Rs 70 on 16/03/2026, and no further fee is payable;</li>"
-    ) in letter
+@pytest.mark.parametrize(
+    ("second", "stated", "balance"),
+    [
+        (Decimal(30), "the fees calculated are Rs 150, as set out below; Rs 80 was paid on 09/03/2026 and Rs 30 was paid on 16/03/2026, "
+         "and the balance of Rs 40 is payable: please deposit that amount by Indian Postal Order", "Rs 40"),
+        (Decimal(70), "the fees of Rs 150, calculated as shown below, were paid, Rs 80 on 09/03/2026 and Rs 70 on 16/03/2026, and no further fee is payable;</li>", "nil"),
+    ],
+    ids=["in part", "in full"],
+)
+def test_each_payment_is_stated_with_its_amount_and_day_then_the_balance(staffed: Catalog, rti_config: Config, second: Decimal, stated: str, balance: str) -> None:
+    # Rs 80 asked and paid, then Rs 70 more asked (a drive and 10 pages) and ``second`` paid
+    letter = _fee_letter(staffed, rti_config, asked=Copies(pages=40), paid=Decimal(80), then=(Copies(pages=10, media=1), second))
+    assert f"<li>(d) {stated}" in letter
     assert (
         _ROW.format("Fees calculated", "", "", "Rs 150", "") + _ROW.format("less: paid on 09/03/2026", "", "", "Rs 80", "RTI s.7(3)(a)")
-        + _ROW.format("less: paid on 16/03/2026", "", "", "Rs 70", "RTI s.7(3)(a)") + _ROW.format("Balance payable", "", "", "nil", "")
+        + _ROW.format("less: paid on 16/03/2026", "", "", format_inr(second), "RTI s.7(3)(a)") + _ROW.format("Balance payable", "", "", balance, "")
     ) in letter
-    assert "please deposit" not in letter and "Rs -" not in letter
+    assert "09/03/2026, 16/03/2026" not in letter and "Rs -" not in letter
