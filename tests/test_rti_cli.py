@@ -1,5 +1,6 @@
 """The RTI commands as the RTI cell runs them: a request from receipt to close, what each role
-may see and do, refusals that name the field and the rule, and the audit entry every command leaves."""
+may see and do, refusals that name the field and the rule, and the audit entry every command leaves.
+Each runs on a SQLite catalog and on a PostgreSQL one."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from archiver.config import Config
 from archiver.pipeline import rti_due
 from archiver.rti.register import third_parties_of
 from tests.rti_fixtures import APPLICANT, actor, run
+
+pytestmark = pytest.mark.both_catalogs
 
 REGNO = "DOWR/R/2026/00012"
 
