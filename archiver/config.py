@@ -27,7 +27,7 @@ from archiver.datafile import Problem, describe, duplicate_keys, load_yaml
 from archiver.errors import ConfigError
 from archiver.model import PLATFORMS
 
-__all__ = ["Config", "HarvestSettings", "TablesSettings", "StorageSettings", "SearchSettings", "PlatformSettings", "OfficerSettings", "RtiSettings", "ExpertSettings", "DisclosureSettings", "DEFAULT_REGISTRATION_PATTERN", "DemandedSecret", "demanded_secrets", "check_secrets", "load_config", "load_config_from_environment", "login_name", "provide_secret", "DEFAULT_CREDENTIAL_ENV", "CONFIG_ENV", "DEFAULT_S3_CONNECTION"]
+__all__ = ["Config", "HarvestSettings", "TablesSettings", "StorageSettings", "SearchSettings", "PlatformSettings", "OfficerSettings", "RtiSettings", "ExpertSettings", "DisclosureSettings", "DEFAULT_REGISTRATION_PATTERN", "DemandedSecret", "demanded_secrets", "check_secrets", "airflow_configured", "load_config", "load_config_from_environment", "login_name", "provide_secret", "DEFAULT_CREDENTIAL_ENV", "CONFIG_ENV", "DEFAULT_S3_CONNECTION"]
 
 #: the variable naming the config file, for the CLI (``--config``) and the DAGs alike
 CONFIG_ENV = "SANGRAH_CONFIG"
@@ -172,6 +172,13 @@ class SearchSettings(_Strict):
     batch_rows: int = Field(2_000, ge=1, le=100_000, description="Documents sent per bulk request (and rows read from Parquet per batch).")
     timeout_seconds: float = Field(30.0, gt=0, description="Time-out of one request to the cluster.")
     verify_certs: bool = Field(True, description="Check the cluster's TLS certificate.")
+    ca_certs: Path | None = Field(None, description="PEM file of the certificate authorities that sign the cluster's TLS certificate, e.g. the department's own CA; empty means the authorities the client trusts by default (certifi's bundle).")
+
+    @model_validator(mode="after")
+    def _trust(self) -> SearchSettings:
+        if self.ca_certs is not None and not self.verify_certs:
+            raise relocated("ca_without_verify", "no CA file while verify_certs is false", "search.ca_certs names the CA to check the certificate against, but verify_certs: false checks nothing: set verify_certs: true, or remove ca_certs.", at="ca_certs")
+        return self
 
 
 class ExpertSettings(_Strict):
@@ -343,6 +350,13 @@ def check_secrets(config: Config, source: str = "the configuration") -> None:
     problems = _unset_problems(demanded_secrets(config))
     if problems:
         raise ConfigError(describe(source, problems, None))
+
+
+def airflow_configured() -> bool:
+    """Whether this process is set up to use an Airflow installation (``AIRFLOW_HOME`` or its
+    metadata database is named in the environment, as in the Airflow containers), so that
+    ``sangrah config check`` looks up the Connections the tasks take credentials from."""
+    return any(os.environ.get(name) for name in ("AIRFLOW_HOME", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"))
 
 
 def login_name() -> str | None:

@@ -165,3 +165,18 @@ def test_every_setting_is_documented() -> None:
     doc = (ROOT / "docs" / "configuration.md").read_text()
     for name in list(Config.model_fields) + [f"harvest.{n}" for n in HarvestSettings.model_fields] + [f"tables.{n}" for n in TablesSettings.model_fields] + [f"rti.{n}" for n in RtiSettings.model_fields] + [f"storage.{n}" for n in StorageSettings.model_fields] + [f"search.{n}" for n in SearchSettings.model_fields] + [f"disclosure.{n}" for n in DisclosureSettings.model_fields]:
         assert f"`{name}`" in doc, f"{name} is not in docs/configuration.md"
+
+
+def test_search_ca_certs_names_a_pem_file_and_needs_verify_certs(tmp_path: Path) -> None:
+    path = tmp_path / "sangrah.yaml"
+    path.write_text("search:\n  backend: opensearch\n  url: https://search.dept.example:9200\n  ca_certs: /etc/sangrah/dept-ca.pem\n")
+    assert load_config(path).search.ca_certs == Path("/etc/sangrah/dept-ca.pem")
+    assert load_config(None).search.ca_certs is None
+    path.write_text("search:\n  backend: opensearch\n  url: https://search.dept.example:9200\n  verify_certs: false\n  ca_certs: /etc/sangrah/dept-ca.pem\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert caught.value.message.splitlines() == [
+        f"{path} has 1 problem(s):",
+        "  - search.ca_certs (line 5): found '/etc/sangrah/dept-ca.pem'; allowed: no CA file while verify_certs is false. search.ca_certs names the CA to check the certificate against, "
+        "but verify_certs: false checks nothing: set verify_certs: true, or remove ca_certs.",
+    ]

@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import socket
 import sqlite3
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,10 +24,18 @@ from sqlalchemy import text
 from archiver.catalog import Catalog
 from archiver.cli import cli
 from archiver.pipeline import open_catalog
-from tests.conftest import _SECRETS, _WRITTEN
+from tests.conftest import _SECRETS, _WRITTEN, ROOT
 from tests.minio import ACCESS_ENV, SECRET_ENV, MinioServer, boto_client, bucket, minio, outage_minio  # noqa: F401  (fixtures)
 
 FILES = ["retention.yaml", "rti_rules.yaml", "rti_timelines.yaml", "rti_fees.yaml"]
+
+
+@pytest.fixture(autouse=True)
+def _no_airflow(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checks in this process look at variables alone: Airflow, once imported, keeps the
+    settings it read, so the tests under Airflow run the check in a process of its own."""
+    monkeypatch.delenv("AIRFLOW_HOME", raising=False)
+    monkeypatch.delenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", raising=False)
 
 
 @pytest.fixture
@@ -294,6 +304,131 @@ def test_a_stopped_minio_is_named_with_the_next_step(tmp_path: Path, data: Path,
     assert store["next_step"] == "Start the S3 server, or correct storage.endpoint_url."
 
 
+# -- under Airflow: credentials in its Connections ---------------------------------------------
+class _Airflow:
+    """An Airflow home with a fresh SQLite metadata database, and the environment of a worker
+    using it: no credential variable, a Fernet key so that Connections are stored encrypted."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        from cryptography.fernet import Fernet
+
+        self.home = tmp_path / "airflow"
+        self.home.mkdir()
+        _WRITTEN.append(self.home)
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "SANGRAH_"))}
+        self.env.update({
+            "AIRFLOW_HOME": str(self.home), "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.home}/airflow.db",
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(), "PYTHONWARNINGS": "ignore",
+        })
+        self.airflow("db", "migrate")
+
+    def airflow(self, *arguments: str) -> None:
+        done = subprocess.run([sys.executable, "-m", "airflow", *arguments], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+
+    def check(self, config_file: Path) -> tuple[int, dict[str, Any], str]:
+        """``sangrah config check --json`` run in the worker's environment: exit code, report, all output."""
+        done = subprocess.run([sys.executable, "-m", "archiver.cli", "--config", str(config_file), "config", "check", "--json"], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=300)
+        assert done.returncode in (0, 1), done.stderr[-2000:]
+        return done.returncode, orjson.loads(done.stdout), done.stdout + done.stderr
+
+
+@pytest.mark.slow
+def test_under_airflow_a_credential_comes_from_its_connection_and_a_missing_one_names_both(tmp_path: Path, data: Path, minio: MinioServer, bucket: str) -> None:
+    settings = _s3(data, minio, bucket)
+    catalog = open_catalog(_load(tmp_path, {"data_dir": str(data)}))
+    try:
+        catalog.add_account(platform="x", native_id="1350000000000000001", handle="JalShaktiDept", credential_env="SANGRAH_TEST_DEPT_X_TOKEN")
+    finally:
+        catalog.close()
+    config_file = tmp_path / "sangrah.yaml"
+    config_file.write_text(yaml.safe_dump(settings))
+    airflow = _Airflow(tmp_path)
+    conn = "sangrah_x_1350000000000000001"
+
+    code, report, output = airflow.check(config_file)
+    assert code == 1
+    assert _one(report, "airflow") == {
+        "service": "airflow", "name": f"sqlite:///{airflow.home}/airflow.db", "status": "ok",
+        "detail": "the metadata database holds 0 Connection(s); each credential is looked up first in the Airflow Connections, as the tasks do", "next_step": None,
+    }
+    assert _by_service(report)["credential"] == [
+        {
+            "service": "credential", "name": ACCESS_ENV, "status": "failed",
+            "detail": f"not set: the S3 access key id (storage.access_key_env); the Airflow Connection sangrah_s3 does not exist, and {ACCESS_ENV} is not set",
+            "next_step": f"Add it: airflow connections add sangrah_s3 --conn-type aws --conn-login '<access key id>' --conn-password '<secret key>'; or export the S3 access key id as {ACCESS_ENV}.",
+        },
+        {
+            "service": "credential", "name": SECRET_ENV, "status": "failed",
+            "detail": f"not set: the S3 secret access key (storage.secret_key_env); the Airflow Connection sangrah_s3 does not exist, and {SECRET_ENV} is not set",
+            "next_step": f"Add it: airflow connections add sangrah_s3 --conn-type aws --conn-login '<access key id>' --conn-password '<secret key>'; or export the S3 secret access key as {SECRET_ENV}.",
+        },
+        {
+            "service": "credential", "name": "SANGRAH_TEST_DEPT_X_TOKEN", "status": "failed",
+            "detail": f"not set: the credential of x:1350000000000000001 (@JalShaktiDept); the Airflow Connection {conn} does not exist, and SANGRAH_TEST_DEPT_X_TOKEN is not set",
+            "next_step": f"Add it: airflow connections add {conn} --conn-type generic --conn-password '<credential>'; or export it as SANGRAH_TEST_DEPT_X_TOKEN where the tasks run.",
+        },
+    ]
+    assert _one(report, "store")["detail"] == f"not checked: {ACCESS_ENV} and {SECRET_ENV} are not set"
+
+    # a Connection without a password is no credential, for the check as for the task
+    airflow.airflow("connections", "add", conn, "--conn-type", "generic")
+    code, report, output = airflow.check(config_file)
+    account = _by_service(report)["credential"][-1]
+    assert (account["status"], account["detail"]) == ("failed", f"not set: the credential of x:1350000000000000001 (@JalShaktiDept); the Airflow Connection {conn} has no password, and SANGRAH_TEST_DEPT_X_TOKEN is not set")
+    assert account["next_step"].startswith(f"Give the Connection {conn} the credential as its password (airflow connections delete {conn}, then airflow connections add {conn} ")
+
+    token = f"dept-token-{uuid.uuid4().hex}"
+    _SECRETS.add(token)
+    airflow.airflow("connections", "delete", conn)
+    airflow.airflow("connections", "add", conn, "--conn-type", "generic", "--conn-password", token)
+    airflow.airflow("connections", "add", "sangrah_s3", "--conn-type", "aws", "--conn-login", minio.access_key, "--conn-password", minio.secret_key)
+    code, report, output = airflow.check(config_file)
+    assert code == 0, output
+    assert _one(report, "airflow")["detail"].startswith("the metadata database holds 2 Connection(s);")
+    assert [(c["name"], c["status"], c["detail"]) for c in _by_service(report)["credential"]] == [
+        (ACCESS_ENV, "ok", "from Airflow Connection sangrah_s3: the S3 access key id (storage.access_key_env)"),
+        (SECRET_ENV, "ok", "from Airflow Connection sangrah_s3: the S3 secret access key (storage.secret_key_env)"),
+        ("SANGRAH_TEST_DEPT_X_TOKEN", "ok", f"from Airflow Connection {conn}: the credential of x:1350000000000000001 (@JalShaktiDept)"),
+    ]
+    assert _one(report, "store")["detail"].startswith("credentials accepted; bucket exists with Object Lock")
+    assert token not in output and minio.secret_key not in output
+    # stored encrypted, as Airflow keeps Connections with a Fernet key
+    assert token.encode() not in (airflow.home / "airflow.db").read_bytes()
+
+    # a Connection naming another endpoint than the config's is refused as the task refuses it
+    airflow.airflow("connections", "delete", "sangrah_s3")
+    airflow.airflow("connections", "add", "sangrah_s3", "--conn-type", "aws", "--conn-login", minio.access_key, "--conn-password", minio.secret_key, "--conn-extra", '{"endpoint_url": "http://minio.elsewhere:9000"}')
+    code, report, output = airflow.check(config_file)
+    assert code == 1
+    assert _by_service(report)["credential"][0] == {
+        "service": "credential", "name": "sangrah_s3", "status": "failed",
+        "detail": f"the Airflow connection sangrah_s3 names the endpoint http://minio.elsewhere:9000, but storage.endpoint_url in the config is {minio.endpoint}; "
+        "the config chooses where the WARC files go and the connection only who writes them: make them agree, or drop endpoint_url from the connection's extra.",
+        "next_step": "Correct the Airflow Connection as the error says, then run sangrah config check again.",
+    }
+    assert minio.secret_key not in output
+
+
+@pytest.mark.slow
+def test_under_airflow_an_unreadable_metadata_database_is_named(tmp_path: Path, data: Path) -> None:
+    from cryptography.fernet import Fernet
+
+    home = tmp_path / "airflow"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "SANGRAH_"))}
+    # a database Airflow was never set up in
+    env.update({"AIRFLOW_HOME": str(home), "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db", "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(), "PYTHONWARNINGS": "ignore"})
+    config_file = tmp_path / "sangrah.yaml"
+    config_file.write_text(yaml.safe_dump({"data_dir": str(data)}))
+    done = subprocess.run([sys.executable, "-m", "archiver.cli", "--config", str(config_file), "config", "check", "--json"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert _one(orjson.loads(done.stdout), "airflow") == {
+        "service": "airflow", "name": f"sqlite:///{home}/airflow.db", "status": "failed", "detail": "cannot read the Airflow Connections: no such table: connection",
+        "next_step": "Start Airflow's metadata database or correct AIRFLOW__DATABASE__SQL_ALCHEMY_CONN (airflow db check tells); a new database is made with: airflow db migrate",
+    }
+
+
 # -- search clusters ----------------------------------------------------------------------------
 def _cluster(variable: str) -> str:
     url = os.environ.get(variable)
@@ -331,5 +466,17 @@ def test_a_cluster_with_its_index_then_without_then_the_wrong_product_then_a_clo
     result, report = _check(tmp_path, {**settings, "search": {**settings["search"], "url": f"http://127.0.0.1:{port}"}})
     closed = _one(report, "search")
     assert closed["detail"] == f"cannot reach http://127.0.0.1:{port}: ConnectError: [Errno 111] Connection refused"
-    assert closed["next_step"] == f"Is {backend} running there? Start it, or correct search.url (and search.verify_certs for a self-signed certificate)."
+    assert closed["next_step"] == f"Is {backend} running there? Start it, or correct search.url (and search.ca_certs for a certificate signed by your own CA)."
     assert result.exit_code == 1
+
+
+def test_a_ca_file_that_cannot_be_read_is_named_with_its_path(tmp_path: Path, data: Path) -> None:
+    ca = tmp_path / "dept-ca.pem"
+    settings: dict[str, Any] = {"data_dir": str(data), "search": {"backend": "opensearch", "url": f"https://127.0.0.1:{_closed_port()}", "ca_certs": str(ca)}}
+    result, report = _check(tmp_path, settings, json=False)
+    assert result.exit_code == 1
+    assert f"FAILED search     opensearch {settings['search']['url']} (index sangrah-records): not checked: the CA file search.ca_certs {ca} cannot be read (No such file or directory)" in result.stdout
+    assert f"next: Put the PEM certificate of the CA that signs the cluster's certificate at {ca}, readable by this user, or correct search.ca_certs." in result.stdout
+    ca.write_text("not a certificate\n")
+    result, report = _check(tmp_path, settings)
+    assert _one(report, "search")["detail"] == f"not checked: the CA file search.ca_certs {ca} cannot be read (it holds no PEM certificate)"

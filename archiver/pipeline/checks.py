@@ -5,29 +5,38 @@ What is checked, in order: the data directory (staging, record dataset, caches) 
 catalog is reachable (a SQLite file, or a PostgreSQL server) and its schema is at the newest
 migration, or which migrations are pending; the store (a local directory that is writable, or an
 S3 bucket: endpoint reachable, credentials accepted, bucket there, Object Lock enabled with
-versioning); the search backend (``archiver.pipeline.search_checks``); the credential variables
-of the configured services and of each active account (names only, never values); and the files
+versioning); the search backend (``archiver.pipeline.search_checks``); the credentials of the
+configured services and of each active account (names only, never values); and the files
 the configuration names (retention schedule, RTI rules, timelines and fees), each read and
 checked as the step that uses it would. When holds have been placed, whether the store's legal
 holds are what they need (``archiver.pipeline.legal_holds.check_legal_holds``).
 
+Under Airflow (``AIRFLOW_HOME`` or its metadata database set in the environment, and Airflow
+installed), the credentials are looked up first in the Airflow Connections the tasks take them
+from (``archiver.pipeline.tasks``: one per account, and ``storage.airflow_conn_id`` for the S3
+key pair), through the same secrets backends, ``AIRFLOW_CONN_*`` variables and metadata database;
+an ``airflow`` check says whether that database could be read. A credential is OK when its
+Connection or its variable holds it, and a failure names both.
+
 Nothing is changed: the catalog is opened read-only and never migrated, no bucket or index is
-made, no file is written but a probe in a directory that must be writable, removed at once.
-No check prints a credential: every message is scrubbed of the values of the variables read.
+made, no file is written but a probe in a directory that must be writable, removed at once
+(loading Airflow may make its logs directory). No check prints a credential: every message is
+scrubbed of the values of the variables and Connections read.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from archiver.config import Config, DemandedSecret, demanded_secrets
+from archiver.config import Config, DemandedSecret, airflow_configured, demanded_secrets, provide_secret
 from archiver.errors import ArchiverError, BucketMissing, ConfigError, StoreAuthError, StoreError, StoreUnavailable
 
-__all__ = ["Check", "CheckReport", "check_config", "check_data_dir", "check_catalog", "check_store", "check_credentials", "check_files", "writable"]
+__all__ = ["Check", "CheckReport", "AirflowConnections", "open_airflow", "check_config", "check_data_dir", "check_catalog", "check_store", "check_credentials", "check_files", "writable"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +78,100 @@ def check_config(config: Config, *, source: str = "built-in defaults") -> CheckR
     from archiver.pipeline.search_checks import check_search
 
     catalog, accounts = check_catalog(config)
+    airflow, airflow_check = open_airflow()
+    # as a task does, the S3 key pair of the Airflow Connection is handed over before the store is opened
+    s3 = _s3_from_airflow(config, airflow) if airflow is not None else None
     holds = check_legal_holds(config)
-    checks = [check_data_dir(config), catalog, check_store(config), *([holds] if holds else []), check_search(config), *check_credentials(config, accounts), *check_files(config)]
-    return CheckReport(source, tuple(_scrubbed(checks, _secret_values(config, accounts))))
+    checks = [
+        check_data_dir(config), catalog, *([airflow_check] if airflow_check else []), check_store(config), *([holds] if holds else []), check_search(config),
+        *check_credentials(config, accounts, airflow, s3), *check_files(config),
+    ]
+    return CheckReport(source, tuple(_scrubbed(checks, _secret_values(config, accounts) | (airflow.values if airflow else set()))))
+
+
+# -- Airflow ---------------------------------------------------------------------------------
+class AirflowConnections:
+    """Airflow's Connections as a task would be given them, read from outside a task.
+
+    A task asks the API server, which looks in the secrets backend Airflow is configured with,
+    the ``AIRFLOW_CONN_*`` variables and the metadata database; from outside a task the Task SDK
+    would skip the database, so this asks Airflow's own lookup, which reads the same three.
+    ``values`` collects every credential read, for the report to be scrubbed of them.
+    """
+
+    def __init__(self) -> None:
+        self.values: set[str] = set()
+
+    def get(self, conn_id: str) -> Any | None:
+        """The Connection ``conn_id``, or None when no backend has it."""
+        from airflow.models.connection import Connection
+        from airflow.sdk.exceptions import AirflowNotFoundException
+
+        try:
+            connection = Connection.get_connection_from_secrets(conn_id)
+        except AirflowNotFoundException:
+            return None
+        self.values |= {value for value in (connection.login, connection.password) if value}
+        return connection
+
+
+def open_airflow() -> tuple[AirflowConnections | None, Check | None]:
+    """Airflow's Connections and the ``airflow`` check, when Airflow is installed and configured
+    here; (None, None) when it is not, and (None, the failed check) when its metadata database
+    cannot be read."""
+    if not airflow_configured() or importlib.util.find_spec("airflow") is None:
+        return None, None
+    try:
+        from airflow import settings
+        from airflow.configuration import conf
+        from airflow.models.connection import Connection
+    except Exception as exc:  # Airflow configures itself when imported, and fails there on any setting it cannot use
+        return None, Check("airflow", "Airflow", False, f"Airflow is configured here but cannot be loaded: {type(exc).__name__}: {_first_line(exc)}", "Correct Airflow's settings (AIRFLOW_HOME, airflow.cfg, AIRFLOW__* variables) until `airflow config list` runs, or unset AIRFLOW_HOME to check the variables alone.")
+    from sqlalchemy import func, select
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    try:
+        name = make_url(conf.get("database", "sql_alchemy_conn")).render_as_string(hide_password=True)
+    except ArgumentError:
+        name = "Airflow's metadata database"
+    try:
+        assert settings.Session is not None, "Airflow's database is not configured"
+        with settings.Session() as session:
+            count = session.scalar(select(func.count()).select_from(Connection))
+    except (SQLAlchemyError, AssertionError) as exc:
+        reason = _first_line(getattr(exc, "orig", None) or exc)
+        return None, Check(
+            "airflow", name, False, f"cannot read the Airflow Connections: {reason}",
+            "Start Airflow's metadata database or correct AIRFLOW__DATABASE__SQL_ALCHEMY_CONN (airflow db check tells); a new database is made with: airflow db migrate",
+        )
+    return AirflowConnections(), Check("airflow", name, True, f"the metadata database holds {count} Connection(s); each credential is looked up first in the Airflow Connections, as the tasks do")
+
+
+@dataclass(frozen=True, slots=True)
+class _S3FromAirflow:
+    conn_id: str
+    found: bool  #: the Connection exists
+    problem: str | None = None  #: why its key pair cannot be used
+
+
+def _s3_from_airflow(config: Config, airflow: AirflowConnections) -> _S3FromAirflow | None:
+    """The S3 key pair of ``storage.airflow_conn_id``, handed to this process as a task's is."""
+    from archiver.pipeline.tasks import s3_key_pair
+
+    storage = config.storage
+    if storage.kind != "s3" or not (storage.access_key_env and storage.secret_key_env):
+        return None
+    connection = airflow.get(storage.airflow_conn_id)
+    if connection is None:
+        return _S3FromAirflow(storage.airflow_conn_id, False)
+    try:
+        login, password = s3_key_pair(connection, storage.airflow_conn_id, storage)
+    except ConfigError as exc:
+        return _S3FromAirflow(storage.airflow_conn_id, True, exc.message)
+    provide_secret(storage.access_key_env, login)
+    provide_secret(storage.secret_key_env, password)
+    return _S3FromAirflow(storage.airflow_conn_id, True)
 
 
 # -- the data directory ----------------------------------------------------------------------
@@ -198,35 +298,63 @@ def check_store(config: Config) -> Check:
     return Check("store", name, True, f"credentials accepted; bucket exists with Object Lock and versioning enabled; WARC objects get {settings.object_lock_mode} retention, {settings.default_retention_days} days from publication until extraction extends it")
 
 
-# -- credentials -----------------------------------------------------------------------------
-def check_credentials(config: Config, accounts: Sequence[AccountFacts] | None) -> list[Check]:
-    """One check per credential variable: the configured services' and each active account's."""
-    from archiver.pipeline.tasks import connection_id
+# -- credentials ---------------------------------------------------------------------------
+def check_credentials(config: Config, accounts: Sequence[AccountFacts] | None, airflow: AirflowConnections | None = None, s3: _S3FromAirflow | None = None) -> list[Check]:
+    """One check per credential: the configured services' and each active account's; under
+    Airflow (``airflow``), its Connection is looked at first, as the tasks do."""
+    from archiver.pipeline.tasks import AccountConnection, connection_id
 
-    checks = [_variable_check(secret) for secret in demanded_secrets(config)]
+    checks = _service_checks(config, airflow, s3)
     if accounts is None:
         checks.append(Check("credential", "accounts", False, "not checked: the catalog could not be read", "Make the catalog check pass first."))
         return checks
     for key, platform, handle, own in accounts:
         variable = own or config.platforms[platform].credential_env
         label = f"{key} (@{handle})" if handle else key
-        if config.secret(variable) is not None:
+        conn_id = connection_id(key)
+        add = f"airflow connections add {conn_id} --conn-type generic --conn-password '<credential>'"
+        if airflow is not None and AccountConnection(key).credential(airflow.get) is not None:
+            checks.append(Check("credential", variable, True, f"from Airflow Connection {conn_id}: the credential of {label}"))
+        elif config.secret(variable) is not None:
             checks.append(Check("credential", variable, True, f"set: the credential of {label}"))
+        elif airflow is not None:
+            found = airflow.get(conn_id) is not None
+            checks.append(Check(
+                "credential", variable, False,
+                f"not set: the credential of {label}; the Airflow Connection {conn_id} {'has no password' if found else 'does not exist'}, and {variable} is not set",
+                (f"Give the Connection {conn_id} the credential as its password (airflow connections delete {conn_id}, then {add})" if found else f"Add it: {add}")
+                + f"; or export it as {variable} where the tasks run.",
+            ))
         else:
             checks.append(Check(
                 "credential", variable, False, f"not set: the credential of {label}",
-                f"Export it as {variable} where sangrah harvest runs; under Airflow, the connection {connection_id(key)} holds it instead "
-                f"(airflow connections add {connection_id(key)} --conn-type generic --conn-password '<credential>').",
+                f"Export it as {variable} where sangrah harvest runs; under Airflow, the connection {conn_id} holds it instead ({add}).",
             ))
     return checks
 
 
-def _variable_check(secret: DemandedSecret) -> Check:
+def _service_checks(config: Config, airflow: AirflowConnections | None, s3: _S3FromAirflow | None) -> list[Check]:
+    demanded = demanded_secrets(config)
+    if s3 is not None and s3.problem:
+        # the Connection the tasks would take the key pair from is unusable: one failure, not two
+        checks = [Check("credential", s3.conn_id, False, s3.problem, "Correct the Airflow Connection as the error says, then run sangrah config check again.")]
+        return checks + [_variable_check(secret, airflow, s3) for secret in demanded if secret.airflow_conn_id != s3.conn_id]
+    return [_variable_check(secret, airflow, s3) for secret in demanded]
+
+
+def _variable_check(secret: DemandedSecret, airflow: AirflowConnections | None = None, s3: _S3FromAirflow | None = None) -> Check:
     where = ".".join(secret.setting)
+    if s3 is not None and s3.found and secret.airflow_conn_id == s3.conn_id:
+        return Check("credential", secret.variable, True, f"from Airflow Connection {s3.conn_id}: {secret.what} ({where})")
     if secret.is_set:
         return Check("credential", secret.variable, True, f"set: {secret.what} ({where})")
-    airflow = f"; under Airflow, the connection {secret.airflow_conn_id} holds it instead" if secret.airflow_conn_id else ""
-    return Check("credential", secret.variable, False, f"not set: {secret.what} ({where})", f"Export {secret.what} as {secret.variable}{airflow}.")
+    if airflow is not None and secret.airflow_conn_id:
+        return Check(
+            "credential", secret.variable, False, f"not set: {secret.what} ({where}); the Airflow Connection {secret.airflow_conn_id} does not exist, and {secret.variable} is not set",
+            f"Add it: airflow connections add {secret.airflow_conn_id} --conn-type aws --conn-login '<access key id>' --conn-password '<secret key>'; or export {secret.what} as {secret.variable}.",
+        )
+    airflow_hint = f"; under Airflow, the connection {secret.airflow_conn_id} holds it instead" if secret.airflow_conn_id else ""
+    return Check("credential", secret.variable, False, f"not set: {secret.what} ({where})", f"Export {secret.what} as {secret.variable}{airflow_hint}.")
 
 
 def _secret_values(config: Config, accounts: Sequence[AccountFacts] | None) -> set[str]:

@@ -3,7 +3,8 @@
 FTS5: this Python's SQLite has FTS5, and the index file is there and readable (read-only). A
 cluster: reachable at ``search.url``, the product the config names (OpenSearch 2, or
 Elasticsearch 9, the major version of the client Sangrah uses), the credential accepted, and the
-index present. It asks the cluster over plain HTTP (``GET /``, ``GET /INDEX/_count``) rather
+index present. A CA file (``search.ca_certs``) is read first, and the certificate checked
+against it. It asks the cluster over plain HTTP (``GET /``, ``GET /INDEX/_count``) rather
 than through a search client, so that each failure is reported as the server gave it. An index
 not made yet is a failure once there is a record dataset to fill it from: the next step is
 ``sangrah index``.
@@ -11,6 +12,7 @@ not made yet is a failure once there is a record dataset to fill it from: the ne
 
 from __future__ import annotations
 
+import ssl
 import sqlite3
 from typing import Any
 
@@ -79,8 +81,20 @@ def _check_cluster(config: Config) -> Check:
         auth = (user, password)
     elif credential:
         headers["Authorization"] = f"ApiKey {credential}"
+    verify: bool | ssl.SSLContext = settings.verify_certs
+    if settings.ca_certs is not None:
+        ca = settings.ca_certs.resolve()
+        reason = None
+        try:
+            verify = ssl.create_default_context(cafile=str(ca))
+        except ssl.SSLError:
+            reason = "it holds no PEM certificate"
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+        if reason is not None:
+            return Check("search", name, False, f"not checked: the CA file search.ca_certs {ca} cannot be read ({reason})", f"Put the PEM certificate of the CA that signs the cluster's certificate at {ca}, readable by this user, or correct search.ca_certs.")
     try:
-        with httpx.Client(timeout=settings.timeout_seconds, verify=settings.verify_certs, headers=headers, auth=auth) as client:
+        with httpx.Client(timeout=settings.timeout_seconds, verify=verify, headers=headers, auth=auth) as client:
             product, version = _identify(client, url, backend)
             _check_product(product, version, backend)
             count = client.get(f"{url}/{settings.index}/_count")
@@ -90,9 +104,15 @@ def _check_cluster(config: Config) -> Check:
     except _Unfit as unfit:
         return Check("search", name, False, unfit.detail, unfit.next_step)
     except httpx.HTTPError as exc:
-        return Check("search", name, False, f"cannot reach {url}: {type(exc).__name__}: {exc}", f"Is {backend} running there? Start it, or correct search.url (and search.verify_certs for a self-signed certificate).")
+        return Check("search", name, False, f"cannot reach {url}: {type(exc).__name__}: {exc}", _unreachable_next_step(exc, backend))
     accepted = ", the credential accepted" if credential else ""
     return Check("search", name, True, f"{backend} {version} answers{accepted}; the index {settings.index} holds {int(count.json()['count']):,} documents")
+
+
+def _unreachable_next_step(exc: Exception, backend: str) -> str:
+    if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        return "Name the PEM file of the CA that signs the cluster's certificate in search.ca_certs (or correct search.url to the name the certificate is for)."
+    return f"Is {backend} running there? Start it, or correct search.url (and search.ca_certs for a certificate signed by your own CA)."
 
 
 class _Unfit(Exception):

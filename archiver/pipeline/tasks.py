@@ -32,13 +32,14 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from archiver.config import Config, check_secrets, load_config_from_environment, provide_secret
+from archiver.config import Config, StorageSettings, check_secrets, load_config_from_environment, provide_secret
 from archiver.errors import AuthError, ConfigError, RtiError
 
-__all__ = ["connection_id", "AccountConnection", "S3Connection", "begin", "plan", "harvest", "extract", "index", "verify_night", "report", "fixity", "rti_due", "rti_escalate"]
+__all__ = ["connection_id", "task_connection", "s3_key_pair", "AccountConnection", "S3Connection", "begin", "plan", "harvest", "extract", "index", "verify_night", "report", "fixity", "rti_due", "rti_escalate"]
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,35 @@ CONNECTION_PREFIX = "sangrah_"
 def connection_id(account_key: str) -> str:
     """The id of the Airflow Connection holding an account's credential."""
     return CONNECTION_PREFIX + re.sub(r"[^A-Za-z0-9_.-]", "_", account_key)
+
+
+def task_connection(conn_id: str) -> Any | None:
+    """The Airflow Connection ``conn_id`` as a task is given it, or None when there is none."""
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        return BaseHook.get_connection(conn_id)
+    except AirflowNotFoundException:
+        return None
+
+
+def s3_key_pair(connection: Any, conn_id: str, storage: StorageSettings, *, then: str = "") -> tuple[str, str]:
+    """(access key id, secret key) of the S3 Connection ``conn_id``; ``ConfigError`` when it
+    lacks either, or names another endpoint than the config. ``then`` ends the instruction to
+    add the connection (a task says to clear it)."""
+    if not connection.login or not connection.password:
+        raise ConfigError(
+            f"the Airflow connection {conn_id} has no {'login (the access key id)' if not connection.login else 'password (the secret key)'}. "
+            f"Set both: airflow connections add {conn_id} --conn-type aws --conn-login '<access key id>' --conn-password '<secret key>'{then}."
+        )
+    endpoint = (connection.extra_dejson or {}).get("endpoint_url")
+    if endpoint and endpoint.rstrip("/") != (storage.endpoint_url or "").rstrip("/"):
+        raise ConfigError(
+            f"the Airflow connection {conn_id} names the endpoint {endpoint}, but storage.endpoint_url in the config is {storage.endpoint_url or 'AWS S3'}; "
+            "the config chooses where the WARC files go and the connection only who writes them: make them agree, or drop endpoint_url from the connection's extra."
+        )
+    return str(connection.login), str(connection.password)
 
 
 class AccountConnection:
@@ -60,16 +90,14 @@ class AccountConnection:
         self.account_key = account_key
         self.conn_id = conn_id or connection_id(account_key)
 
-    def credential(self) -> str | None:
-        """The connection's password, or None when there is no such connection."""
-        from airflow.sdk import BaseHook
-        from airflow.sdk.exceptions import AirflowNotFoundException
+    def credential(self, lookup: Callable[[str], Any | None] | None = None) -> str | None:
+        """The connection's password, or None when there is no such connection or it has none.
 
-        try:
-            connection = BaseHook.get_connection(self.conn_id)
-        except AirflowNotFoundException:
-            return None
-        return connection.password or None
+        ``lookup`` finds a connection by id (None when there is none); a task's own by default,
+        ``sangrah config check`` gives one that reads Airflow from outside a task.
+        """
+        connection = (lookup or task_connection)(self.conn_id)
+        return (connection.password or None) if connection is not None else None
 
     def provide(self, config: Config) -> str:
         """Hand the credential to this process's harvest; returns where it came from (no value)."""
@@ -119,33 +147,19 @@ class S3Connection:
 
     def provide(self, config: Config) -> str:
         """Hand the key pair to this process's store; returns where it came from (no value)."""
-        from airflow.sdk import BaseHook
-        from airflow.sdk.exceptions import AirflowNotFoundException
-
         storage = config.storage
         if storage.kind != "s3":
             return "no S3 store configured"
         if not (storage.access_key_env and storage.secret_key_env):
             log.info("s3 credentials source=boto3-default-chain (storage.access_key_env is empty; connection %s not used)", self.conn_id)
             return "boto3's default chain"
-        try:
-            connection = BaseHook.get_connection(self.conn_id)
-        except AirflowNotFoundException:
+        connection = task_connection(self.conn_id)
+        if connection is None:
             log.info("s3 credentials source=environment variables=%s,%s (no connection %s)", storage.access_key_env, storage.secret_key_env, self.conn_id)
             return f"variables {storage.access_key_env} and {storage.secret_key_env}"
-        if not connection.login or not connection.password:
-            raise ConfigError(
-                f"the Airflow connection {self.conn_id} has no {'login (the access key id)' if not connection.login else 'password (the secret key)'}. "
-                f"Set both: airflow connections add {self.conn_id} --conn-type aws --conn-login '<access key id>' --conn-password '<secret key>', then clear this task."
-            )
-        endpoint = (connection.extra_dejson or {}).get("endpoint_url")
-        if endpoint and endpoint.rstrip("/") != (storage.endpoint_url or "").rstrip("/"):
-            raise ConfigError(
-                f"the Airflow connection {self.conn_id} names the endpoint {endpoint}, but storage.endpoint_url in the config is {storage.endpoint_url or 'AWS S3'}; "
-                "the config chooses where the WARC files go and the connection only who writes them: make them agree, or drop endpoint_url from the connection's extra."
-            )
-        provide_secret(storage.access_key_env, connection.login)
-        provide_secret(storage.secret_key_env, connection.password)
+        login, password = s3_key_pair(connection, self.conn_id, storage, then=", then clear this task")
+        provide_secret(storage.access_key_env, login)
+        provide_secret(storage.secret_key_env, password)
         log.info("s3 credentials source=airflow-connection conn_id=%s bucket=%s", self.conn_id, storage.bucket)
         return f"connection {self.conn_id}"
 

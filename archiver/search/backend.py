@@ -102,7 +102,7 @@ def open_backend(config: Config) -> SearchBackend:
     if settings.backend == "opensearch":
         from archiver.search.opensearch import OpenSearchBackend
 
-        return OpenSearchBackend(url, settings.index, credential=credential, timeout_seconds=settings.timeout_seconds, verify_certs=settings.verify_certs)
+        return OpenSearchBackend(url, settings.index, credential=credential, timeout_seconds=settings.timeout_seconds, verify_certs=settings.verify_certs, ca_certs=settings.ca_certs)
     from archiver.search.elasticsearch import ElasticsearchBackend
 
-    return ElasticsearchBackend(url, settings.index, credential=credential, timeout_seconds=settings.timeout_seconds, verify_certs=settings.verify_certs)
+    return ElasticsearchBackend(url, settings.index, credential=credential, timeout_seconds=settings.timeout_seconds, verify_certs=settings.verify_certs, ca_certs=settings.ca_certs)

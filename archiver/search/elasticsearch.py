@@ -26,7 +26,8 @@ class ElasticsearchBackend(LuceneBackend):
             auth = {"basic_auth": (user, password)}
         elif self._credential:
             auth = {"api_key": self._credential}
-        return Elasticsearch(self.url, request_timeout=self._timeout, max_retries=1, retry_on_timeout=False, verify_certs=self._verify, **auth)
+        trust: dict[str, Any] = {"ca_certs": self._ca_certs} if self._ca_certs else {}
+        return Elasticsearch(self.url, request_timeout=self._timeout, max_retries=1, retry_on_timeout=False, verify_certs=self._verify, **trust, **auth)
 
     def _helpers(self) -> Any:
         from elasticsearch import helpers

@@ -162,7 +162,7 @@ class LuceneBackend:
     #: whether this engine's index has the English subfield (engine-specific analysis)
     english = False
 
-    def __init__(self, url: str, index: str, *, credential: str | None = None, timeout_seconds: float = 30.0, verify_certs: bool = True) -> None:
+    def __init__(self, url: str, index: str, *, credential: str | None = None, timeout_seconds: float = 30.0, verify_certs: bool = True, ca_certs: Path | None = None) -> None:
         self.url = url
         self.index = index
         self.meta_index = f"{index}-meta"
@@ -170,6 +170,8 @@ class LuceneBackend:
         self._credential = credential
         self._timeout = timeout_seconds
         self._verify = verify_certs
+        #: the PEM file of the CA to check the cluster's certificate against (None: the client's default)
+        self._ca_certs = str(ca_certs) if ca_certs is not None else None
         self._client: Any = None
 
     # -- what a subclass gives ----------------------------------------------------------------

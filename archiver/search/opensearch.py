@@ -45,7 +45,7 @@ class OpenSearchBackend(LuceneBackend):
         from opensearchpy import OpenSearch
 
         return OpenSearch(
-            hosts=[self.url], timeout=self._timeout, max_retries=1, retry_on_timeout=False, verify_certs=self._verify, serializer=_serializer(), **self._auth()
+            hosts=[self.url], timeout=self._timeout, max_retries=1, retry_on_timeout=False, verify_certs=self._verify, ca_certs=self._ca_certs, serializer=_serializer(), **self._auth()
         )
 
     def _helpers(self) -> Any:
