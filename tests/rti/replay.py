@@ -26,9 +26,12 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Frame
 
 __all__ = ["NOT_FOUND", "ReplayTool", "Replayed", "replay", "replay_tool"]
 
@@ -109,6 +112,16 @@ def _site(folder: Path, tool: ReplayTool, wacz: Path, url: str, ts: str) -> None
     # the page the service worker serves as the iframe's app loads ./ui.js beside it
     shutil.copyfile(tool.replaywebpage / "ui.js", folder / "replay" / "ui.js")
     shutil.copyfile(tool.replaywebpage / "sw.js", folder / "replay" / "sw.js")
+    # The embed opens its iframe at /replay/ once the service worker is registered, not once it is
+    # active. On a first visit to a loaded machine the iframe's request can reach this server
+    # first; the worker then claims whatever page came back, so the embed's reload of an
+    # uncontrolled iframe never happens. A directory listing there left the embed blank for good;
+    # the page the worker itself serves at /replay/ (its serveIndex page) lets the app start
+    # either way.
+    (folder / "replay" / "index.html").write_text(
+        "<!doctype html><html><head><script src='./ui.js'></script></head><body><replay-app-main></replay-app-main></body></html>",
+        "utf-8",
+    )
     os.symlink(wacz.resolve(), folder / "package.wacz")
     (folder / "index.html").write_text(
         "<!doctype html><html><head><meta charset='utf-8'><script src='/ui.js'></script></head><body>"
@@ -133,6 +146,21 @@ def _serve(folder: Path) -> _Server:
     thread = threading.Thread(target=httpd.serve_forever, name="wacz-replay-site", daemon=True)
     thread.start()
     return _Server(httpd, thread)
+
+
+def _frames_shown(frames: list[Frame]) -> list[tuple[str, str]]:
+    """Each frame's URL and the start of its text: the embed's own frame shows why nothing replayed
+    (the app's error, or a page the web server answered in the service worker's place)."""
+    from playwright.sync_api import Error as BrowserError
+
+    shown: list[tuple[str, str]] = []
+    for frame in frames:
+        try:
+            text = " ".join(frame.inner_text("body", timeout=2000).split())[:200]
+        except BrowserError as exc:
+            text = f"(unreadable: {str(exc).splitlines()[0]})"
+        shown.append((frame.url, text))
+    return shown
 
 
 def replay(tool: ReplayTool, wacz: Path, url: str, ts: str, site: Path, *, timeout_seconds: float = 90) -> Replayed:
@@ -165,8 +193,7 @@ def replay(tool: ReplayTool, wacz: Path, url: str, ts: str, site: Path, *, timeo
                         if text.strip():
                             return Replayed(frame.url, text)
                     page.wait_for_timeout(250)
-                shown = page.locator("replay-web-page").inner_text()
-                raise AssertionError(f"no replayed frame of {url} after {timeout_seconds} s; frames {[f.url for f in page.frames]}; page errors {errors}; the embed shows {shown!r}")
+                raise AssertionError(f"no replayed frame of {url} after {timeout_seconds} s; frames {_frames_shown(page.frames)}; page errors {errors}")
             finally:
                 browser.close()
     finally:
