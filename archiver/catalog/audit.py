@@ -6,9 +6,12 @@ breaks the chain at that point, and ``verify_chain`` names the first entry where
 The database refuses UPDATE and DELETE on the table (triggers of migration 0001); the chain is
 what still shows tampering by someone who dropped them with direct access to the file.
 
-A chain can be truncated at its end, or rewritten whole, without a visible break: the head hash
-that ``verify_chain`` reports is what to write down elsewhere (the daily report does) so that a
-later check can show the head it knew is still in the chain.
+A chain can be cut short at its end, or rewritten whole, without a visible break. A head
+written down outside the system (``ChainHead``, ``SEQ:HASH``: the daily report carries the hash,
+``sangrah audit head`` prints both) anchors it: ``verify_chain(engine, anchor=head)`` also checks
+that the entry is still in the chain at its place, and names what is missing when it is not.
+Since an entry's hash covers its id, a hash found at another place means the number was copied
+wrong, not that the entry moved.
 
 The hashed content is fixed (``CHAIN_VERSION``): id, instant (UTC, microseconds), actor, action,
 target, outcome and details, as canonical JSON (``archiver.model.canonical_json``).
@@ -28,11 +31,15 @@ from archiver.catalog import tables as t
 from archiver.errors import CatalogError
 from archiver.model import canonical_json, utc
 
-__all__ = ["GENESIS", "CHAIN_VERSION", "AuditEntry", "ChainReport", "append_entry", "entry_hash", "iter_entries", "verify_chain"]
+__all__ = [
+    "GENESIS", "CHAIN_VERSION", "AuditEntry", "ChainHead", "AnchorCheck", "ChainReport", "append_entry", "entry_hash", "iter_entries", "verify_chain",
+]
 
 #: the prev_hash of the first entry
 GENESIS = "0" * 64
 CHAIN_VERSION = 1
+
+_HEX = frozenset("0123456789abcdef")
 
 #: the PostgreSQL advisory lock that queues the writers of the audit log (any fixed number)
 _PG_LOCK = 0x5A4E_4752_4148_4155
@@ -58,18 +65,75 @@ class AuditEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class ChainHead:
+    """A head of the chain as written down outside the system: its entry's number, if kept, and hash.
+
+    Usage::
+
+        ChainHead.parse("1204:403b159b…")   # ChainHead(hash="403b159b…", id=1204)
+        str(head)                           # "1204:403b159b…", as ``sangrah audit head`` prints it
+    """
+
+    hash: str
+    id: int | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> ChainHead:
+        """``SEQ:HASH``, or the hash alone; ``ValueError`` saying what is wrong with it."""
+        value = text.strip().lower()
+        number, sep, digest = value.rpartition(":")
+        if sep and not number.isdigit():
+            raise ValueError(f"{text.strip()!r}: the part before ':' must be the entry number, e.g. 1204:403b…")
+        if sep and int(number) < 1:
+            raise ValueError(f"{text.strip()!r}: entries are numbered from 1")
+        if not set(digest) <= _HEX:
+            raise ValueError(f"{text.strip()!r}: a hash is written with the digits 0-9 and the letters a-f only")
+        if len(digest) != 64:
+            raise ValueError(f"{text.strip()!r}: a hash has 64 digits, this one {len(digest)}")
+        return cls(digest, int(number) if sep else None)
+
+    def __str__(self) -> str:
+        return self.hash if self.id is None else f"{self.id}:{self.hash}"
+
+
+@dataclass(frozen=True, slots=True)
+class AnchorCheck:
+    """Whether a head written down (``head``) is still in the chain at its place: ``found_id``,
+    or what is missing and the next step (``problem``)."""
+
+    head: ChainHead
+    found_id: int | None
+    problem: str | None = None
+
+    @property
+    def found(self) -> bool:
+        return self.problem is None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.head.id, "hash": self.head.hash, "found": self.found, "found_id": self.found_id, "problem": self.problem}
+
+
+@dataclass(frozen=True, slots=True)
 class ChainReport:
-    """What ``verify_chain`` found: entries checked, the head, and the first break (None if intact)."""
+    """What ``verify_chain`` found: entries checked, the head, the first break (None if intact),
+    and, when a head written down was given, whether it is still there (``anchor``)."""
 
     entries: int
     head_id: int | None
     head_hash: str | None
     broken_id: int | None = None
     problem: str | None = None
+    head_at: datetime | None = None
+    anchor: AnchorCheck | None = None
 
     @property
     def intact(self) -> bool:
+        """No break in the chain; a chain cut short at its end is still intact (see ``anchor``)."""
         return self.broken_id is None
+
+    @property
+    def head(self) -> ChainHead | None:
+        return None if self.head_id is None or self.head_hash is None or not self.intact else ChainHead(self.head_hash, self.head_id)
 
 
 def entry_hash(prev_hash: str, *, id: int, at: datetime, actor: str, action: str, target: str | None, outcome: str, details: Mapping[str, Any] | None) -> str:
@@ -141,27 +205,95 @@ def iter_entries(
             yield _entry(row)
 
 
-def verify_chain(engine: Engine) -> ChainReport:
-    """Walk the chain from its first entry; stop at the first entry that breaks it."""
+def verify_chain(engine: Engine, anchor: ChainHead | None = None) -> ChainReport:
+    """Walk the chain from its first entry; stop at the first entry that breaks it.
+
+    With ``anchor`` (a head written down earlier), also check that its entry is still in the
+    chain, before any break, at its place; ``report.anchor`` says so or names what is missing.
+    """
     count = 0
-    prev_id: int | None = None
+    prev: AuditEntry | None = None
     prev_hash = GENESIS
+    at_place: AuditEntry | None = None  # the entry at the anchor's number
+    hash_at: int | None = None  # the entry with the anchor's hash
     for entry in iter_entries(engine):
         count += 1
-        expected_id = 1 if prev_id is None else prev_id + 1
-        if entry.id != expected_id:
-            missing = f"entry {expected_id}" if entry.id == expected_id + 1 else f"entries {expected_id} to {entry.id - 1}"
-            return ChainReport(count, prev_id, prev_hash, entry.id, f"{_name(entry)} follows entry {prev_id or 0}: {missing} {'is' if entry.id == expected_id + 1 else 'are'} missing (removed from the log)")
-        if entry.entry_hash is None or entry.prev_hash is None:
-            return ChainReport(count, prev_id, prev_hash, entry.id, f"{_name(entry)} has no hash: it was written outside Sangrah, or its hash was erased")
-        if entry.prev_hash != prev_hash:
-            before = "the chain's start" if prev_id is None else f"entry {prev_id}"
-            return ChainReport(count, prev_id, prev_hash, entry.id, f"{_name(entry)} does not chain to {before}: an entry before it was changed, removed or inserted")
-        recomputed = entry_hash(prev_hash, id=entry.id, at=entry.at, actor=entry.actor, action=entry.action, target=entry.target, outcome=entry.outcome, details=entry.details)
-        if recomputed != entry.entry_hash:
-            return ChainReport(count, prev_id, prev_hash, entry.id, f"{_name(entry)} no longer matches its hash: it was changed after it was written")
-        prev_id, prev_hash = entry.id, entry.entry_hash
-    return ChainReport(count, prev_id, prev_hash if prev_id is not None else None)
+        problem = _link_problem(entry, prev, prev_hash)
+        if problem is not None:
+            check = _check_anchor(anchor, at_place, hash_at, prev, entry.id)
+            return ChainReport(count, prev.id if prev else None, prev_hash, entry.id, problem, prev.at if prev else None, check)
+        if anchor is not None:
+            if entry.id == anchor.id:
+                at_place = entry
+            if entry.entry_hash == anchor.hash:
+                hash_at = entry.id
+        prev, prev_hash = entry, entry.entry_hash or ""
+    check = _check_anchor(anchor, at_place, hash_at, prev, None)
+    if prev is None:
+        return ChainReport(count, None, None, anchor=check)
+    return ChainReport(count, prev.id, prev_hash, head_at=prev.at, anchor=check)
+
+
+def _link_problem(entry: AuditEntry, prev: AuditEntry | None, prev_hash: str) -> str | None:
+    """Why ``entry`` does not chain to ``prev`` (None before the first entry), or None if it does."""
+    expected_id = 1 if prev is None else prev.id + 1
+    if entry.id != expected_id:
+        one = entry.id == expected_id + 1
+        missing = f"entry {expected_id}" if one else f"entries {expected_id} to {entry.id - 1}"
+        return f"{_name(entry)} follows entry {prev.id if prev else 0}: {missing} {'is' if one else 'are'} missing (removed from the log)"
+    if entry.entry_hash is None or entry.prev_hash is None:
+        return f"{_name(entry)} has no hash: it was written outside Sangrah, or its hash was erased"
+    if entry.prev_hash != prev_hash:
+        before = "the chain's start" if prev is None else f"entry {prev.id}"
+        return f"{_name(entry)} does not chain to {before}: an entry before it was changed, removed or inserted"
+    recomputed = entry_hash(prev_hash, id=entry.id, at=entry.at, actor=entry.actor, action=entry.action, target=entry.target, outcome=entry.outcome, details=entry.details)
+    if recomputed != entry.entry_hash:
+        return f"{_name(entry)} no longer matches its hash: it was changed after it was written"
+    return None
+
+
+#: what to do when a head written down is not where it was
+_KEEP = "Keep the catalog file as it is and tell the records officer (PRA s.7)."
+
+
+def _check_anchor(anchor: ChainHead | None, at_place: AuditEntry | None, hash_at: int | None, last: AuditEntry | None, broken_id: int | None) -> AnchorCheck | None:
+    """Whether ``anchor`` was seen in the entries that chain (up to ``last``, the last before any break)."""
+    if anchor is None:
+        return None
+    if anchor.id is None and hash_at is not None:
+        return AnchorCheck(anchor, hash_at)
+    if at_place is not None and at_place.entry_hash == anchor.hash:
+        return AnchorCheck(anchor, at_place.id)
+    if hash_at is not None:
+        # the hash covers the entry's id, so it cannot have moved: the number was copied wrong
+        return AnchorCheck(anchor, None, (
+            f"the hash written down is that of entry {hash_at}, not of entry {anchor.id}: the entry number was copied wrong. "
+            f"Check it against the record, then run: sangrah audit verify --head {hash_at}:{anchor.hash}"
+        ))
+    if broken_id is not None:
+        return AnchorCheck(anchor, None, (
+            f"the head written down ({anchor}) is not among the entries before the break at entry {broken_id}, "
+            f"so it cannot be confirmed. {_KEEP}"
+        ))
+    ends = f"the log ends at {_name(last)}" if last is not None else "the log is empty"
+    if anchor.id is None:
+        return AnchorCheck(anchor, None, (
+            f"no entry has the hash written down ({anchor.hash}), and {ends}: entries were cut off the end of the log, or the log "
+            f"was rewritten, since the head was written down, or the hash was copied wrong. Give the head with its entry number "
+            f"(SEQ:HASH, as sangrah audit head prints it) to tell which; if it was copied right: {_KEEP}"
+        ))
+    if at_place is None:
+        first = last.id + 1 if last is not None else 1
+        missing = f"entry {first} is" if first == anchor.id else f"entries {first} to {anchor.id} are"
+        return AnchorCheck(anchor, None, (
+            f"{ends}, but the head written down was entry {anchor.id}: {missing} missing, cut off the end of the log "
+            f"(or the whole log replaced by a shorter one). The chain shows no break for this by itself. {_KEEP}"
+        ))
+    return AnchorCheck(anchor, None, (
+        f"{_name(at_place)} has the hash {at_place.entry_hash}, "
+        f"not the {anchor.hash} written down: the log was rewritten up to that entry with its hashes computed again, or the hash "
+        f"was copied wrong. Compare it with the record; if it was copied right: {_KEEP}"
+    ))
 
 
 def _name(entry: AuditEntry) -> str:
