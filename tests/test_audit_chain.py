@@ -264,7 +264,7 @@ def test_audit_verify_head_refuses_what_is_not_a_head(staffed: Catalog, rti_conf
     assert wrong.stdout.splitlines()[1].startswith("HEAD NOT FOUND: entry 7 (users_add by admin at ")
     assert f"not the {'0' * 64} written down: the log was rewritten up to that entry with its hashes computed again, or the hash was copied wrong." in wrong.stdout
     refused = run(rti_config_file, "cpio", "audit", "head")
-    assert refused.exit_code == 1 and "audit verify needs the role administrator or auditor or records_officer; 'cpio' holds pio" in refused.stderr
+    assert refused.exit_code == 1 and "audit head needs the role administrator or auditor or records_officer; 'cpio' holds pio" in refused.stderr
 
 
 def test_audit_list_filters_and_needs_the_role(staffed: Catalog, rti_config_file: Path) -> None:

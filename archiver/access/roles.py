@@ -62,6 +62,7 @@ COMMAND_ROLES: dict[str, frozenset[str]] = {
     "credentials list": frozenset({"administrator", "records_officer", "auditor", "responder"}),
     "audit list": frozenset({"auditor", "administrator"}),
     "audit verify": frozenset({"auditor", "administrator", "records_officer"}),
+    "audit head": frozenset({"auditor", "administrator", "records_officer"}),
     "storage delete": frozenset({"records_officer"}),
     "hold release": frozenset({"pio", "records_officer"}),  # and by hold type: archiver.catalog.annotations.RELEASE_ROLES
 }

@@ -102,8 +102,7 @@ def audit_head(ctx: click.Context, as_json: bool, user: str | None, data_dir: Pa
 
     Example: sangrah audit head
     """
-    # the same check as audit verify, so the same roles (archiver/access/roles.py)
-    with session(ctx, data_dir, user, "audit verify") as s:
+    with session(ctx, data_dir, user, "audit head") as s:
         report = verify_chain(s.catalog.engine)
         head = report.head
         s.catalog.audit(
