@@ -1,7 +1,14 @@
 """sangrah_rti_daily: what the RTI cell owes, raised each morning at 09:00 Asia/Kolkata.
 
+deemed_refusals
 due ─▶ escalate
 
+``deemed_refusals`` records the deemed refusal (RTI s.7(2)) of every request whose own reply
+period (30 days, 48 hours, 40 days with a third party, with the APIO's days and fee pauses) ran
+out with no decision: one ``deemed_refusal`` event per request, dated the instant the period ran
+out, audited as the operator; a second run records nothing new (R2: "a timer emits
+deemed_refusal"). ``sangrah rti due`` by hand records nothing unless given
+``--record-deemed-refusals``.
 ``due`` lists every RTI request whose reply, appeal decision or third-party step is overdue, due
 today or due within seven days, most urgent first, one log line each (the list the command
 ``sangrah rti due`` prints), and hands the list on. An overdue item is logged at WARNING with
@@ -37,6 +44,23 @@ from airflow.sdk import CronTriggerTimetable, dag, task
 )
 def sangrah_rti_daily() -> None:
     @task
+    def deemed_refusals() -> list[str]:
+        from datetime import datetime, timezone
+
+        from archiver.config import load_config_from_environment
+        from archiver.pipeline import open_catalog, rti_rules
+        from archiver.rti.register import record_deemed_refusals
+
+        # the catalog alone is written: no store credential is needed, so none is demanded
+        config = load_config_from_environment(require_secrets=False)
+        catalog = open_catalog(config)
+        try:
+            recorded = record_deemed_refusals(catalog, config.operator_name, now=datetime.now(timezone.utc), timelines=rti_rules(config).timelines)
+        finally:
+            catalog.close()
+        return [case.registration_no for case in recorded]
+
+    @task
     def due() -> dict[str, Any]:
         from archiver.pipeline import tasks
 
@@ -48,6 +72,7 @@ def sangrah_rti_daily() -> None:
 
         return tasks.rti_escalate(listing)
 
+    deemed_refusals()
     escalate(due())
 
 

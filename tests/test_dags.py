@@ -408,8 +408,9 @@ def test_nightly_dag_harvests_into_minio_with_object_lock_and_a_postgresql_catal
 def test_rti_daily_dag_raises_the_list_escalates_what_is_overdue_and_fails_until_it_is_acted_on(
     rti_config_file: Path, rti_config: Config, staffed: Catalog, airflow_home: Path
 ) -> None:
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, time, timedelta, timezone
 
+    from archiver.rti.register import get_case
     from tests.rti_fixtures import APPLICANT, event, new_request, register
 
     now = datetime.now(timezone.utc)
@@ -418,11 +419,15 @@ def test_rti_daily_dag_raises_the_list_escalates_what_is_overdue_and_fails_until
     expected = rti_due(rti_config, now=now)["items"]
     assert [(i["registration_no"], i["status"]) for i in expected] == [("DOWR/R/2026/00012", "overdue"), ("DOWR/R/2026/00013", "due_soon")]
     overdue, soon = expected
+    # 00012: received on day R (IST), its 30 days end with R + 30, and it is deemed refused at 00:00 IST the day after
+    received_on = (now - timedelta(days=40)).astimezone(IST).date()
+    fell_at = datetime.combine(received_on + timedelta(days=31), time(0), IST).astimezone(timezone.utc)
+    assert overdue["due_on"] == (received_on + timedelta(days=30)).isoformat() and overdue["deemed_refusal_at"] == fell_at.isoformat()
     env = {**_airflow_env(airflow_home, f"sqlite:///{airflow_home}/airflow.db"), "SANGRAH_CONFIG": str(rti_config_file)}
 
-    driver = _Driver("sangrah_rti_daily", 2, env, airflow_home / "dag-test.log")
+    driver = _Driver("sangrah_rti_daily", 3, env, airflow_home / "dag-test.log")
     first = driver.next_event()
-    assert (first["state"], first["tasks"]) == ("failed", {"due": "success", "escalate": "failed"})
+    assert (first["state"], first["tasks"]) == ("failed", {"deemed_refusals": "success", "due": "success", "escalate": "failed"})
     log_text = (airflow_home / "dag-test.log").read_text()
     assert (
         f"[warning  ] rti overdue registration_no=DOWR/R/2026/00012 rule={overdue['rule']} due_on={overdue['due_on']} days_overdue={-overdue['days_left']} "
@@ -435,16 +440,29 @@ def test_rti_daily_dag_raises_the_list_escalates_what_is_overdue_and_fails_until
         f"DOWR/R/2026/00012 (reply to the applicant, due {overdue['due_on']}, escalate to the first appellate authority (S. Iyer))"
     ) in log_text
     assert APPLICANT["name"] not in log_text and APPLICANT["contact"] not in log_text  # the list names requests, not applicants
+    # the timer of R2: the deemed refusal is an event of 00012, dated when it fell, audited as the operator; 00013 has none
+    assert f"rti_deemed_refusal request=DOWR/R/2026/00012 fell_at={fell_at.isoformat()}" in log_text
+    (deemed,) = get_case(staffed, "DOWR/R/2026/00012").of("deemed_refusal")
+    assert (deemed.happened_at, deemed.actor, deemed.details["cite"], deemed.details["due_on"]) == (fell_at, "test-rti-cell", "RTI s.7(2)", overdue["due_on"])
+    assert get_case(staffed, "DOWR/R/2026/00013").of("deemed_refusal") == []
 
-    # the reply is decided and recorded: the next morning nothing is overdue, and the run succeeds
-    event(staffed, rti_config, "decision", now - timedelta(hours=1), "information supplied", now=datetime.now(timezone.utc), outcome="disclosed")
+    # the next morning, nothing done: still overdue, and the deemed refusal is not recorded again
     driver.go_on({})
     second = driver.next_event()
+    assert (second["state"], second["tasks"]) == ("failed", {"deemed_refusals": "success", "due": "success", "escalate": "failed"})
+    assert [(e["actor"], e["target"]) for e in _audit(staffed, "rti_deemed_refusal")] == [("test-rti-cell", "DOWR/R/2026/00012")]
+
+    # the reply is decided, late, and recorded: the deemed refusal does not stand in its way; the next morning nothing is overdue
+    event(staffed, rti_config, "decision", now - timedelta(hours=1), "information supplied", now=datetime.now(timezone.utc), outcome="disclosed")
+    driver.go_on({})
+    third = driver.next_event()
     driver.finish()
-    assert (second["state"], second["tasks"]) == ("success", {"due": "success", "escalate": "success"})
+    assert (third["state"], third["tasks"]) == ("success", {"deemed_refusals": "success", "due": "success", "escalate": "success"})
     log_text = (airflow_home / "dag-test.log").read_text()
     assert "rti nothing overdue" in log_text
-    assert [e["outcome"] for e in _audit(staffed, "rti_due")] == ["ok", "ok", "ok"]  # this test's own look, then each morning
+    assert [e["outcome"] for e in _audit(staffed, "rti_due")] == ["ok", "ok", "ok", "ok"]  # this test's own look, then each morning
+    assert [e.kind for e in get_case(staffed, "DOWR/R/2026/00012").events] == ["registered", "deemed_refusal", "decision"]
+    assert len(_audit(staffed, "rti_deemed_refusal")) == 1
 
 
 def _summary(log_text: str, step: str) -> dict[str, Any]:
@@ -522,6 +540,7 @@ def test_dag_files_import_without_errors_and_schedule_as_documented(airflow_home
     rti = dags["sangrah_rti_daily"]
     assert (rti["cron"], rti["timezone"], rti["next_after_2026_12_01_noon_utc"]) == ("0 9 * * *", "Asia/Kolkata", "2026-12-02T03:30:00+00:00")
     assert rti["tasks"]["escalate"] == {"retries": 0, "exponential": True, "mapped": False, "trigger_rule": "all_success", "upstream": ["due"], "fails_at_once_on": []}
+    assert rti["tasks"]["deemed_refusals"] == {"retries": 2, "exponential": True, "mapped": False, "trigger_rule": "all_success", "upstream": [], "fails_at_once_on": []}
 
 
 _DAG_SHAPE = """

@@ -181,6 +181,61 @@ def test_rti_due_lists_and_escalates_in_ist_dates(staffed: Catalog, rti_config: 
     assert [e.actor for e in iter_entries(staffed.engine, action="rti_due")] == ["cpio", "cpio", "test-rti-cell"]
 
 
+def test_rti_due_records_deemed_refusals_only_when_asked_and_show_lists_them(staffed: Catalog, rti_config_file: Path) -> None:
+    new(rti_config_file)  # received 02/03/2026 10:00 IST: its reply was due by 01/04/2026, long past
+    listed = run(rti_config_file, "cpio", "rti", "due")
+    assert listed.exit_code == 0 and listed.stderr == ""
+    assert staffed.audit_entries(action="rti_deemed_refusal") == []  # a person listing by hand records nothing
+
+    planning = run(rti_config_file, "cpio", "rti", "due", "--record-deemed-refusals", "--as-of", "2026-04-10")
+    assert planning.exit_code == 2 and "--record-deemed-refusals records what has befallen the requests by now; --as-of is for planning" in planning.stderr
+    auditor = run(rti_config_file, "auditor", "rti", "due", "--record-deemed-refusals")
+    assert auditor.exit_code == 1 and "rti record needs the role pio; 'auditor' holds auditor" in auditor.stderr
+
+    recorded = run(rti_config_file, "cpio", "rti", "due", "--record-deemed-refusals", "--json")
+    assert recorded.exit_code == 0, recorded.output
+    assert recorded.stderr == f"recorded: {REGNO} deemed refused at 02/04/2026 00:00 IST (RTI s.7(2))\n"
+    report = json.loads(recorded.stdout)
+    assert report["deemed_refusals_recorded"] == [REGNO] and [i["registration_no"] for i in report["items"]] == [REGNO]
+    again = run(rti_config_file, "cpio", "rti", "due", "--record-deemed-refusals")
+    assert again.exit_code == 0 and again.stderr == "" and again.stdout.startswith("RTI due as of ")
+
+    shown = json.loads(run(rti_config_file, "faa", "rti", "show", REGNO, "--json").stdout)
+    assert [(e["kind"], e["happened_at"], e["actor"], e["from_state"], e["to_state"]) for e in shown["events"]] == [
+        ("registered", "2026-03-02T04:30:00+00:00", "cpio", None, "received"), ("deemed_refusal", "2026-04-01T18:30:00+00:00", "cpio", "received", "received"),
+    ]
+    assert shown["events"][1]["reason"].startswith("no decision within the reply period (RTI s.7(1)), whose last day was 01/04/2026: deemed refused (RTI s.7(2))")
+    text = run(rti_config_file, "faa", "rti", "show", REGNO).stdout
+    events = text.split("Events", 1)[1]
+    assert "│ 02/04/2026 00:00 IST │ deemed        │ cpio │ received ->    │ no decision   │\n│                      │ refusal       │" in events
+    # a late decision is still taken, free of charge
+    decided = run(rti_config_file, "cpio", "rti", "decide", REGNO, "--outcome", "disclosed", "--at", "2026-04-05")
+    assert decided.exit_code == 0 and "it was a deemed refusal (RTI s.7(2)), and the information is free of charge (RTI s.7(6))" in decided.stderr
+    actions = [(e.actor, e.action) for e in iter_entries(staffed.engine, action="rti_*") if e.action in ("rti_deemed_refusal", "rti_decision")]
+    assert actions == [("cpio", "rti_deemed_refusal"), ("cpio", "rti_decision")]
+
+
+def test_a_request_marked_for_transfer_lists_its_five_days(staffed: Catalog, rti_config_file: Path) -> None:
+    new(rti_config_file)
+    missing = run(rti_config_file, "cpio", "rti", "record", REGNO, "marked-for-transfer", "--at", "2026-03-04", "--reason", "held by the Ministry")
+    assert missing.exit_code == 2 and "marked-for-transfer: name the public authority that holds the information with --to-authority, and why with --reason" in missing.stderr
+    marked = run(
+        rti_config_file, "cpio", "rti", "record", REGNO, "marked-for-transfer", "--to-authority", "Ministry of Jal Shakti",
+        "--reason", "the flood-relief accounts are the Ministry's", "--at", "2026-03-04 12:00",
+    )
+    assert marked.exit_code == 0, marked.output
+    # received 02/03/2026: the 5 days end with 07/03/2026
+    assert marked.stderr == f"{REGNO}: marked for transfer to Ministry of Jal Shakti on 04/03/2026; transfer it by 07/03/2026 (RTI s.6(3) proviso)\n"
+    assert "│ 07/03/2026 (marked for transfer 04/03/2026) │" in run(rti_config_file, "cpio", "rti", "show", REGNO).stdout
+    due = run(rti_config_file, "cpio", "rti", "due", "--as-of", "2026-03-08 09:00")
+    assert due.stdout == (
+        "RTI due as of 08/03/2026 (IST): 1 item(s), 1 overdue\n"
+        f"OVERDUE   {REGNO}  transfer the request to Ministry of Jal Shakti, due 07/03/2026 (1 day ago), RTI s.6(3) proviso\n"
+    )
+    run(rti_config_file, "cpio", "rti", "advance", REGNO, "transferred", "--to-authority", "Ministry of Jal Shakti", "--reason", "sent on", "--at", "2026-03-08 10:00")
+    assert run(rti_config_file, "cpio", "rti", "due", "--as-of", "2026-03-08 11:00").stdout == "RTI due as of 08/03/2026 (IST): 0 item(s), 0 overdue\n"
+
+
 def test_a_draft_records_nothing_and_a_refused_notice_leaves_no_file(staffed: Catalog, rti_config_file: Path, tmp_path: Path) -> None:
     new(rti_config_file)
     draft = run(rti_config_file, "cpio", "rti", "notice", REGNO, "--kind", "fee", "--pages", "4", "--draft", "--at", "2026-03-10")

@@ -5,9 +5,10 @@ audit log."""
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -17,7 +18,8 @@ from archiver.catalog import Catalog
 from archiver.config import Config
 from archiver.errors import AccessDenied, RtiError
 from archiver.pipeline import rti_rules
-from archiver.rti.register import applicant_of, get_case
+from archiver.rti.due import due_items
+from archiver.rti.register import applicant_of, get_case, list_cases, record_deemed_refusals
 from archiver.rti.request import Applicant
 from tests.rti_fixtures import APPLICANT, NOW, actor, event, ist, new_request, register
 
@@ -234,6 +236,132 @@ def test_a_transfer_names_the_authority_and_a_late_one_is_flagged(staffed: Catal
     late = event(staffed, rti_config, "advance", ist(2026, 3, 9), "held by the Ministry of Jal Shakti", to_state="transferred", command="rti advance", to_authority="Ministry of Jal Shakti")
     assert late.warnings == ("DOWR/R/2026/00012: transferred on 09/03/2026, after the 07/03/2026 limit of RTI s.6(3) proviso (5 days from receipt).",)
     assert (late.case.state, late.case.request.hold_open, late.case.request.hold_until) == ("transferred", False, date(2026, 3, 9))
+
+
+# -- the deemed refusal (R2, s.7(2)) and the marked transfer (s.6(3)) -------------------------------
+def _deemed(catalog: Catalog, rti_config: Config, at: datetime) -> list[str]:
+    """The daily check at ``at``: the requests it recorded a deemed refusal on."""
+    return [case.registration_no for case in record_deemed_refusals(catalog, "test-rti-cell", now=at, timelines=rti_rules(rti_config).timelines)]
+
+
+@pytest.mark.parametrize(
+    ("changes", "day_before", "day_after", "fell_at", "due_on", "reply_rule", "reply_cite"),
+    [
+        # received 02/03/2026: 30 days, 02/03 excluded, end with 01/04/2026; it falls at midnight IST, 18:30 UTC on 01/04
+        ({}, ist(2026, 4, 1, 23, 59), ist(2026, 4, 2, 9, 0), datetime(2026, 4, 1, 18, 30, tzinfo=timezone.utc), "2026-04-01", "reply_standard", "RTI s.7(1)"),
+        # given to an APIO on 02/03/2026: 30 + 5 days, to 06/04/2026; falls at 00:00 IST on 07/04
+        ({"mode": "via_apio"}, ist(2026, 4, 6, 23, 59), ist(2026, 4, 7, 9, 0), datetime(2026, 4, 6, 18, 30, tzinfo=timezone.utc), "2026-04-06", "reply_standard", "RTI s.7(1); RTI s.5(2) proviso"),
+        # life or liberty, received 14:05 IST on 10/03/2026: 48 hours, to 14:05 IST on 12/03 (08:35 UTC)
+        ({"life_liberty": True, "received_at": ist(2026, 3, 10, 14, 5)}, ist(2026, 3, 12, 14, 4), ist(2026, 3, 13, 9, 0), datetime(2026, 3, 12, 8, 35, tzinfo=timezone.utc), "2026-03-12", "reply_life_liberty", "RTI s.7(1) proviso"),
+    ],
+    ids=["30-days", "apio-35-days", "48-hours"],
+)
+def test_the_daily_check_records_the_deemed_refusal_once_when_the_reply_period_runs_out(
+    staffed: Catalog, rti_config: Config, changes: dict[str, Any], day_before: datetime, day_after: datetime, fell_at: datetime, due_on: str, reply_rule: str, reply_cite: str,
+) -> None:
+    register(staffed, rti_config, new_request(**changes))
+    assert _deemed(staffed, rti_config, day_before) == []  # the last minute of the period: nothing yet
+    assert _deemed(staffed, rti_config, day_after) == ["DOWR/R/2026/00012"]
+    assert _deemed(staffed, rti_config, day_after) == [] and _deemed(staffed, rti_config, day_after + timedelta(days=3)) == []  # once
+    case = get_case(staffed, "DOWR/R/2026/00012")
+    (deemed,) = case.of("deemed_refusal")
+    assert (deemed.happened_at, deemed.actor, deemed.from_state, deemed.to_state, case.state) == (fell_at, "test-rti-cell", "received", "received", "received")
+    assert deemed.details == {"rule": "deemed_refusal", "cite": "RTI s.7(2)", "reply_rule": reply_rule, "reply_cite": reply_cite, "due_on": due_on, "fell_at": fell_at.isoformat()}
+    assert deemed.reason == (
+        f"no decision within the reply period ({reply_cite}), whose last day was {date.fromisoformat(due_on).strftime('%d/%m/%Y')}: deemed refused (RTI s.7(2)); "
+        "the information is now free of charge (RTI s.7(6))"
+    )
+    (audit,) = staffed.audit_entries(action="rti_deemed_refusal")
+    assert (audit["actor"], audit["target"], audit["outcome"]) == ("test-rti-cell", "DOWR/R/2026/00012", "ok")
+    assert audit["details"] == {
+        "from": "received", "to": "received", "at": fell_at.isoformat(), "cite": "RTI s.7(2)", "reply_rule": reply_rule, "reply_cite": reply_cite,
+        "due_on": due_on, "fell_at": fell_at.isoformat(),
+    }
+
+
+def test_a_deemed_refusal_does_not_block_the_late_decision_which_is_free(staffed: Catalog, rti_config: Config) -> None:
+    register(staffed, rti_config)
+    assert _deemed(staffed, rti_config, ist(2026, 4, 2, 9, 0)) == ["DOWR/R/2026/00012"]
+    # s.7(6): no fee may be asked once the period was missed
+    with pytest.raises(RtiError) as caught:
+        event(staffed, rti_config, "fee_intimated", ist(2026, 4, 3), "fee", command="rti notice")
+    assert caught.value.rule == "RTI s.7(6)"
+    decided = event(staffed, rti_config, "decision", ist(2026, 4, 5), "information supplied", outcome="disclosed", sections=[])
+    assert decided.case.state == "decided"
+    assert decided.warnings == (
+        "DOWR/R/2026/00012: decided after the reply period ran out (01/04/2026): it was a deemed refusal (RTI s.7(2)), and the information is free of charge (RTI s.7(6)).",
+    )
+    deadlines = decided.case.deadlines(rti_rules(rti_config).timelines, ist(2026, 4, 6))
+    assert deadlines.late_is_free and deadlines.reply.met_late
+    assert [e.kind for e in decided.case.events] == ["registered", "deemed_refusal", "decision"]
+    assert _deemed(staffed, rti_config, ist(2026, 4, 7)) == []
+
+
+def test_an_event_after_the_period_ran_out_records_the_deemed_refusal_first(staffed: Catalog, rti_config: Config) -> None:
+    register(staffed, rti_config)
+    register(staffed, rti_config, new_request("DOWR/R/2026/00013"))
+    # no daily check ran: the late decision, and the appeal against the undecided request, come after their deemed refusal
+    decided = event(staffed, rti_config, "decision", ist(2026, 4, 5), "information supplied", outcome="disclosed", sections=[])
+    appealed = event(staffed, rti_config, "first_appeal", ist(2026, 4, 6), user="faa", command="rti appeal first", regno="DOWR/R/2026/00013")
+    for change, kind, actor_name in ((decided, "decision", "cpio"), (appealed, "first_appeal", "faa")):
+        assert [(e.kind, e.happened_at, e.actor) for e in change.case.events[1:]] == [
+            ("deemed_refusal", datetime(2026, 4, 1, 18, 30, tzinfo=timezone.utc), actor_name), (kind, change.case.events[-1].happened_at, actor_name),
+        ]
+    assert len(staffed.audit_entries(action="rti_deemed_refusal")) == 2
+    assert _deemed(staffed, rti_config, ist(2026, 4, 7)) == []
+
+
+def test_no_deemed_refusal_for_a_request_decided_in_time_or_paused_for_its_fee(staffed: Catalog, rti_config: Config) -> None:
+    register(staffed, rti_config)
+    event(staffed, rti_config, "decision", ist(2026, 3, 31), "information supplied", outcome="disclosed", sections=[])
+    register(staffed, rti_config, new_request("DOWR/R/2026/00013"))
+    event(staffed, rti_config, "fee_intimated", ist(2026, 3, 10), "fee intimation", command="rti notice", regno="DOWR/R/2026/00013")
+    assert _deemed(staffed, rti_config, ist(2026, 5, 1)) == []
+    # the fee is paid on 20/03: 10 days of pause, so the period ends 11/04/2026 and falls at 00:00 IST on 12/04
+    event(staffed, rti_config, "fee_paid", ist(2026, 3, 20), "paid", command="rti record", regno="DOWR/R/2026/00013", amount_inr="80")
+    assert _deemed(staffed, rti_config, ist(2026, 4, 11, 23, 0)) == []
+    assert _deemed(staffed, rti_config, ist(2026, 4, 12, 9, 0)) == ["DOWR/R/2026/00013"]
+    assert get_case(staffed, "DOWR/R/2026/00013").last("deemed_refusal").happened_at == datetime(2026, 4, 11, 18, 30, tzinfo=timezone.utc)  # type: ignore[union-attr]
+
+
+def test_a_deemed_refusal_is_never_entered_by_hand_at_another_instant_nor_twice(staffed: Catalog, rti_config: Config) -> None:
+    register(staffed, rti_config)
+    with pytest.raises(RtiError) as caught:
+        event(staffed, rti_config, "deemed_refusal", ist(2026, 3, 20), "early", command="rti record")
+    assert (caught.value.field, caught.value.rule) == ("at", "RTI s.7(2)")
+    assert caught.value.message == (
+        "DOWR/R/2026/00012: a deemed refusal falls when the reply period runs out undecided; the reply period (RTI s.7(1)) runs out at 02/04/2026 00:00 IST, "
+        "not at 20/03/2026 10:00 IST."
+    )
+    _deemed(staffed, rti_config, ist(2026, 4, 2))
+    with pytest.raises(RtiError, match=r"the deemed refusal is already recorded, at 02/04/2026 00:00 IST\."):
+        event(staffed, rti_config, "deemed_refusal", datetime(2026, 4, 1, 18, 30, tzinfo=timezone.utc), "again", command="rti record")
+
+
+def test_a_request_marked_for_transfer_owes_its_transfer_within_five_days(staffed: Catalog, rti_config: Config) -> None:
+    timelines = rti_rules(rti_config).timelines
+    register(staffed, rti_config)
+    register(staffed, rti_config, new_request("DOWR/R/2026/00013"))
+    with pytest.raises(RtiError) as caught:
+        event(staffed, rti_config, "marked_for_transfer", ist(2026, 3, 4), "held elsewhere", command="rti record")
+    assert (caught.value.field, caught.value.rule) == ("to_authority", "RTI s.6(3)")
+    event(staffed, rti_config, "marked_for_transfer", ist(2026, 3, 4), "the flood-relief accounts are the Ministry's", command="rti record", to_authority="Ministry of Jal Shakti")
+    with pytest.raises(RtiError, match=r"already marked for transfer to Ministry of Jal Shakti on 04/03/2026"):
+        event(staffed, rti_config, "marked_for_transfer", ist(2026, 3, 5), "again", command="rti record", to_authority="Ministry of Jal Shakti")
+
+    def listed(at: datetime) -> list[tuple[str, str, str, str | None, int | None, str]]:
+        items = due_items(list_cases(staffed), timelines, at, within_days=3)
+        return [(i.registration_no, i.rule, i.what, i.due_on.isoformat() if i.due_on else None, i.days_left, i.status) for i in items]
+
+    # received 02/03/2026: 5 days, 02/03 excluded, end with 07/03/2026; the unmarked request owes no transfer
+    assert listed(ist(2026, 3, 5, 9, 0)) == [("DOWR/R/2026/00012", "transfer", "transfer the request to Ministry of Jal Shakti", "2026-03-07", 2, "due_soon")]
+    (item,) = [i for i in due_items(list_cases(staffed), timelines, ist(2026, 3, 8, 9, 0)) if i.rule == "transfer"]
+    assert (item.status, item.days_left, item.cite, item.basis, item.escalate_to, item.penalty_risk_inr, item.deemed_refusal_at) == (
+        "overdue", -1, "RTI s.6(3) proviso", "5 days from receipt on 02/03/2026; marked for transfer on 04/03/2026", None, None, None,
+    )
+    transferred = event(staffed, rti_config, "advance", ist(2026, 3, 8), "sent on", to_state="transferred", command="rti advance", to_authority="Ministry of Jal Shakti")
+    assert transferred.case.state == "transferred"
+    assert [i for i in due_items(list_cases(staffed), timelines, ist(2026, 3, 8, 9, 0)) if i.rule == "transfer"] == []
 
 
 # -- personal data ---------------------------------------------------------------------------------

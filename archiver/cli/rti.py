@@ -24,7 +24,7 @@ from archiver.rti.case import Case
 from archiver.rti.deadlines import Deadlines, format_day, format_instant, ist_day
 from archiver.rti.fees import format_inr
 from archiver.rti.holds import hold_window
-from archiver.rti.register import Change, applicant_of, get_case, list_cases, record_event, register_request
+from archiver.rti.register import Change, applicant_of, get_case, list_cases, record_deemed_refusals, record_event, register_request
 from archiver.rti.request import MODES, Applicant, NewRequest
 from archiver.rti.states import OPEN_STATES, STATES, Event
 
@@ -166,7 +166,8 @@ def _fixed(header: str) -> Column:
 
 def _next_deadline(case: Case, deadlines: Deadlines) -> Any:
     if case.state in ("received", "searching", "under_review", "third_party_consultation"):
-        return deadlines.reply
+        # a request marked for transfer owes its transfer first: 5 days, against 30 for the reply
+        return deadlines.transfer if case.last("marked_for_transfer") is not None else deadlines.reply
     if case.state == "first_appeal" and deadlines.faa_disposal is not None and deadlines.faa_disposal.met_at is None:
         return deadlines.faa_disposal
     if case.state == "decided" and deadlines.first_appeal is not None:
@@ -226,10 +227,13 @@ def rti_show(ctx: click.Context, registration_no: str, as_json: bool, user: str 
     else:
         console.print(f"applicant: personal data, shown to {', '.join(sorted(APPLICANT_ROLES))} only")
     table = Table("deadline", _fixed("due (IST)"), "rule", "how it is counted", title="Deadlines")
+    marked = case.last("marked_for_transfer")
     for deadline in deadlines:
         when = "paused" if deadline.paused else (format_day(deadline.due_on) if deadline.due_on else "not yet")
         if deadline.met_at:
             when += f" (done {format_day(ist_day(deadline.met_at))}{', late' if deadline.met_late else ''})"
+        elif deadline.rule == "transfer" and marked is not None and request.state != "transferred":
+            when += f" (marked for transfer {format_day(ist_day(marked.happened_at))})"
         elif deadline.conditional:
             when += " (if it applies)"
         table.add_row(deadline.what, when, deadline.cite, deadline.basis)
@@ -267,23 +271,39 @@ def _case_json(case: Case, deadlines: Deadlines) -> dict[str, Any]:
 @rti.command("due")
 @click.option("--within", "within_days", type=click.IntRange(0, 366), default=7, show_default=True, help="Also list what falls due within this many days.")
 @click.option("--as-of", type=WHEN, help="Count as of this instant instead of now (planning).")
+@click.option(
+    "--record-deemed-refusals", "record_deemed", is_flag=True,
+    help="First record the deemed refusal (s.7(2)) of each request whose reply period ran out undecided, once each, as the daily DAG does (needs the role of rti record).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON, as the daily DAG raises it.")
 @user_option
 @data_dir_option
 @click.pass_context
-def rti_due(ctx: click.Context, within_days: int, as_of: When | None, as_json: bool, user: str | None, data_dir: Path | None) -> None:
+def rti_due(ctx: click.Context, within_days: int, as_of: When | None, record_deemed: bool, as_json: bool, user: str | None, data_dir: Path | None) -> None:
     """List what is overdue or due soon, most urgent first, in Asia/Kolkata dates; overdue items escalate.
 
-    Exit 0 either way; overdue items are marked ESCALATE with whom to tell.
+    Exit 0 either way; overdue items are marked ESCALATE with whom to tell. Listing records
+    nothing: the daily DAG records each deemed refusal as an event of its request, and so does
+    --record-deemed-refusals.
 
     Example: sangrah rti due --within 3
     """
     from archiver.pipeline.rti import rti_due as pipeline_due
 
+    if record_deemed and as_of is not None:
+        raise click.UsageError("--record-deemed-refusals records what has befallen the requests by now; --as-of is for planning: give one or the other")
+    recorded: list[Case] = []
+    if record_deemed:
+        with session(ctx, data_dir, user, "rti record") as s:
+            recorded = record_deemed_refusals(s.catalog, s.actor.name, now=_now(), timelines=rules_of(s).timelines)
     with session(ctx, data_dir, user, "rti due") as s:
         report = pipeline_due(s.config, now=as_of.at if as_of else None, within_days=within_days, actor=s.actor.name)
+    for case in recorded:
+        deemed = case.last("deemed_refusal")
+        if deemed is not None:
+            click.echo(f"recorded: {case.registration_no} deemed refused at {format_instant(deemed.happened_at)} ({deemed.details.get('cite')})", err=True)
     if as_json:
-        click.echo(orjson.dumps(report).decode())
+        click.echo(orjson.dumps({**report, "deemed_refusals_recorded": [case.registration_no for case in recorded]} if record_deemed else report).decode())
         return
     items = report["items"]
     click.echo(f"RTI due as of {format_day(date.fromisoformat(report['as_of_ist_date']))} (IST): {len(items)} item(s), {report['overdue']} overdue")

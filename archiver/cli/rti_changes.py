@@ -59,6 +59,7 @@ _RECORDABLE = {
     "representation-received": ("representation_received", "the third party's representation was received (s.11(2))"),
     "decision-received": ("decision_received", "the applicant received the decision (the first appeal window runs from it)"),
     "faa-decision-received": ("faa_decision_received", "the applicant received the FAA's decision (the second appeal window runs from it)"),
+    "marked-for-transfer": ("marked_for_transfer", "the information is held by another public authority, to which the request goes within 5 days of receipt (s.6(3))"),
 }
 
 
@@ -67,26 +68,40 @@ _RECORDABLE = {
 @click.argument("what", type=click.Choice(sorted(_RECORDABLE)))
 @click.option("--at", "when", type=WHEN, help="When it happened (default: now).")
 @click.option("--amount", metavar="RUPEES", help="For fee-paid: the amount paid.")
-@click.option("--reason", help="A note kept with the event.")
+@click.option("--to-authority", help="For marked-for-transfer: the public authority that holds the information (s.6(3)).")
+@click.option("--reason", help="A note kept with the event; for marked-for-transfer, why the information is held there.")
 @user_option
 @data_dir_option
 @click.pass_context
-def rti_record(ctx: click.Context, registration_no: str, what: str, when: When | None, amount: str | None, reason: str | None, user: str | None, data_dir: Path | None) -> None:
-    """Record a fact that moves a clock: a fee paid, a notice or decision received, a representation.
+def rti_record(
+    ctx: click.Context, registration_no: str, what: str, when: When | None, amount: str | None, to_authority: str | None, reason: str | None,
+    user: str | None, data_dir: Path | None,
+) -> None:
+    """Record a fact that moves a clock: a fee paid, a notice or decision received, a representation,
+    or the request marked for transfer (its 5 days of s.6(3) then appear in rti due).
 
     Example: sangrah rti record DOWR/R/2026/00012 fee-paid --amount 80 --at 2026-03-20
     """
     kind, meaning = _RECORDABLE[what]
     at = _at(when)
     details: dict[str, Any] = {"on": ist_day(at).isoformat()}
+    audit: dict[str, Any] = {"what": what}
     if what == "fee-paid":
         if amount is None:
             raise click.UsageError("fee-paid: give the amount paid with --amount")
         details["amount_inr"] = str(rupees(amount, "--amount"))
+    if what == "marked-for-transfer":
+        if not (to_authority or "").strip() or not (reason or "").strip():
+            raise click.UsageError("marked-for-transfer: name the public authority that holds the information with --to-authority, and why with --reason")
+        details["to_authority"] = audit["to_authority"] = to_authority
     with session(ctx, data_dir, user, "rti record", target=registration_no) as s:
-        change = record_change(s, registration_no, Event(kind, at, reason or meaning, None, details), audit_details={"what": what})
+        change = record_change(s, registration_no, Event(kind, at, reason or meaning, None, details), audit_details=audit)
         rules = rules_of(s)
         deadlines = change.case.deadlines(rules.timelines, _now())
+    if what == "marked-for-transfer":
+        transfer = deadlines.transfer
+        report(change, f"{registration_no}: marked for transfer to {to_authority} on {format_day(ist_day(at))}; transfer it by {format_day(transfer.due_on) if transfer.due_on else '?'} ({transfer.cite})")
+        return
     report(change, f"{registration_no}: recorded that {meaning}, on {format_day(ist_day(at))}; {reply_line(deadlines)}")
 
 

@@ -3,17 +3,20 @@
 Pure: the cases in, the deadlines that bind the public authority now out, each with its days
 left in Asia/Kolkata dates and, once overdue, whom it escalates to. An overdue reply is a
 deemed refusal (s.7(2)) and exposes the PIO to a penalty (s.20(1)), shown as a figure of risk.
+A request the PIO marked for transfer (the ``marked_for_transfer`` event) owes its transfer to
+the public authority that holds the information within 5 days of receipt (s.6(3) proviso) until
+it is transferred or decided; the register knows of no transfer before it is marked.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
 from archiver.rti.case import Case
-from archiver.rti.deadlines import Deadline, ist_day
+from archiver.rti.deadlines import Deadline, format_day, ist_day
 from archiver.rti.timelines import Timelines
 
 __all__ = ["DueItem", "due_items", "STATUSES"]
@@ -69,6 +72,14 @@ def due_items(cases: Iterable[Case], timelines: Timelines, now: datetime, *, wit
         owed: list[tuple[Deadline, str | None]] = []
         if case.state in _PRE_DECISION:
             owed.append((deadlines.reply, f"the first appellate authority{f' ({faa_name})' if faa_name else ''}"))
+            marked = case.last("marked_for_transfer")
+            if marked is not None:
+                to = marked.details.get("to_authority")
+                transfer = replace(
+                    deadlines.transfer, what=f"transfer the request to {to}", conditional=False,
+                    basis=f"{deadlines.transfer.basis}; marked for transfer on {format_day(ist_day(marked.happened_at))}",
+                )
+                owed.append((transfer, None))
             notice = deadlines.third_party_notice
             if notice is not None and notice.met_at is None:
                 owed.append((notice, None))

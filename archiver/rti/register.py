@@ -29,15 +29,21 @@ from archiver.errors import AccessDenied, RtiError
 from archiver.model import utc
 from archiver.rti.case import Case, EventRow, RequestRow
 from archiver.rti.fees import FeeTable
-from archiver.rti.deadlines import ist_day
+from archiver.rti.deadlines import format_day, ist_day
 from archiver.rti.holds import hold_window, keep_hold_window, sync_request_hold
 from archiver.rti.request import Applicant, NewRequest, check_new_request
 from archiver.rti.states import Event, check_event, next_state
 from archiver.rti.timelines import Timelines
 
-__all__ = ["ThirdParty", "Change", "register_request", "record_event", "get_case", "list_cases", "applicant_of", "third_parties_of"]
+__all__ = [
+    "ThirdParty", "Change", "register_request", "record_event", "record_deemed_refusals", "deemed_refusal_event", "deemed_refusal_audit",
+    "get_case", "list_cases", "applicant_of", "third_parties_of",
+]
 
 log = logging.getLogger(__name__)
+
+#: the states of a request not yet decided: its reply is owed, and a deemed refusal can befall it
+_UNDECIDED = frozenset({"received", "searching", "under_review", "third_party_consultation"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,30 +138,98 @@ def record_event(
             result = conn.execute(insert(r.rti_third_parties).values(request_id=case.request.id, name=name, address=address, information=information))
             details["third_party_id"] = int(result.inserted_primary_key[0])  # type: ignore[index]
         checked = Event(event.kind, utc(event.happened_at), event.reason, event.to_state, details)
-        warnings = check_event(case, checked, case.deadlines(timelines, checked.happened_at), now=now)
-        target = next_state(case, checked)
-        recorded = _now()
-        conn.execute(
-            insert(r.rti_events).values(
-                request_id=case.request.id, kind=checked.kind, happened_at=checked.happened_at, recorded_at=recorded, actor=actor.name,
-                from_state=case.state, to_state=target, reason=checked.reason, details=_plain(details),
-            )
-        )
-        changes: dict[str, Any] = {"state": target}
-        if checked.kind == "decision":
-            changes["outcome"] = details["outcome"]
-        conn.execute(update(r.rti_requests).where(r.rti_requests.c.id == case.request.id).values(**changes))
-        after = _case(conn, case.request.id)
-        keep_hold_window(conn, after, hold_window(after, after.deadlines(timelines, now), timelines))
-        append_entry(
-            conn, actor=actor.name, action=f"rti_{checked.kind}", target=registration_no, outcome="ok",
-            details={"from": case.state, "to": target, "at": checked.happened_at.isoformat(), **dict(audit_details or {})}, at=recorded,
-        )
-        return case.request.id, warnings
+        if checked.kind != "deemed_refusal":
+            # the timer's event first, if the daily check has not run since the period ran out:
+            # the history then reads in the order things befell the request
+            deemed = deemed_refusal_event(case, timelines, checked.happened_at)
+            if deemed is not None:
+                _append(conn, case, deemed, actor.name, now, timelines, deemed_refusal_audit(deemed))
+                case = _case(conn, case.request.id)
+        return case.request.id, _append(conn, case, checked, actor.name, now, timelines, audit_details)
 
     request_id, warnings = catalog.write(work)
     log.info("rti_event request=%s kind=%s", registration_no, event.kind)
     return _synced(catalog, actor, request_id, warnings, now, timelines)
+
+
+def _append(conn: Connection, case: Case, event: Event, actor: str, now: datetime, timelines: Timelines, audit_details: Mapping[str, Any] | None) -> list[str]:
+    """Check ``event`` on ``case`` and write it, the request's new state, its hold window and its audit entry; the warnings."""
+    warnings = check_event(case, event, case.deadlines(timelines, event.happened_at), now=now)
+    target = next_state(case, event)
+    recorded = _now()
+    conn.execute(
+        insert(r.rti_events).values(
+            request_id=case.request.id, kind=event.kind, happened_at=event.happened_at, recorded_at=recorded, actor=actor,
+            from_state=case.state, to_state=target, reason=event.reason, details=_plain(event.details),
+        )
+    )
+    changes: dict[str, Any] = {"state": target}
+    if event.kind == "decision":
+        changes["outcome"] = event.details["outcome"]
+    conn.execute(update(r.rti_requests).where(r.rti_requests.c.id == case.request.id).values(**changes))
+    after = _case(conn, case.request.id)
+    keep_hold_window(conn, after, hold_window(after, after.deadlines(timelines, now), timelines))
+    append_entry(
+        conn, actor=actor, action=f"rti_{event.kind}", target=case.registration_no, outcome="ok",
+        details={"from": case.state, "to": target, "at": event.happened_at.isoformat(), **dict(audit_details or {})}, at=recorded,
+    )
+    return warnings
+
+
+def deemed_refusal_event(case: Case, timelines: Timelines, upto: datetime) -> Event | None:
+    """The ``deemed_refusal`` event ``case`` is owed by ``upto``, or None.
+
+    Owed once, by a request still undecided (received, searching, under review, in third-party
+    consultation) whose own reply period (30 days, 48 hours, 40 days, with the APIO's days and
+    the fee pauses) ran out at or before ``upto``; dated the instant it ran out (s.7(2)).
+    """
+    if case.state not in _UNDECIDED or case.last("deemed_refusal") is not None:
+        return None
+    deadlines = case.deadlines(timelines, upto)
+    deemed_at, reply = deadlines.deemed_refusal_at, deadlines.reply
+    if deemed_at is None or reply.due_on is None:
+        return None
+    reason = (
+        f"no decision within the reply period ({reply.cite}), whose last day was {format_day(reply.due_on)}: deemed refused ({deadlines.deemed_refusal_cite}); "
+        f"the information is now free of charge ({deadlines.late_is_free_cite})"
+    )
+    details = {"rule": "deemed_refusal", "cite": deadlines.deemed_refusal_cite, "reply_rule": reply.rule, "reply_cite": reply.cite, "due_on": reply.due_on, "fell_at": deemed_at}
+    return Event("deemed_refusal", deemed_at, reason, None, details)
+
+
+def deemed_refusal_audit(event: Event) -> dict[str, Any]:
+    """What the audit entry of a deemed refusal keeps: the rule, the reply rule and the day it fell."""
+    details = _plain(event.details)
+    return {key: details[key] for key in ("cite", "reply_rule", "reply_cite", "due_on", "fell_at")}
+
+
+def record_deemed_refusals(catalog: Catalog, actor: str, *, now: datetime, timelines: Timelines) -> list[Case]:
+    """Record the ``deemed_refusal`` every undecided request is owed at ``now``; the requests it was recorded on.
+
+    The timer of R2, run by the daily DAG (``sangrah_rti_daily``) and by ``sangrah rti due
+    --record-deemed-refusals``: each request gets the event once, dated the instant its reply
+    period ran out, with its audit entry (``rti_deemed_refusal``) kept by ``actor``; running
+    again records nothing new. A decision may still follow, free of charge (s.7(6)).
+    """
+    recorded: list[Case] = []
+    for case in list_cases(catalog, states=_UNDECIDED):
+        if deemed_refusal_event(case, timelines, now) is None:
+            continue
+
+        def work(conn: Connection, request_id: int = case.request.id) -> tuple[Case, Event] | None:
+            current = _case(conn, request_id)  # as it stands inside the transaction: another run may have recorded it
+            event = deemed_refusal_event(current, timelines, now)
+            if event is None:
+                return None
+            _append(conn, current, event, actor, now, timelines, deemed_refusal_audit(event))
+            return _case(conn, request_id), event
+
+        done = catalog.write(work)
+        if done is not None:
+            after, event = done
+            log.info("rti_deemed_refusal request=%s fell_at=%s", after.registration_no, event.happened_at.isoformat())
+            recorded.append(after)
+    return recorded
 
 
 def _synced(catalog: Catalog, actor: Actor, request_id: int, warnings: list[str], now: datetime, timelines: Timelines) -> Change:

@@ -10,7 +10,11 @@ Events that move the state: ``advance`` (searching, under_review, transferred),
 ``third_party_notice``, ``decision``, ``first_appeal``, ``second_appeal``, ``close``. Events
 that stop or start a clock or record a fact: ``fee_intimated``, ``fee_paid``,
 ``third_party_received``, ``representation_received``, ``decision_received``,
-``faa_extension``, ``faa_decision``, ``faa_decision_received``, ``notice``.
+``faa_extension``, ``faa_decision``, ``faa_decision_received``, ``notice``,
+``marked_for_transfer`` (the PIO finds the information held by another public authority: the 5
+days of s.6(3) are then owed) and ``deemed_refusal`` (the reply period ran out undecided, s.7(2):
+recorded by the register's daily check at the instant it fell, never by hand, and no bar to a
+late decision).
 """
 
 from __future__ import annotations
@@ -77,6 +81,8 @@ EVENT_KINDS: dict[str, str | None] = {
     "faa_decision": None,
     "faa_decision_received": None,
     "notice": None,
+    "marked_for_transfer": None,
+    "deemed_refusal": None,
 }
 
 _ADVANCE_TO = frozenset({"searching", "under_review", "transferred"})
@@ -156,6 +162,46 @@ def _advance(case: Case, event: Event, deadlines: Deadlines) -> list[str]:
     transfer = deadlines.transfer
     if transfer.expires_at is not None and event.happened_at >= transfer.expires_at:
         return [f"{regno}: transferred on {format_day(ist_day(event.happened_at))}, after the {format_day(transfer.due_on)} limit of {transfer.cite} (5 days from receipt)."] if transfer.due_on else []
+    return []
+
+
+def _marked_for_transfer(case: Case, event: Event, deadlines: Deadlines) -> list[str]:
+    regno = case.registration_no
+    if case.state not in _PRE_DECISION:
+        raise RtiError(f"{regno}: only a request not yet decided can be marked for transfer; this request is {case.state.replace('_', ' ')}.", request=regno, field="state", rule="RTI s.6(3)")
+    authority = str(event.details.get("to_authority") or "").strip()
+    if not authority:
+        raise RtiError(f"{regno}: marking a request for transfer names the public authority that holds the information (--to-authority).", request=regno, field="to_authority", rule="RTI s.6(3)")
+    _need_reason(case, event, "marking it for transfer", "RTI s.6(3)")
+    earlier = case.last("marked_for_transfer")
+    if earlier is not None:
+        raise RtiError(
+            f"{regno}: already marked for transfer to {earlier.details.get('to_authority')} on {format_day(ist_day(earlier.happened_at))}; "
+            f"transfer it with: sangrah rti advance {regno} transferred --to-authority \"{earlier.details.get('to_authority')}\" --reason ...",
+            request=regno, field="state", rule="RTI s.6(3)",
+        )
+    transfer = deadlines.transfer
+    if transfer.expires_at is not None and event.happened_at >= transfer.expires_at and transfer.due_on:
+        return [f"{regno}: marked for transfer on {format_day(ist_day(event.happened_at))}, after the {format_day(transfer.due_on)} limit of {transfer.cite} (5 days from receipt); transfer it at once."]
+    return []
+
+
+def _deemed_refusal(case: Case, event: Event, deadlines: Deadlines) -> list[str]:
+    """The deemed refusal of s.7(2): once, on a request still undecided when its reply period ran out."""
+    regno = case.registration_no
+    earlier = case.last("deemed_refusal")
+    if earlier is not None:
+        raise RtiError(f"{regno}: the deemed refusal is already recorded, at {format_instant(earlier.happened_at)}.", request=regno, field="deemed_refusal", rule=deadlines.deemed_refusal_cite)
+    if case.state not in _PRE_DECISION:
+        raise RtiError(f"{regno}: a deemed refusal befalls a request not yet decided; this request is {case.state.replace('_', ' ')}.", request=regno, field="state", rule=deadlines.deemed_refusal_cite)
+    if deadlines.deemed_refusal_at is None or event.happened_at != deadlines.deemed_refusal_at:
+        reply = deadlines.reply
+        when = "is paused for fees" if reply.paused else f"runs out at {format_instant(reply.expires_at)}" if reply.expires_at else "has no end yet"
+        raise RtiError(
+            f"{regno}: a deemed refusal falls when the reply period runs out undecided; the reply period ({reply.cite}) {when}, "
+            f"not at {format_instant(event.happened_at)}.",
+            request=regno, field="at", rule=deadlines.deemed_refusal_cite,
+        )
     return []
 
 
@@ -260,6 +306,12 @@ def _decision(case: Case, event: Event, deadlines: Deadlines) -> list[str]:
                 request=regno, field="at", rule="RTI s.11(2)",
             )
     warnings = []
+    deemed = case.last("deemed_refusal")
+    if deemed is not None and event.happened_at < deemed.happened_at and case.state in _PRE_DECISION:
+        warnings.append(
+            f"{regno}: decided on {format_day(ist_day(event.happened_at))}, before the deemed refusal recorded at {format_instant(deemed.happened_at)} "
+            "when the register held no decision; that event stays in the history, and the deadlines now count the reply as in time."
+        )
     if deadlines.reply.expires_at is not None and event.happened_at >= deadlines.reply.expires_at and case.state in _PRE_DECISION:
         warnings.append(
             f"{regno}: decided after the reply period ran out ({format_day(deadlines.reply.due_on) if deadlines.reply.due_on else '?'}): it was a deemed refusal "
@@ -362,4 +414,6 @@ _CHECKS = {
     "faa_decision_received": _need_event("faa_decision", "RTI s.19(3)"),
     "second_appeal": _second_appeal,
     "close": _close,
+    "marked_for_transfer": _marked_for_transfer,
+    "deemed_refusal": _deemed_refusal,
 }
