@@ -45,20 +45,9 @@ from airflow.sdk import CronTriggerTimetable, dag, task
 def sangrah_rti_daily() -> None:
     @task
     def deemed_refusals() -> list[str]:
-        from datetime import datetime, timezone
+        from archiver.pipeline import tasks
 
-        from archiver.config import load_config_from_environment
-        from archiver.pipeline import open_catalog, rti_rules
-        from archiver.rti.register import record_deemed_refusals
-
-        # the catalog alone is written: no store credential is needed, so none is demanded
-        config = load_config_from_environment(require_secrets=False)
-        catalog = open_catalog(config)
-        try:
-            recorded = record_deemed_refusals(catalog, config.operator_name, now=datetime.now(timezone.utc), timelines=rti_rules(config).timelines)
-        finally:
-            catalog.close()
-        return [case.registration_no for case in recorded]
+        return tasks.rti_deemed_refusals()
 
     @task
     def due() -> dict[str, Any]:

@@ -2,8 +2,9 @@
 
 - ``capture``: ``harvest`` accounts into WARC files and publish them; ``verify`` them.
 - ``imports``: ``import_export`` an account's own download into WARC.
-- ``tables``: ``extract`` the record dataset, ``rebuild_tables``, ``retag_tables``.
-- ``rti``: ``rti_due`` (what the RTI cell owes, for the daily DAG), ``render_decision_letter``.
+- ``tables``: ``extract`` the record dataset, ``rebuild_tables``, ``retag_tables``, and its
+  ``categories``: the statement of the categories of documents held (RTI s.4(1)(b)(vi)).
+- ``rti``: ``rti_due`` (what the RTI cell owes, for the daily DAG), ``rti_deemed_refusals`` (recorded by it), ``render_decision_letter``.
 - ``storage``: ``init_storage`` (a bucket with Object Lock), ``lock_warcs``, ``delete_warc``
   (the governed deletion), ``storage_status``; ``stores`` opens the configured store.
 - ``search``: ``index`` it into the search backend, ``rebuild_index``, ``search``, ``thread``,
@@ -27,8 +28,8 @@ from archiver.pipeline.storage import LockReport, delete_warc, init_storage, loc
 from archiver.pipeline.stores import WarcFiles
 from archiver.pipeline.search import HoldChange, audit_reading, index, index_status, mark, place_hold, rebuild_index, release_hold, search, search_all_ids, thread
 from archiver.pipeline.legal_holds import LegalHoldReport, sync_legal_holds
-from archiver.pipeline.tables import Capture, extract, find_capture, rebuild_tables, retag_tables
-from archiver.pipeline.rti import render_decision_letter, rti_due, rti_rules
+from archiver.pipeline.tables import Capture, categories, extract, find_capture, rebuild_tables, retag_tables
+from archiver.pipeline.rti import render_decision_letter, rti_deemed_refusals, rti_due, rti_rules
 
 __all__ = [
     "WARC_PREFIX",
@@ -44,7 +45,9 @@ __all__ = [
     "extract",
     "rebuild_tables",
     "retag_tables",
+    "categories",
     "find_capture",
+    "rti_deemed_refusals",
     "rti_due",
     "rti_rules",
     "render_decision_letter",

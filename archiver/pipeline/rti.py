@@ -22,11 +22,11 @@ from archiver.rti.due import due_items
 from archiver.rti.fees import FeeStatement, FeeTable, load_fee_tables
 from archiver.rti.letters import render
 from archiver.rti.notices import NoticeContext, decision_letter
-from archiver.rti.register import applicant_of, get_case, list_cases
+from archiver.rti.register import applicant_of, get_case, list_cases, record_deemed_refusals
 from archiver.rti.states import OPEN_STATES
 from archiver.rti.timelines import Timelines, load_timelines
 
-__all__ = ["RtiRules", "rti_rules", "rti_due", "render_decision_letter"]
+__all__ = ["RtiRules", "rti_rules", "rti_deemed_refusals", "rti_due", "render_decision_letter"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +38,17 @@ class RtiRules:
 def rti_rules(config: Config) -> RtiRules:
     """The timelines and the jurisdiction's fee table the config names, checked."""
     return RtiRules(load_timelines(config.rti.timelines), load_fee_tables(config.rti.fees).table(config.rti.jurisdiction))
+
+
+def rti_deemed_refusals(config: Config, *, now: datetime | None = None) -> list[str]:
+    """Record the deemed refusal (RTI s.7(2)) of every request whose reply period ran out with no
+    decision, once each, audited as the operator; the registration numbers recorded now."""
+    catalog = open_catalog(config)
+    try:
+        recorded = record_deemed_refusals(catalog, config.operator_name, now=now or datetime.now(timezone.utc), timelines=rti_rules(config).timelines)
+    finally:
+        catalog.close()
+    return [case.registration_no for case in recorded]
 
 
 def rti_due(config: Config, *, now: datetime | None = None, within_days: int = 7, actor: str | None = None) -> dict[str, Any]:

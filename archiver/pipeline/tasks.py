@@ -281,6 +281,18 @@ def rti_due() -> dict[str, Any]:
     return listing
 
 
+def rti_deemed_refusals() -> list[str]:
+    """Record the deemed refusals that fell since the last run (RTI s.7(2)); one log line each.
+    Only the catalog is written: no store credential is needed, so none is demanded."""
+    from archiver.pipeline.rti import rti_deemed_refusals as record
+
+    recorded = record(load_config_from_environment(require_secrets=False))
+    for registration_no in recorded:
+        log.warning("rti deemed refusal recorded registration_no=%s rule=RTI s.7(2)", registration_no)
+    _log_summary("rti_deemed_refusals", {"recorded": len(recorded)})
+    return recorded
+
+
 def rti_escalate(listing: dict[str, Any]) -> dict[str, Any]:
     """Fail, naming every overdue request and whom it escalates to, when anything is overdue."""
     overdue = [item for item in listing["items"] if item["status"] == "overdue"]
