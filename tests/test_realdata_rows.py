@@ -51,6 +51,8 @@ def test_every_real_payload_gives_schema_valid_tagged_rows(name: str) -> None:
         assert row["record_id"].startswith(f"{platform}:") and len(row["version_id"]) == 64
         assert row["warc_offset"] == 1234 and row["captured_at"] == CAPTURED_AT
         assert row["retention_series"] and row["retention_class"]
+        series = next(s for s in SCHEDULE.series if s.id == row["retention_series"])
+        assert (row["rrs_item"], row["purpose"]) == (series.rrs_item, series.purpose)
 
 
 def test_x_repost_with_hashtag_and_mention() -> None:
@@ -61,6 +63,7 @@ def test_x_repost_with_hashtag_and_mention() -> None:
     assert row["created_at"] == datetime(2020, 5, 5, 21, 36, 21, tzinfo=timezone.utc)
     assert dict(row["counters"])["reposts"] == 732
     assert (row["retention_series"], row["retention_class"], row["retention_until"]) == ("department-posts", "A", None)
+    assert (row["rrs_item"], row["purpose"]) == ("SM-1", "Information to the public by the department")
 
 
 def test_facebook_comment_keeps_its_thread() -> None:
@@ -71,6 +74,7 @@ def test_facebook_comment_keeps_its_thread() -> None:
     assert row["created_at"] == datetime(2021, 8, 10, 18, 45, 3, tzinfo=timezone.utc)
     # a citizen's comment: C-3, reviewable from 1 January of the fourth year after (IST)
     assert (row["retention_series"], row["retention_class"], row["retention_until"]) == ("citizen-replies", "C-3", date(2025, 1, 1))
+    assert (row["rrs_item"], row["purpose"]) == ("SM-3", "Citizens' queries and grievances addressed to the department")
 
 
 def test_instagram_album_lists_its_media() -> None:

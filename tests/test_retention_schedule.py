@@ -41,7 +41,9 @@ authority:
   status: draft
 series:
   - id: department-posts
+    rrs_item: SM-1
     description: The department's posts.
+    purpose: Information to the public by the department
     match:
       by_department: true
       kind: [post]
@@ -50,7 +52,9 @@ series:
     action: transfer
     rule: PRR r.5; CSMOP class A
   - id: citizen-replies
+    rrs_item: SM-3
     description: Citizens' replies.
+    purpose: Citizens' queries and grievances addressed to the department
     match:
       by_department: false
     class: C-3
@@ -58,7 +62,9 @@ series:
     action: review
     rule: PRR r.9; CSMOP class C-3
   - id: unclassified
+    rrs_item: SM-6
     description: Everything else.
+    purpose: Records awaiting classification
     match: any
     class: C-10
     retention: 10
@@ -115,6 +121,8 @@ def test_default_schedule_loads_with_its_series_in_order(schedule: Schedule) -> 
     ]
     assert schedule.series[-1].match.is_catch_all
     assert all("CSMOP" in s.rule and "RRS item SM-" in s.rule for s in schedule.series)
+    assert [s.rrs_item for s in schedule.series] == ["SM-5", "SM-1", "SM-2", "SM-4", "SM-3", "SM-6"]
+    assert all(s.rule.endswith(f"RRS item {s.rrs_item}") and s.purpose for s in schedule.series)
     assert re.fullmatch(r"[0-9a-f]{64}", schedule.fingerprint)
 
 
@@ -142,52 +150,52 @@ def test_the_json_schema_is_valid_and_agrees_with_the_code() -> None:
     [
         pytest.param(
             facts("post"),
-            RetentionTag("department-posts", "A", None, date(2052, 1, 1), "transfer", "PRA s.2(e)(iv), s.6(1)(c); PRR r.5 (transfer at 25 years); CSMOP class A; RTI-RULES §3, R8, R21; RRS item SM-1"),
+            RetentionTag("department-posts", "A", None, date(2052, 1, 1), "transfer", "PRA s.2(e)(iv), s.6(1)(c); PRR r.5 (transfer at 25 years); CSMOP class A; RTI-RULES §3, R8, R21; RRS item SM-1", "SM-1", "Information to the public by the department"),
             id="department post: permanent, appraised for transfer from 1 Jan of year + 26",
         ),
         pytest.param(
             facts("quote", platform="mastodon"),
-            RetentionTag("department-posts", "A", None, date(2052, 1, 1), "transfer", "PRA s.2(e)(iv), s.6(1)(c); PRR r.5 (transfer at 25 years); CSMOP class A; RTI-RULES §3, R8, R21; RRS item SM-1"),
+            RetentionTag("department-posts", "A", None, date(2052, 1, 1), "transfer", "PRA s.2(e)(iv), s.6(1)(c); PRR r.5 (transfer at 25 years); CSMOP class A; RTI-RULES §3, R8, R21; RRS item SM-1", "SM-1", "Information to the public by the department"),
             id="department quote",
         ),
         pytest.param(
             facts("reply", platform="facebook"),
-            RetentionTag("department-replies", "C-10", date(2037, 1, 1), date(2037, 1, 1), "review", "PRR r.9(1); CSMOP class C-10 (upgrade to A or B to keep beyond 10 years); RTI-RULES §3, R8; RRS item SM-2"),
+            RetentionTag("department-replies", "C-10", date(2037, 1, 1), date(2037, 1, 1), "review", "PRR r.9(1); CSMOP class C-10 (upgrade to A or B to keep beyond 10 years); RTI-RULES §3, R8; RRS item SM-2", "SM-2", "The department's answers to citizens' queries and grievances"),
             id="department reply: C-10, from 1 Jan of 2026 + 10 + 1",
         ),
         pytest.param(
             facts("reply", by_department=False),
-            RetentionTag("citizen-replies", "C-3", date(2030, 1, 1), date(2030, 1, 1), "review", "PRR r.9(1); CSMOP class C-3; DPDP s.17(4) (no erasure duty for the State; PRA retention governs); RTI-RULES §3, §5, R8; RRS item SM-3"),
+            RetentionTag("citizen-replies", "C-3", date(2030, 1, 1), date(2030, 1, 1), "review", "PRR r.9(1); CSMOP class C-3; DPDP s.17(4) (no erasure duty for the State; PRA retention governs); RTI-RULES §3, §5, R8; RRS item SM-3", "SM-3", "Citizens' queries and grievances addressed to the department"),
             id="citizen reply of 2026-06-15: C-3, review on 2030-01-01",
         ),
         pytest.param(
             facts("comment", by_department=False, platform="youtube", created_at=datetime(2005, 6, 15, tzinfo=UTC)),
-            RetentionTag("citizen-replies", "C-3", date(2009, 1, 1), date(2009, 1, 1), "review", "PRR r.9(1); CSMOP class C-3; DPDP s.17(4) (no erasure duty for the State; PRA retention governs); RTI-RULES §3, §5, R8; RRS item SM-3"),
+            RetentionTag("citizen-replies", "C-3", date(2009, 1, 1), date(2009, 1, 1), "review", "PRR r.9(1); CSMOP class C-3; DPDP s.17(4) (no erasure duty for the State; PRA retention governs); RTI-RULES §3, §5, R8; RRS item SM-3", "SM-3", "Citizens' queries and grievances addressed to the department"),
             id="CSMOP's own example: C-3 recorded 15-06-2005 is reviewable from 1-1-2009",
         ),
         pytest.param(
             facts("repost", by_department=False, platform="bluesky"),
-            RetentionTag("citizen-reposts", "ephemeral", date(2027, 6, 15), date(2027, 6, 15), "destroy", "PRA s.6(1)(b); CSMOP ephemeral (may be destroyed after 1 year without formal recording); RTI-RULES §3, R8; RRS item SM-4"),
+            RetentionTag("citizen-reposts", "ephemeral", date(2027, 6, 15), date(2027, 6, 15), "destroy", "PRA s.6(1)(b); CSMOP ephemeral (may be destroyed after 1 year without formal recording); RTI-RULES §3, R8; RRS item SM-4", "SM-4", "Citizens sharing the department's information"),
             id="citizen repost: ephemeral, one year after",
         ),
         pytest.param(
             facts("post", is_media=True, platform="instagram"),
-            RetentionTag("department-posts", "A", None, date(2052, 1, 1), "transfer", "PRA s.2(e)(iv), s.6(1)(c); PRR r.5 (transfer at 25 years); CSMOP class A; RTI-RULES §3, R8, R21; RRS item SM-1"),
+            RetentionTag("department-posts", "A", None, date(2052, 1, 1), "transfer", "PRA s.2(e)(iv), s.6(1)(c); PRR r.5 (transfer at 25 years); CSMOP class A; RTI-RULES §3, R8, R21; RRS item SM-1", "SM-1", "Information to the public by the department"),
             id="media of a department post follows the post",
         ),
         pytest.param(
             facts("reply", by_department=False, is_media=True),
-            RetentionTag("citizen-replies", "C-3", date(2030, 1, 1), date(2030, 1, 1), "review", "PRR r.9(1); CSMOP class C-3; DPDP s.17(4) (no erasure duty for the State; PRA retention governs); RTI-RULES §3, §5, R8; RRS item SM-3"),
+            RetentionTag("citizen-replies", "C-3", date(2030, 1, 1), date(2030, 1, 1), "review", "PRR r.9(1); CSMOP class C-3; DPDP s.17(4) (no erasure duty for the State; PRA retention governs); RTI-RULES §3, §5, R8; RRS item SM-3", "SM-3", "Citizens' queries and grievances addressed to the department"),
             id="media of a citizen reply follows the reply",
         ),
         pytest.param(
             facts("export", platform="facebook", created_at=datetime(2024, 3, 1, tzinfo=UTC)),
-            RetentionTag("account-exports", "B", None, date(2050, 1, 1), "transfer", "PRA s.2(e)(iv); PRR r.5; CSMOP class B; BSA s.57 Expl. 4-7 (original from proper custody); RTI-RULES §3, R8, R21; RRS item SM-5"),
+            RetentionTag("account-exports", "B", None, date(2050, 1, 1), "transfer", "PRA s.2(e)(iv); PRR r.5; CSMOP class B; BSA s.57 Expl. 4-7 (original from proper custody); RTI-RULES §3, R8, R21; RRS item SM-5", "SM-5", "Information to the public by the department, as the platform exported its own posts"),
             id="account export file",
         ),
         pytest.param(
             facts("reply", by_department=False, platform="threads"),
-            RetentionTag("citizen-replies", "C-3", date(2030, 1, 1), date(2030, 1, 1), "review", "PRR r.9(1); CSMOP class C-3; DPDP s.17(4) (no erasure duty for the State; PRA retention governs); RTI-RULES §3, §5, R8; RRS item SM-3"),
+            RetentionTag("citizen-replies", "C-3", date(2030, 1, 1), date(2030, 1, 1), "review", "PRR r.9(1); CSMOP class C-3; DPDP s.17(4) (no erasure duty for the State; PRA retention governs); RTI-RULES §3, §5, R8; RRS item SM-3", "SM-3", "Citizens' queries and grievances addressed to the department"),
             id="a platform the schedule does not know is matched on its other facts",
         ),
     ],
@@ -301,57 +309,57 @@ CLASS_ALLOWED = "allowed: A, B, C-1 to C-10, ephemeral."
 BAD_FILES = [
     pytest.param(
         [("class: C-3", "class: D")],
-        "  - series[1].class (line 20): found 'D'; " + CLASS_ALLOWED + " A and B are permanent; C-n keeps a record n years (n from 1 to 10); ephemeral records may go after 1 year (CSMOP).",
+        "  - series[1].class (line 24): found 'D'; " + CLASS_ALLOWED + " A and B are permanent; C-n keeps a record n years (n from 1 to 10); ephemeral records may go after 1 year (CSMOP).",
         id="wrong class",
     ),
     pytest.param(
         [("class: C-3", "class: c3")],
-        "  - series[1].class (line 20): found 'c3'; " + CLASS_ALLOWED + " Write it as CSMOP does: C-3.",
+        "  - series[1].class (line 24): found 'c3'; " + CLASS_ALLOWED + " Write it as CSMOP does: C-3.",
         id="class written loosely",
     ),
     pytest.param(
         [("class: C-3\n    retention: 3", "class: C-12\n    retention: 12")],
-        "  - series[1].class (line 20): found 'C-12'; " + CLASS_ALLOWED + " CSMOP: a C record kept beyond 10 years must be upgraded to A or B; write class: A or class: B with retention: permanent.",
+        "  - series[1].class (line 24): found 'C-12'; " + CLASS_ALLOWED + " CSMOP: a C record kept beyond 10 years must be upgraded to A or B; write class: A or class: B with retention: permanent.",
         id="C-12",
     ),
     pytest.param(
         [("class: C-3\n    retention: 3", "class: C-10\n    retention: 15")],
-        "  - series[1].retention (line 21): found 15; allowed: 10 (class C-10 keeps a record 10 years). CSMOP: a C record kept beyond 10 years must be upgraded to A or B; write class: A or class: B with retention: permanent.",
+        "  - series[1].retention (line 25): found 15; allowed: 10 (class C-10 keeps a record 10 years). CSMOP: a C record kept beyond 10 years must be upgraded to A or B; write class: A or class: B with retention: permanent.",
         id="C class kept beyond 10 years",
     ),
     pytest.param(
         [("retention: 3", "retention: 5")],
-        "  - series[1].retention (line 21): found 5; allowed: 3 (class C-3 keeps a record 3 years). Make the class and the years agree: retention: 3, or class: C-5.",
+        "  - series[1].retention (line 25): found 5; allowed: 3 (class C-3 keeps a record 3 years). Make the class and the years agree: retention: 3, or class: C-5.",
         id="class and years disagree",
     ),
     pytest.param(
         [("retention: 3", "retention: -3")],
-        "  - series[1].retention (line 21): found -3; allowed: a whole number of years (1 or more), or permanent. A record cannot be kept -3 years. Write the years the class keeps a record: 3 for C-3, 1 for ephemeral, permanent for A and B.",
+        "  - series[1].retention (line 25): found -3; allowed: a whole number of years (1 or more), or permanent. A record cannot be kept -3 years. Write the years the class keeps a record: 3 for C-3, 1 for ephemeral, permanent for A and B.",
         id="negative years",
     ),
     pytest.param(
         [("retention: 3", "retention: 3 years")],
-        "  - series[1].retention (line 21): found '3 years'; allowed: a whole number of years (1 or more), or permanent. Write the number of years alone, without units: retention: 3.",
+        "  - series[1].retention (line 25): found '3 years'; allowed: a whole number of years (1 or more), or permanent. Write the number of years alone, without units: retention: 3.",
         id="years with a unit",
     ),
     pytest.param(
         [("retention: permanent", "retention: 5")],
-        "  - series[0].retention (line 13): found 5; allowed: permanent (class A records are permanent). To keep these records for a period instead, choose class C-n, where n is the years (10 at most).",
+        "  - series[0].retention (line 15): found 5; allowed: permanent (class A records are permanent). To keep these records for a period instead, choose class C-n, where n is the years (10 at most).",
         id="class A for a period",
     ),
     pytest.param(
         [("action: review\n    rule: PRR r.9;", "action: delete\n    rule: PRR r.9;")],
-        "  - series[1].action (line 22): found 'delete'; allowed: destroy, transfer, review. Did you mean destroy? Actions: destroy proposes the record for destruction at the January review, transfer sends it to the National Archives (permanent records, PRR r.5), review brings it before the records officer.",
+        "  - series[1].action (line 26): found 'delete'; allowed: destroy, transfer, review. Did you mean destroy? Actions: destroy proposes the record for destruction at the January review, transfer sends it to the National Archives (permanent records, PRR r.5), review brings it before the records officer.",
         id="unknown action",
     ),
     pytest.param(
         [("action: transfer", "action: destroy")],
-        "  - series[0].action (line 14): found 'destroy'; allowed: transfer, review (class A is permanent). Permanent records are not destroyed: they go to the National Archives after 25 years (PRR r.5), or are kept with the reasons recorded. Write transfer or review.",
+        "  - series[0].action (line 16): found 'destroy'; allowed: transfer, review (class A is permanent). Permanent records are not destroyed: they go to the National Archives after 25 years (PRR r.5), or are kept with the reasons recorded. Write transfer or review.",
         id="destroying a permanent record",
     ),
     pytest.param(
         [("action: review\n    rule: PRR r.9;", "action: transfer\n    rule: PRR r.9;")],
-        "  - series[1].action (line 22): found 'transfer'; allowed: destroy, review (class C-3 is not permanent). The National Archives take permanent records (classes A and B) after 25 years (PRR r.5). Write destroy or review, or upgrade the class to A or B.",
+        "  - series[1].action (line 26): found 'transfer'; allowed: destroy, review (class C-3 is not permanent). The National Archives take permanent records (classes A and B) after 25 years (PRR r.5). Write destroy or review, or upgrade the class to A or B.",
         id="transferring a C record",
     ),
     pytest.param(
@@ -361,12 +369,12 @@ BAD_FILES = [
     ),
     pytest.param(
         [("    match:\n      by_department: false", "    match: any")],
-        "  - series[1].match (line 18): found 'any' (a catch-all); allowed: match: any in the last series only. A catch-all takes every record, so series[2] and those after it would never apply. Move this series to the end of the list.",
+        "  - series[1].match (line 22): found 'any' (a catch-all); allowed: match: any in the last series only. A catch-all takes every record, so series[2] and those after it would never apply. Move this series to the end of the list.",
         id="catch-all not last",
     ),
     pytest.param(
         [("id: citizen-replies", "id: department-posts")],
-        "  - series[1].id (line 16): found 'department-posts'; allowed: an id no other series has. series[0] already has this id, and each tagged row names its series by id. Rename one of them.",
+        "  - series[1].id (line 18): found 'department-posts'; allowed: an id no other series has. series[0] already has this id, and each tagged row names its series by id. Rename one of them.",
         id="duplicate id",
     ),
     pytest.param(
@@ -376,28 +384,66 @@ BAD_FILES = [
     ),
     pytest.param(
         [("kind: [post]", "kind: [post, tweets]")],
-        "  - series[0].match.kind[1] (line 11): found 'tweets'; allowed: post, reply, comment, quote, repost, export. Kinds are written in the singular and in lower case; leave kind out to take every kind.",
+        "  - series[0].match.kind[1] (line 13): found 'tweets'; allowed: post, reply, comment, quote, repost, export. Kinds are written in the singular and in lower case; leave kind out to take every kind.",
         id="unknown kind",
     ),
     pytest.param(
         [("kind: [post]", "kind: [post]\n      platform: [twitter]")],
-        "  - series[0].match.platform[0] (line 12): found 'twitter'; allowed: x, facebook, instagram, youtube, mastodon, bluesky. Did you mean x? Platforms are written in lower case (X is x); leave platform out to take every platform.",
+        "  - series[0].match.platform[0] (line 14): found 'twitter'; allowed: x, facebook, instagram, youtube, mastodon, bluesky. Did you mean x? Platforms are written in lower case (X is x); leave platform out to take every platform.",
         id="platform by its old name",
     ),
     pytest.param(
         [("    match:\n      by_department: false", "    match: {}")],
-        "  - series[1].match (line 18): found an empty mapping; allowed: match: any, or at least one of by_department, kind, platform, is_media. Write match: any for the catch-all series, or name the conditions.",
+        "  - series[1].match (line 22): found an empty mapping; allowed: match: any, or at least one of by_department, kind, platform, is_media. Write match: any for the catch-all series, or name the conditions.",
         id="empty match",
     ),
     pytest.param(
         [("class: A", "class: A\n    class: B")],
-        "  - series[0].class (line 13): found class a second time; allowed: each key once in a mapping. YAML would keep only the last one; delete the one you did not mean.",
+        "  - series[0].class (line 15): found class a second time; allowed: each key once in a mapping. YAML would keep only the last one; delete the one you did not mean.",
         id="key given twice",
     ),
     pytest.param(
         [("    match:\n      by_department: false", "    match:\n      by_department: true\n      kind: [post]\n      platform: [x]")],
-        "  - series[1].match (line 18): found a match no record reaches; allowed: a match that takes at least one kind of record. Every record it accepts is taken first by series[0] (department-posts). Move this series above them, or narrow their match.",
+        "  - series[1].match (line 22): found a match no record reaches; allowed: a match that takes at least one kind of record. Every record it accepts is taken first by series[0] (department-posts). Move this series above them, or narrow their match.",
         id="series no record reaches",
+    ),
+    pytest.param(
+        [("    purpose: Information to the public by the department\n", "")],
+        "  - series[0].purpose (line 7): found nothing; allowed: text: in English, why the department holds these records. Add purpose. "
+        "Say it in a phrase a member of the public understands, e.g. Citizens' queries and grievances addressed to the department; "
+        "it is written into every tagged row and into the statement of categories of documents held (RTI s.4(1)(b)(vi)).",
+        id="missing purpose",
+    ),
+    pytest.param(
+        [("purpose: Records awaiting classification", 'purpose: "  "')],
+        "  - series[2].purpose (line 31): found '  '; allowed: text: in English, why the department holds these records. "
+        "Say it in a phrase a member of the public understands, e.g. Citizens' queries and grievances addressed to the department; "
+        "it is written into every tagged row and into the statement of categories of documents held (RTI s.4(1)(b)(vi)).",
+        id="blank purpose",
+    ),
+    pytest.param(
+        [("    rrs_item: SM-3\n", "")],
+        "  - series[1].rrs_item (line 18): found nothing; allowed: text: the item of the departmental Record Retention Schedule, e.g. SM-3. Add rrs_item. "
+        "The file/series number of the series' records, written into every tagged row; cite the same item in the rule.",
+        id="missing RRS item",
+    ),
+    pytest.param(
+        [("rrs_item: SM-3", "rrs_item: ' SM-3'")],
+        "  - series[1].rrs_item (line 19): found ' SM-3'; allowed: text: the item of the departmental Record Retention Schedule, e.g. SM-3. "
+        "The file/series number of the series' records, written into every tagged row; cite the same item in the rule.",
+        id="RRS item with a space",
+    ),
+    pytest.param(
+        [("rule: PRR r.5; CSMOP class A", "rule: PRR r.5; CSMOP class A; RRS item SM-2")],
+        "  - series[0].rrs_item (line 8): found 'SM-1'; allowed: the item its rule cites: SM-2. "
+        "Each tagged row carries both, so they must agree: write rrs_item: SM-2, or correct the RRS item in the rule.",
+        id="RRS item other than the rule's",
+    ),
+    pytest.param(
+        [("rrs_item: SM-3", "rrs_item: SM-1")],
+        "  - series[1].rrs_item (line 19): found 'SM-1'; allowed: an item of its own, or class 'A', retention 'permanent', action 'transfer' as series[0] (department-posts) has. "
+        "An item of the Record Retention Schedule fixes one retention for its records. Give this series its own item, or the class, retention and action of the other series.",
+        id="one RRS item, two retentions",
     ),
     pytest.param(
         [("status: draft", "status: approved\n  approved_by: Deputy Secretary (Records)\n  approved_on: 25-11-2026")],
@@ -423,13 +469,20 @@ def test_every_problem_is_reported_at_once_in_file_order(tmp_path: Path) -> None
     message = problems(text, tmp_path)
     assert message.splitlines()[0] == "retention.yaml has 5 problem(s):"
     assert [line.split(":")[0] for line in message.splitlines()[1:]] == [
-        "  - series[0].retention (line 13)",
-        "  - series[0].action (line 14)",
-        "  - series[0].clas (line 16)",
-        "  - series[1].id (line 17)",
-        "  - series[1].class (line 21)",
+        "  - series[0].retention (line 15)",
+        "  - series[0].action (line 16)",
+        "  - series[0].clas (line 18)",
+        "  - series[1].id (line 19)",
+        "  - series[1].class (line 25)",
     ]
-    assert "  - series[0].clas (line 16): found an unknown key; allowed: id, description, match, class, retention, action, rule. Did you mean class? Check its spelling against docs/retention.md." in message
+    assert "  - series[0].clas (line 18): found an unknown key; allowed: id, rrs_item, description, purpose, match, class, retention, action, rule. Did you mean class? Check its spelling against docs/retention.md." in message
+
+
+def test_series_may_share_an_rrs_item_with_one_retention() -> None:
+    shared = parse_schedule(edited(("id: citizen-replies\n    rrs_item: SM-3", "id: citizen-replies\n    rrs_item: SM-6"), ("class: C-3\n    retention: 3", "class: C-10\n    retention: 10")))
+    assert [(s.id, s.rrs_item) for s in shared.series] == [("department-posts", "SM-1"), ("citizen-replies", "SM-6"), ("unclassified", "SM-6")]
+    tag = shared.tag(facts("reply", by_department=False))
+    assert (tag.series, tag.rrs_item, tag.purpose) == ("citizen-replies", "SM-6", "Citizens' queries and grievances addressed to the department")
 
 
 def test_an_approved_schedule_names_who_approved_it(tmp_path: Path) -> None:
@@ -444,8 +497,8 @@ def test_an_approved_schedule_names_who_approved_it(tmp_path: Path) -> None:
 
 def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
     assert problems(edited(("kind: [post]", "kind: [post")), tmp_path) == (
-        "retention.yaml is not valid YAML at line 12, column 10: expected ',' or ']', but got ':' "
-        "(while parsing a flow sequence that starts at line 11). Check the indentation there and on the line above "
+        "retention.yaml is not valid YAML at line 14, column 10: expected ',' or ']', but got ':' "
+        "(while parsing a flow sequence that starts at line 13). Check the indentation there and on the line above "
         "(each series starts with '- id:', its keys indented under it), and quote text that contains ': ' or ' #'."
     )
 

@@ -21,20 +21,26 @@ from typing import Any
 
 import duckdb
 import psutil
+import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 import pytest
 import yaml
 from click.testing import CliRunner
+from sqlalchemy import select, update
 
 from archiver.capture.reader import ReadRecord, iter_records, read_record
+from archiver.catalog import tables as t
 from archiver.cli import cli
 from archiver.config import Config, load_config
 from archiver.errors import ExtractionError
 from archiver.model import PLATFORMS
-from archiver.pipeline import extract, harvest, rebuild_tables
+from archiver.pipeline import extract, harvest, open_catalog, rebuild_tables
+from archiver.retention import load_schedule
 from archiver.samples.server import SampleServer
 from archiver.samples.world import World
 from archiver.tables.extract import dataset_files
+from archiver.tables.schema import SCHEMA_VERSION
 from tests.conftest import _SECRETS, _WRITTEN, register_samples, sample_credential_env
 
 
@@ -76,7 +82,7 @@ def test_every_captured_record_has_a_row_readable_by_duckdb_and_pyarrow(config: 
     assert hindi and any("\u0900" <= ch <= "\u097f" for ch in hindi[0])
     assert _sql(f"SELECT count(*) FROM read_parquet('{_glob(config)}') WHERE warc_file IS NULL OR warc_offset IS NULL") == [(0,)]
     row = _rows(config)[0]
-    assert row["schema_version"] == 1 and row["captured_at"].tzinfo is not None
+    assert row["schema_version"] == 2 and row["captured_at"].tzinfo is not None
 
 
 def test_every_row_points_at_its_capture(config: Config, sample_server: SampleServer) -> None:
@@ -364,6 +370,8 @@ def test_rows_carry_their_retention_tags(config: Config, sample_server: SampleSe
     assert {(r["retention_class"], r["retention_until"]) for r in own_posts} == {("A", None)}
     reply = replies[0]
     assert reply["retention_series"] == "citizen-replies" and reply["retention_class"] == "C-3"
+    assert (reply["rrs_item"], reply["purpose"]) == ("SM-3", "Citizens' queries and grievances addressed to the department")
+    assert {(r["rrs_item"], r["purpose"]) for r in own_posts} == {("SM-1", "Information to the public by the department")}
     ist_year = reply["created_at"].astimezone(__import__("zoneinfo").ZoneInfo("Asia/Kolkata")).year
     assert reply["retention_until"] == __import__("datetime").date(ist_year + 4, 1, 1)
 
@@ -390,6 +398,37 @@ def test_a_changed_schedule_retags_without_reading_any_warc(config: Config, samp
     assert ", 0 rows changed retention" in again.stdout and "re-tagged 0" in again.stdout
 
 
+def test_retag_brings_a_file_of_the_earlier_record_schema_up_to_date(config: Config, sample_server: SampleServer) -> None:
+    register_samples(config, sample_server, ("mastodon",))
+    harvest(config)
+    extract(config)
+    path = sorted(config.records_dir.rglob("*.parquet"))[0]
+    relative = path.relative_to(config.records_dir).as_posix()
+    # the file as schema version 1 wrote it: no rrs_item or purpose, under the same schedule
+    old = pq.read_table(path).drop_columns(["rrs_item", "purpose"])
+    old = old.set_column(old.schema.get_field_index("schema_version"), "schema_version", pa.array([1] * old.num_rows, pa.int32()))
+    pq.write_table(old, path)
+    catalog = open_catalog(config)
+    try:
+        with catalog.engine.begin() as conn:
+            conn.execute(update(t.parquet_files).where(t.parquet_files.c.path == relative).values(schema_version=1))
+    finally:
+        catalog.close()
+    result = CliRunner().invoke(cli, ["retag", "--data-dir", str(config.data_dir)], obj={})
+    assert result.exit_code == 0, result.output
+    assert re.fullmatch(rf"checked \d+ Parquet files: re-tagged 1, {old.num_rows} rows changed retention\n", result.stdout)
+    rows = pq.read_table(path).to_pylist()
+    assert {r["schema_version"] for r in rows} == {SCHEMA_VERSION}
+    schedule = {s.id: s for s in load_schedule().series}
+    assert all((r["rrs_item"], r["purpose"]) == (schedule[r["retention_series"]].rrs_item, schedule[r["retention_series"]].purpose) for r in rows)
+    catalog = open_catalog(config)
+    try:
+        with catalog.engine.connect() as conn:
+            assert conn.execute(select(t.parquet_files.c.schema_version).where(t.parquet_files.c.path == relative)).scalar_one() == SCHEMA_VERSION
+    finally:
+        catalog.close()
+
+
 def test_a_broken_schedule_is_a_usage_error_with_its_place(config: Config, tmp_path: Path) -> None:
     broken = tmp_path / "retention.yaml"
     broken.write_text("version: [\n")
@@ -413,6 +452,7 @@ def test_a_thread_that_answers_404_marks_its_post_deleted(config: Config, sample
     deleted = [r for r in _rows(config) if r["record_id"] == status["record_id"] and r["deleted_on_platform"]]
     assert len(deleted) == 1 and deleted[0]["deleted_seen_at"] is not None
     assert deleted[0]["retention_series"] == "department-posts"
+    assert (deleted[0]["rrs_item"], deleted[0]["purpose"]) == ("SM-1", "Information to the public by the department")
 
 
 def test_show_prints_the_verified_capture_and_writes_it_as_a_warc(config: Config, sample_server: SampleServer, tmp_path: Path) -> None:

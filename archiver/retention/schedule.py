@@ -23,6 +23,10 @@ Usage::
     facts = RecordFacts(platform="x", kind="reply", by_department=False, is_media=False,
                         created_at=datetime(2026, 6, 15, 9, 30, tzinfo=timezone.utc))
     schedule.tag(facts)   # RetentionTag(series='citizen-replies', retention_class='C-3', ...)
+
+Each series also carries its ``rrs_item``, the file/series number of its records (the item of
+the departmental Record Retention Schedule), and its ``purpose``: why the department holds them.
+Both are written into every tagged row (RTI-RULES R7).
 """
 
 from __future__ import annotations
@@ -119,6 +123,8 @@ class RetentionTag:
 
     ``retention_until`` is the first day the record may be disposed of (after review), and None
     for permanent records; ``review_on`` is the day it comes before the records officer.
+    ``rrs_item`` is the file/series number and ``purpose`` why the department holds the record,
+    both from its series.
     """
 
     series: str
@@ -127,6 +133,8 @@ class RetentionTag:
     review_on: date
     action: Action
     rule: str
+    rrs_item: str
+    purpose: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +170,10 @@ class Series:
     retention_years: int | None
     action: Action
     rule: str
+    #: the file/series number: the item of the departmental Record Retention Schedule
+    rrs_item: str
+    #: why the department holds these records, in a sentence of English
+    purpose: str
 
     def dates(self, created_on: date) -> tuple[date | None, date]:
         """(retention_until, review_on) of a record created on ``created_on``, an IST day."""
@@ -216,7 +228,7 @@ class Schedule:
         platform = facts.platform if facts.platform in PLATFORMS else None
         series = self._table[(platform, facts.kind, facts.by_department, facts.is_media)]
         retention_until, review_on = series.dates(facts.created_on)
-        return RetentionTag(series.id, series.retention_class, retention_until, review_on, series.action, series.rule)
+        return RetentionTag(series.id, series.retention_class, retention_until, review_on, series.action, series.rule, series.rrs_item, series.purpose)
 
     def iter_tags(self, rows: Iterable[RecordFacts]) -> Iterator[RetentionTag]:
         """The tag of each row in turn: how a dataset is tagged again when the schedule changes."""
@@ -308,11 +320,13 @@ def _name_of(path: tuple[str | int, ...]) -> str:
 
 
 def _semantic_problems(data: dict[str, Any]) -> Iterator[Problem]:
-    """What the JSON Schema cannot say: unique ids, class against retention and action, catch-all last."""
+    """What the JSON Schema cannot say: unique ids, class against retention and action, catch-all
+    last, the RRS item against the rule, one retention per RRS item."""
     series = data.get("series")
     if not isinstance(series, list):
         return
     first_with_id: dict[str, int] = {}
+    first_with_item: dict[str, int] = {}
     for index, item in enumerate(series):
         if not isinstance(item, dict):
             continue
@@ -329,6 +343,9 @@ def _semantic_problems(data: dict[str, Any]) -> Iterator[Problem]:
                 first_with_id[series_id] = index
         if item.get("class") in RETENTION_CLASSES:
             yield from _class_problems(index, item["class"], item.get("retention"), item.get("action"))
+        rrs_item = item.get("rrs_item")
+        if isinstance(rrs_item, str) and rrs_item.strip():
+            yield from _item_problems(index, item, series, first_with_item.setdefault(rrs_item, index))
         if item.get("match") == "any" and index < len(series) - 1:
             yield Problem(
                 ("series", index, "match"),
@@ -336,6 +353,37 @@ def _semantic_problems(data: dict[str, Any]) -> Iterator[Problem]:
                 "match: any in the last series only",
                 f"A catch-all takes every record, so series[{index + 1}] and those after it would never apply. Move this series to the end of the list.",
             )
+
+
+#: an RRS item cited in a series' rule: "RRS item SM-3"
+_CITED_ITEM = re.compile(r"\bRRS item\s+([^\s;,()]+)")
+
+
+def _item_problems(index: int, item: dict[str, Any], series: list[Any], first: int) -> Iterator[Problem]:
+    """The series' ``rrs_item`` against the items its rule cites, and against an earlier series with the same item."""
+    rrs_item = item["rrs_item"]
+    rule = item.get("rule")
+    cited = _CITED_ITEM.findall(rule) if isinstance(rule, str) else []
+    if cited and rrs_item not in cited:
+        yield Problem(
+            ("series", index, "rrs_item"),
+            repr(rrs_item),
+            f"the item its rule cites: {', '.join(cited)}",
+            f"Each tagged row carries both, so they must agree: write rrs_item: {cited[0]}, or correct the RRS item in the rule.",
+        )
+    if first == index:
+        return
+    earlier = series[first]
+    keys = ("class", "retention", "action")
+    if isinstance(earlier, dict) and any(earlier.get(k) != item.get(k) for k in keys):
+        had = ", ".join(f"{k} {show(earlier.get(k))}" for k in keys)
+        yield Problem(
+            ("series", index, "rrs_item"),
+            repr(rrs_item),
+            f"an item of its own, or {had} as series[{first}] ({earlier.get('id')}) has",
+            "An item of the Record Retention Schedule fixes one retention for its records. "
+            "Give this series its own item, or the class, retention and action of the other series.",
+        )
 
 
 def _class_problems(index: int, retention_class: str, retention: Any, action: Any) -> Iterator[Problem]:
@@ -447,6 +495,8 @@ def _series(item: dict[str, Any]) -> Series:
         retention_years=None if retention == "permanent" else retention,
         action=item["action"],
         rule=item["rule"],
+        rrs_item=item["rrs_item"],
+        purpose=" ".join(item["purpose"].split()),
     )
 
 
@@ -457,7 +507,7 @@ _FIELDS: dict[str, tuple[str, str]] = {
     "authority": ("a mapping with records_creating_agency, reference and status", "Say where the schedule's authority comes from; see the default schedule."),
     "series": ("a list of series, the last one with match: any", "List the record series in the order they are matched."),
     "series entry": (
-        "a mapping of id, description, match, class, retention, action, rule",
+        "a mapping of id, rrs_item, description, purpose, match, class, retention, action, rule",
         "Start each series with '- id:' and indent its other keys under it, as the default schedule does.",
     ),
     "records_creating_agency": ("text", "Name the department, as on its records."),
@@ -467,7 +517,16 @@ _FIELDS: dict[str, tuple[str, str]] = {
     "approved_on": ("a date written YYYY-MM-DD", "Write the date of approval as year-month-day, e.g. 2026-11-25."),
     "notes": ("text", "Write notes as plain text."),
     "id": ("lower-case letters and digits in words joined by hyphens, e.g. citizen-replies", "Each tagged row names its series by this id; keep it short and stable."),
+    "rrs_item": (
+        "text: the item of the departmental Record Retention Schedule, e.g. SM-3",
+        "The file/series number of the series' records, written into every tagged row; cite the same item in the rule.",
+    ),
     "description": ("text", "Say in a sentence which records the series holds."),
+    "purpose": (
+        "text: in English, why the department holds these records",
+        "Say it in a phrase a member of the public understands, e.g. Citizens' queries and grievances addressed to the department; "
+        "it is written into every tagged row and into the statement of categories of documents held (RTI s.4(1)(b)(vi)).",
+    ),
     "match": ("any, or a mapping of by_department, kind, platform, is_media", "Write match: any for the catch-all series, or name the conditions a record must meet."),
     "by_department": ("true, false", "true takes the department's own records, false everyone else's; leave it out to take both."),
     "kind": (", ".join(RECORD_KINDS), "Kinds are written in the singular and in lower case; leave kind out to take every kind."),

@@ -136,12 +136,15 @@ def row_for(post: Post, capture: Capture, *, deleted: bool = False, media_pointe
         "retention_series": None,
         "retention_class": None,
         "retention_until": None,
+        "rrs_item": None,
+        "purpose": None,
         "schema_version": SCHEMA_VERSION,
     }
 
 
 def tag_row(row: dict[str, Any], schedule: Schedule) -> dict[str, Any]:
-    """Set the row's retention series, class and disposal date from the schedule (in place)."""
+    """Set the row's retention series, class, disposal date, file/series number (RRS item) and
+    purpose from the schedule (in place)."""
     when = row["created_at"] or row["captured_at"]
     by_department = row["by_department"]
     key = None
@@ -162,6 +165,8 @@ def tag_row(row: dict[str, Any], schedule: Schedule) -> dict[str, Any]:
     row["retention_series"] = tag.series
     row["retention_class"] = tag.retention_class
     row["retention_until"] = tag.retention_until
+    row["rrs_item"] = tag.rrs_item
+    row["purpose"] = tag.purpose
     return row
 
 
