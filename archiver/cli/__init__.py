@@ -10,7 +10,7 @@ One module per family of commands; each attaches its commands to the ``cli`` gro
 
 from __future__ import annotations
 
-from archiver.cli import audit, capture, config, rti, rti_changes, rti_hold, rti_notices, rti_package, rti_review, samples, search, storage, tables, users  # noqa: F401  (they register their commands)
+from archiver.cli import audit, capture, catalogue, config, rti, rti_changes, rti_hold, rti_notices, rti_package, rti_review, samples, search, storage, tables, users  # noqa: F401  (they register their commands)
 from archiver.cli._base import cli
 
 __all__ = ["main", "cli"]

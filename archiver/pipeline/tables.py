@@ -1,5 +1,6 @@
 """Table steps: ``extract`` the WARC files into the record dataset, ``rebuild_tables`` it from
-scratch, ``retag_tables`` it with the retention schedule in force."""
+scratch, ``retag_tables`` it with the retention schedule in force, and state the ``categories``
+of documents it holds (RTI s.4(1)(b)(vi))."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from archiver.pipeline.stores import WarcFiles, open_store
 if TYPE_CHECKING:
     from archiver.capture.reader import ReadRecord
 
-__all__ = ["extract", "rebuild_tables", "retag_tables", "find_capture", "Capture", "TABLES_LOCK"]
+__all__ = ["extract", "rebuild_tables", "retag_tables", "categories", "find_capture", "Capture", "TABLES_LOCK"]
 
 #: the catalog-wide lock held while the record dataset is written (extract, rebuild, retag)
 TABLES_LOCK = "tables"
@@ -140,6 +141,25 @@ def retag_tables(config: Config) -> Any:
                 details={"schedule": str(schedule.source), "fingerprint": schedule.fingerprint, "files": report.files_retagged, "rows_changed": report.rows_changed},
             )
             return report
+        finally:
+            catalog.close()
+
+
+def categories(config: Config) -> Any:
+    """The statement of the categories of documents held (``archiver.tables.categories``), made
+    from the record dataset and the retention schedule in force; no WARC file is read.
+
+    The dataset's lock is held while it is read, so that the statement is of one state of it.
+    """
+    from archiver.retention import load_schedule
+    from archiver.tables.categories import read_categories
+
+    schedule = load_schedule(config.retention_schedule)
+    with catalog_failure_names("sangrah catalogue categories"):
+        catalog = open_catalog(config)
+        try:
+            with catalog.exclusive(TABLES_LOCK):
+                return read_categories(catalog, config.records_dir, schedule)
         finally:
             catalog.close()
 

@@ -26,7 +26,8 @@ Usage::
 
 Each series also carries its ``rrs_item``, the file/series number of its records (the item of
 the departmental Record Retention Schedule), and its ``purpose``: why the department holds them.
-Both are written into every tagged row (RTI-RULES R7).
+Both are written into every tagged row (RTI-RULES R7), and the statement of the categories of
+documents held (RTI s.4(1)(b)(vi), ``archiver.tables.categories``) is made from them.
 """
 
 from __future__ import annotations
