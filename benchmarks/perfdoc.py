@@ -17,7 +17,7 @@ def update_section(doc: Path, title: str, section: str) -> None:
         text = text.rstrip("\n") + "\n\n" + section
     else:
         end = text.find("\n## ", start + len(title))
-        text = text[:start] + section + ("" if end == -1 else text[end + 1 :])
+        text = text[:start] + (section if end == -1 else section.rstrip("\n") + "\n\n" + text[end + 1 :])
     doc.parent.mkdir(parents=True, exist_ok=True)
     doc.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
 
