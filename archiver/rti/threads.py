@@ -45,13 +45,10 @@ __all__ = ["ThreadRead", "read_threads"]
 #: rows decoded at a time; a row group (up to 10,000 rows, ``ROW_GROUP_ROWS``) is read in a few batches
 _BATCH_ROWS = 4_096
 _EARLY = datetime(1970, 1, 1, tzinfo=timezone.utc)
-#: the columns ``ReviewRecord.from_row`` reads; the others (counters, mentions, hashtags, links,
-#: retention) are never decoded, which saves a third of the reading
-_RECORD_COLUMNS = (
-    "record_id", "version_id", "platform", "account", "author_id", "author_handle", "author_name", "by_department", "kind", "parent_id",
-    "root_id", "created_at", "captured_at", "text", "language", "media", "url", "edited_at", "deleted_on_platform", "warc_file",
-    "warc_offset", "warc_length", "warc_record_id", "harvest_id",
-)
+#: columns ``ReviewRecord.from_row`` does not read and that cost the most to decode and to turn into
+#: Python objects (a map and three lists); every other column of a file is read, so that a column
+#: the review starts to use is there without a change here
+_SKIPPED_COLUMNS = frozenset({"counters", "mentions", "hashtags", "links"})
 
 
 @dataclass(frozen=True)
@@ -73,15 +70,15 @@ def _files(records_dir: Path) -> list[str]:
     return sorted(ds.dataset(records_dir, format="parquet", partitioning="hive").files)
 
 
-def _batches(files: list[str], keys: list[str], keep: Callable[[pa.Table], pa.Array], columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
+def _batches(files: list[str], keys: list[str], keep: Callable[[pa.Table], pa.Array], columns: Sequence[str] | None) -> Iterator[pa.RecordBatch]:
     """The rows ``keep`` selects, file by file and row group by row group: ``keep`` is given the
     ``keys`` columns of a row group and returns its mask; only a row group with a row selected has
-    its ``columns`` read (those of them the file has: an older file may lack an optional one), a
-    few thousand rows at a time, so that most of a large archive is never decoded whole."""
+    its ``columns`` read (every column of the file but ``_SKIPPED_COLUMNS`` when None), a few
+    thousand rows at a time, so that most of a large archive is never decoded whole."""
     for path in files:
         with pq.ParquetFile(path, pre_buffer=False) as parquet:
-            names = set(parquet.schema_arrow.names)
-            present = [name for name in columns if name in names]
+            names = parquet.schema_arrow.names
+            present = [name for name in names if name not in _SKIPPED_COLUMNS] if columns is None else list(columns)
             for group in range(parquet.metadata.num_row_groups):
                 table = parquet.read_row_group(group, columns=keys, use_threads=False)
                 mask = keep(table)
@@ -123,7 +120,7 @@ def read_threads(records_dir: Path, record_ids: Iterable[str], *, expand: bool =
         def keep(t: pa.Table) -> pa.Array:
             return pc.is_in(t.column("record_id"), wanted)
 
-    records = [ReviewRecord.from_row(row) for batch in _batches(files, ["record_id", "root_id"], keep, _RECORD_COLUMNS) for row in batch.to_pylist()]
+    records = [ReviewRecord.from_row(row) for batch in _batches(files, ["record_id", "root_id"], keep, None) for row in batch.to_pylist()]
     records.sort(key=lambda r: (r.thread_id, r.created_at or r.captured_at or _EARLY, r.record_id, r.captured_at))
     captures = {(r.pointer.file, r.pointer.offset) for r in records}
     co: dict[tuple[str, int], set[str]] = defaultdict(set)
