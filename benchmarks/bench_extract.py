@@ -350,9 +350,12 @@ def _where_the_time_goes(r: dict[str, Any]) -> str:
         "and the catalog's look-ups of latest versions leave nothing in reference cycles (they did, holding the record "
         "ids of every look-up until a full garbage collection, which came only every few hundred thousand rows: that was "
         "the rise through a large WARC file, from 241 MiB at 104,000 rows to 303 MiB at 929,000; a test now holds the "
-        "garbage an extraction leaves the same at one chunk and at a hundred). What differs between the two sizes now is "
-        "the allocators' own: the C heap's free space kept in the middle of it, and Arrow's pool (releasing both after "
-        "every chunk took 13 MiB off the larger size's peak in one trial, and is not done)."
+        "garbage an extraction leaves the same at one chunk and at a hundred). What still differs between the two sizes is "
+        "not Python's: tracemalloc finds the objects the extracting process holds no larger through a large file. The "
+        "peak falls inside a chunk's commit, while the catalog takes the chunk's latest versions and the Parquet files "
+        "are written; handing the C heap's and Arrow's free memory back after every chunk lowers the memory between "
+        "chunks by about 35 MiB but not that peak, and neither 10,000-row chunks nor the system allocator in place of "
+        "Arrow's close the gap. What inside a commit grows with the catalog or the file is not yet found."
     )
 
 
