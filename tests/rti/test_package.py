@@ -24,12 +24,15 @@ import bagit
 import pytest
 from isal import isal_zlib
 
-from archiver.capture.reader import read_record
+from archiver.capture.reader import ReadRecord, read_record
+from archiver.capture.writer import Exchange, WarcWriter
 from archiver.errors import CaptureError, RedactionLeak
 from archiver.rti.package import CertificateInputs, LetterDocument, PackageInputs, PackageResult, SigningKey, WarcSource, build_package
+from archiver.rti.package.build import carries_location
 from archiver.rti.package.certificate import law_for, load_schedule_text, render_certificate
 from archiver.rti.redact import accept, suggest_review
-from archiver.rti.review import Decision, Redaction, RequestRef, ReviewSet
+from archiver.model import WarcPointer
+from archiver.rti.review import Decision, Redaction, RequestRef, ReviewRecord, ReviewSet
 from archiver.rti.threads import ThreadRead, read_threads
 from tests.rti.conftest import CREATED_AT, Archive, sample_certificate, sample_request
 from tests.minio import MinioServer, bucket, make_store, minio  # noqa: F401  (fixtures)
@@ -470,3 +473,109 @@ def test_a_package_read_from_the_s3_bucket_holds_the_same_evidence(built: Built,
     first = next(iter(digests))
     with pytest.raises(CaptureError, match=rf"{first}: the catalog's manifest has no SHA-256 for this WARC file in s3://{bucket} .*run sangrah verify"):
         unknown.file_sha256(first)
+
+
+_CITIZEN_PLACE = "Gandhi Nagar Colony, Ward 12, Jaipur"
+_CITIZEN_HOME = "Lane 4 behind the water tank, Sanganer"
+_DEPARTMENT_PLACE = "Jal Bhawan, Jaipur"
+
+
+def _read(warcs: Path, pointer: WarcPointer) -> ReadRecord:
+    return read_record(warcs / pointer.file, pointer.offset, pointer.length)
+
+
+def _rewrite(record: ReadRecord, writer: WarcWriter, place: str | None = None, home: str | None = None) -> WarcPointer:
+    """The capture written again through the project's WARC writer; with ``place``, its API page
+    carries a geotag as X gives it (``geo.place_id`` and ``coordinates`` on the posts, the place
+    in ``includes.places``) and, with ``home``, a user's profile ``location``."""
+    page = json.loads(record.payload)
+    if place is not None:
+        for post in page["data"]:
+            post["geo"] = {"place_id": "01a9a39529b27f36", "coordinates": {"type": "Point", "coordinates": [75.7873, 26.9124]}}
+        includes = page.setdefault("includes", {})
+        includes["places"] = [{"id": "01a9a39529b27f36", "full_name": place, "geo": {"type": "Feature", "bbox": [75.7, 26.8, 75.9, 27.0]}}]
+        if home is not None:
+            includes.setdefault("users", [{"id": "99"}])[-1]["location"] = home
+    written = writer.write_exchange(Exchange(
+        url=record.target_uri or "", method="GET", request_headers=[("Accept", "application/json")], request_body=b"",
+        status=200, reason="OK", response_headers=[("Content-Type", "application/json")], response_body=json.dumps(page, ensure_ascii=False).encode(),
+        started_at=record.date or CREATED_AT, context=[(k, v) for k, v in record.headers if k.startswith("X-Sangrah-")],
+    ))
+    return written.response.pointer
+
+
+def test_a_third_party_s_location_keeps_a_capture_out_of_the_applicant_wacz(archive: Archive, signing_key: SigningKey, tmp_path: Path) -> None:
+    """A capture given whole reaches the applicant as its raw JSON, which the renderings never
+    show: when a citizen's record is on it and it carries a geotag or a profile location, the
+    applicant's WACZ leaves it out and the capture chain says why; the same capture without
+    location data goes in, and so does the department's own capture with its location; the
+    internal copy keeps every capture."""
+    review, found, _, _ = _review(archive, sample_request())
+    by_key: dict[tuple[str, int], list[ReviewRecord]] = {}
+    for r in review.records:
+        by_key.setdefault((r.pointer.file, r.pointer.offset), []).append(r)
+    ids_by_department = {r.record_id for r in review.records if r.by_department}
+    x_pages = sorted(k for k, rs in by_key.items() if rs[0].platform == "x")
+    # two pages of citizens' replies: one of X, geotagged, and one of another platform, as captured
+    citizens_pages = sorted(k for k in by_key if not found.co_captured[k] <= ids_by_department)
+    located_key = next(k for k in citizens_pages if k in x_pages)
+    plain_key = next(k for k in citizens_pages if k not in x_pages)
+    department_key = next(k for k in x_pages if found.co_captured[k] <= ids_by_department)
+    # every record disclosed unsevered: each capture may be given whole, unless for location data
+    decisions = {rid: Decision(rid, "disclose", decided_by="CPIO A. Rao") for rid in review.decisions}
+    warcs = tmp_path / "warcs"
+    shutil.copytree(archive.warc_dir, warcs)
+    with WarcWriter(warcs, prefix="sangrah-geo", warcinfo={"operator": "test-records-cell"}) as writer:
+        moved = {
+            located_key: _rewrite(_read(warcs, by_key[located_key][0].pointer), writer, _CITIZEN_PLACE, _CITIZEN_HOME),
+            plain_key: _rewrite(_read(warcs, by_key[plain_key][0].pointer), writer),
+            department_key: _rewrite(_read(warcs, by_key[department_key][0].pointer), writer, _DEPARTMENT_PLACE),
+        }
+    records = tuple(replace(r, pointer=moved[k]) if (k := (r.pointer.file, r.pointer.offset)) in moved else r for r in review.records)
+    co_captured = {(moved[k].file, moved[k].offset) if k in moved else k: ids for k, ids in found.co_captured.items()}
+    result = build_package(PackageInputs(ReviewSet(review.request, records, decisions), co_captured, WarcSource(warcs), sample_certificate(), signing_key,
+                                         LetterDocument("decision-letter.html", _LETTER), CREATED_AT), tmp_path / "out")
+
+    def in_wacz(copy: str) -> dict[str, str]:
+        rows = csv.DictReader(io.StringIO((result.folder / copy / "data/certificate/capture-chain.csv").read_text("utf-8-sig")))
+        return {row["warc_record_id"]: row["in_wacz"] for row in rows}
+
+    located, plain, department = (_read(warcs, moved[k]).record_id for k in (located_key, plain_key, department_key))
+    applicant = in_wacz("applicant")
+    assert applicant[located] == "no: location data of a third party, RTI s.8(1)(j)"
+    assert applicant[plain] == "yes" and applicant[department] == "yes"
+    # that capture alone is left out, besides those with a record the request does not cover
+    beyond = {k for k in by_key if not found.co_captured[k] <= decisions.keys()}
+    assert located_key not in beyond and result.internal.captures_in_wacz == len(by_key)
+    assert result.applicant.captures_in_wacz == len(by_key) - len(beyond) - 1 > 2
+    internal = in_wacz("internal")
+    assert set(internal.values()) == {"yes"} and internal.keys() >= {located, plain, department}
+    # no word of the citizen's place or home reaches the applicant, in any encoding, zipped or not
+    citizen_strings = [_CITIZEN_PLACE, _CITIZEN_HOME]
+    assert find_leaks(result.folder / "applicant", citizen_strings) == []
+    assert find_leaks(result.applicant.zip_path, citizen_strings) == []
+    # the checker finds them where they are, in the internal copy's WACZ; and the department's
+    # place reaches the applicant in its WACZ
+    assert {hit.split("!")[0] for hit in find_leaks(result.folder / "internal" / "data" / "archive", citizen_strings)} == {_wacz(result.folder / "internal").name}
+    assert find_leaks(result.folder / "applicant" / "data" / "archive", [_DEPARTMENT_PLACE])
+
+
+_HTTP = b"WARC/1.1\r\nWARC-Type: response\r\nContent-Type: application/http; msgtype=response\r\n\r\nHTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n"
+
+
+@pytest.mark.parametrize(("payload", "expected"), [
+    (b'{"data": [{"id": "1", "geo": {"place_id": "01a9a39529b27f36"}}]}', True),  # X: a tweet's geotag
+    (b'{"data": [{"geo": {"type": "Point", "coordinates": [75.78, 26.91]}}]}', True),  # X: GeoJSON
+    (b'{"data": [], "includes": {"places": [{"full_name": "Jaipur, Rajasthan"}]}}', True),  # X: includes.places
+    (b'{"data": [], "includes": {"users": [{"username": "a", "location": "Sanganer"}]}}', True),  # X: a profile's location
+    (b'{"data": [{"id": "1", "location": {"id": "2130", "name": "Jaipur"}}]}', True),  # Instagram media
+    (b'{"data": [{"id": "1", "Place": {"name": "Jaipur"}}]}', True),  # Facebook, any case
+    (b'{"data": [{"id": "1", "geo": {}, "place": null, "location": "", "places": []}]}', False),  # keys with no value
+    (b'{"data": [{"id": "1", "text": "\\"location\\": Jaipur, \\"geo\\": 1"}]}', False),  # only in a text
+    (b'{"data": [{"id": "1", "geo": {"place_id": "01a9', True),  # cut short: the key with a value is enough
+    (b'{"data": [{"id": "1", "text": "reply"}]}', False),
+])
+def test_location_data_is_found_under_the_keys_the_platforms_use(payload: bytes, expected: bool) -> None:
+    assert carries_location(_HTTP + payload) is expected
+    # the request of an exchange has no payload that could hold it
+    assert carries_location(_HTTP.replace(b"WARC-Type: response", b"WARC-Type: request") + payload) is False

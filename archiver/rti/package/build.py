@@ -6,7 +6,8 @@ needs by pointer (digests checked), and writes, in a directory of its own beside
 - ``applicant/``: the copy supplied — renderings (HTML per thread, one PDF certified copy),
   records CSV/JSON, the list of severances with their clauses, the decision letter, the
   certificate with its hash report and capture chain, and a WACZ of the captures that can be
-  given whole (every record on them disclosed without severance, and no severed string in them);
+  given whole (every record on them disclosed without severance, no severed string in them, and
+  no location data in them when a record on them is not the department's: ``carries_location``);
 - ``internal/``: the same unsevered, the severances highlighted, the full redaction log and
   decisions, a WACZ of every capture concerned, and the applicant's ZIP as supplied;
 
@@ -149,12 +150,65 @@ def _readable(data: bytes) -> str:
     return text + "\n" + unquote_plus(text) if "%" in text else text
 
 
+#: JSON keys whose non-empty value is location data: X's ``geo`` (``place_id``, GeoJSON
+#: ``coordinates``), ``includes.places`` and a user's profile ``location``, Instagram's media
+#: ``location``, Facebook's ``place``. Kept small and broad: one of them with a non-empty value
+#: anywhere in the payload keeps the capture out of the applicant's WACZ (R6: geotags of
+#: non-official persons are pre-flagged 8(1)(j)), since the renderings never show these fields.
+LOCATION_KEYS = frozenset({"geo", "place", "places", "place_id", "coordinates", "location"})
+#: the reason the capture chain gives for a capture so left out
+LOCATION_REASON = "no: location data of a third party, RTI s.8(1)(j)"
+_LOCATION_KEY = re.compile(rb'"(?:' + b"|".join(re.escape(k.encode()) for k in sorted(LOCATION_KEYS)) + rb')"\s*:\s*(?!null\b|""|\[\s*\]|\{\s*\})', re.IGNORECASE)
+_EMPTY: tuple[object, ...] = (None, "", [], {})
+
+
+def _payload(content: bytes) -> bytes:
+    """The payload of a decompressed response (after its HTTP head) or resource record; empty
+    for any other record."""
+    head_end = content.find(b"\r\n\r\n")
+    head = content[:head_end]
+    if b"WARC-Type: resource" in head:
+        return content[head_end + 4 :]
+    if b"WARC-Type: response" not in head:
+        return b""
+    http_end = content.find(b"\r\n\r\n", head_end + 4)
+    return b"" if http_end == -1 else content[http_end + 4 :]
+
+
+def carries_location(content: bytes) -> bool:
+    """Whether a decompressed WARC record's payload holds a key of ``LOCATION_KEYS`` with a
+    non-empty value (anything but null, "", [] or {}), at any depth.
+
+    >>> carries_location(b'WARC/1.1\\r\\nWARC-Type: response\\r\\n\\r\\nHTTP/1.1 200 OK\\r\\n\\r\\n{"data": [{"geo": {"place_id": "01a9"}}]}')
+    True
+    """
+    payload = _payload(content)
+    if not _LOCATION_KEY.search(payload):  # most payloads: no JSON parse
+        return False
+    try:
+        stack: list[Any] = [json.loads(payload)]
+    except ValueError:
+        return True  # not JSON (or not whole): the key with a value is enough
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                if isinstance(key, str) and key.lower() in LOCATION_KEYS and not any(inner == e and type(inner) is type(e) for e in _EMPTY):
+                    return True
+                stack.append(inner)
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
+
+
 @dataclass
 class _Evidence:
     captures: dict[tuple[str, int], Capture]
     media: dict[tuple[str, int], Member]
     #: the captures the applicant may have as they are
     whole: set[tuple[str, int]]
+    #: disclosed captures left out of the applicant's WACZ for a third party's location data
+    located: set[tuple[str, int]] = field(default_factory=set)
 
 
 def _gather(inputs: PackageInputs, masker: Masker) -> _Evidence:
@@ -169,17 +223,35 @@ def _gather(inputs: PackageInputs, masker: Masker) -> _Evidence:
         decisions = [review.decisions.get(rid) for rid in inputs.co_captured.get(key, frozenset())]
         return all(d is not None and d.kind == "disclose" for d in decisions)
 
+    by_department: dict[str, bool] = {}
+    on_capture: dict[tuple[str, int], set[str]] = {}
+    for record in review.records:
+        by_department[record.record_id] = by_department.get(record.record_id, True) and record.by_department
+        on_capture.setdefault((record.pointer.file, record.pointer.offset), set()).add(record.record_id)
+    located: set[tuple[str, int]] = set()
+
+    def checked(key: tuple[str, int]) -> Callable[[bytes], bool]:
+        # a record not known to be the department's counts as a third party's
+        third_party = not all(by_department.get(rid, False) for rid in inputs.co_captured.get(key, frozenset()) | on_capture[key])
+
+        def flag(content: bytes) -> bool:
+            if third_party and carries_location(content):
+                located.add(key)
+            return severed(content)
+        return flag
+
     for record in review.records:
         key = (record.pointer.file, record.pointer.offset)
         if key not in captures:
             # only a capture whose every record (in the whole dataset) is disclosed whole may go
-            # to the applicant as it is, and then only if no severed string occurs in it
-            captures[key] = inputs.source.capture(record.pointer, flag=severed if disclosed(key) else None)
+            # to the applicant as it is, and then only if no severed string occurs in it, nor a
+            # third party's location data, which the renderings never show
+            captures[key] = inputs.source.capture(record.pointer, flag=checked(key) if disclosed(key) else None)
         for item in record.media:
             if item.pointer is not None and (item.pointer.file, item.pointer.offset) not in media:
                 media[(item.pointer.file, item.pointer.offset)] = inputs.source.member(item.pointer)
-    whole = {key for key, cap in captures.items() if disclosed(key) and not any(m.flagged for m in (cap.response, cap.request) if m is not None)}
-    return _Evidence(captures, media, whole)
+    whole = {key for key, cap in captures.items() if disclosed(key) and key not in located and not any(m.flagged for m in (cap.response, cap.request) if m is not None)}
+    return _Evidence(captures, media, whole, located)
 
 
 def _members(evidence: _Evidence, keys: set[tuple[str, int]], media_keys: set[tuple[str, int]], source: WarcSource) -> list[Member]:
@@ -321,7 +393,7 @@ def _write_copy(
         if key not in shown_on:
             continue
         chain = {k: shown(v) for k, v in cap.chain().items()}
-        chain_rows.append({**chain, "items": " ".join(items_on.get(key, [])), "in_wacz": "yes" if key in in_wacz else "no", "processing_chain": processing})
+        chain_rows.append({**chain, "items": " ".join(items_on.get(key, [])), "in_wacz": "yes" if key in in_wacz else LOCATION_REASON if copy == "applicant" and key in evidence.located else "no", "processing_chain": processing})
     out.put("certificate/hash-report.csv", _csv(hash_rows, _HASH_COLUMNS), "the hash report: SHA-256 of every WARC record and file, and of every file of this package")
     out.put("certificate/capture-chain.csv", _csv(chain_rows, _CHAIN_COLUMNS), "the capture chain of every capture: origin, times UTC and IST, harvester")
     covered = [(i.item, i.value("record_id"), i.value("url")) for t in threads for i in t.items if not i.withheld]
