@@ -98,7 +98,8 @@ def test_a_file_that_is_not_what_the_manifest_hashed_is_not_published(minio: Min
 
 def test_locked_and_held_objects_cannot_be_deleted_by_sangrah_or_by_root_through_s3(minio: MinioServer, bucket: str, tmp_path: Path) -> None:
     audit = Audit()
-    store = make_store(minio, bucket, default_retention=timedelta(seconds=3), audit=audit)
+    # long enough that the refusals below all come before it ends, even on a loaded machine
+    store = make_store(minio, bucket, default_retention=timedelta(seconds=12), audit=audit)
     client = boto_client(minio)  # root credentials
     locked, locked_sha = _file(tmp_path, "locked.warc.gz", 1000)
     held, held_sha = _file(tmp_path, "held.warc.gz", 1000)
@@ -123,7 +124,11 @@ def test_locked_and_held_objects_cannot_be_deleted_by_sangrah_or_by_root_through
     assert not store.exists("warcs/locked.warc.gz")
     assert client.get_object(Bucket=bucket, Key="warcs/locked.warc.gz", VersionId=version)["Body"].read() == locked.read_bytes()
 
-    time.sleep(3.5)  # past the retain-until of both; the hold still protects one
+    # past the retain-until of both; the hold still protects one
+    held_until = store.retention("warcs/held.warc.gz").retain_until
+    assert held_until is not None
+    ends = max(held_until, client.get_object_retention(Bucket=bucket, Key="warcs/locked.warc.gz", VersionId=version)["Retention"]["RetainUntilDate"])
+    time.sleep(max(0.0, (ends - datetime.now(timezone.utc)).total_seconds()) + 0.5)
     with pytest.raises(ObjectLocked, match="held.warc.gz .* cannot be deleted: it is under legal hold. Release the hold first") as caught:
         store.delete("warcs/held.warc.gz", actor="records-officer", reason="test of the hold")
     assert caught.value.legal_hold is True
