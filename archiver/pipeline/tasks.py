@@ -39,7 +39,7 @@ from typing import Any
 from archiver.config import Config, StorageSettings, check_secrets, load_config_from_environment, provide_secret
 from archiver.errors import AuthError, ConfigError, RtiError
 
-__all__ = ["connection_id", "task_connection", "s3_key_pair", "AccountConnection", "S3Connection", "begin", "plan", "harvest", "extract", "index", "verify_night", "report", "fixity", "rti_due", "rti_escalate"]
+__all__ = ["connection_id", "task_connection", "s3_key_pair", "AccountConnection", "S3Connection", "begin", "plan", "harvest", "extract", "index", "verify_night", "report", "fixity", "rti_deemed_refusals", "rti_due", "rti_escalate"]
 
 log = logging.getLogger(__name__)
 
