@@ -6,6 +6,7 @@ import contextlib
 import gc
 import gzip
 import importlib
+import io
 import re
 import os
 import shutil
@@ -39,7 +40,9 @@ from archiver.pipeline import extract, harvest, open_catalog, rebuild_tables
 from archiver.retention import load_schedule
 from archiver.samples.server import SampleServer
 from archiver.samples.world import World
-from archiver.tables.extract import dataset_files
+from archiver.pipeline.stores import WarcFiles, open_store
+from archiver.tables.extract import dataset_files, extract_all
+from archiver.tables.workers import Workers
 from archiver.tables.schema import SCHEMA_VERSION
 from tests.conftest import _SECRETS, _WRITTEN, register_samples, sample_credential_env
 
@@ -272,6 +275,55 @@ def test_worker_processes_give_the_dataset_of_one_process_byte_for_byte(config: 
     for media in images[::7]:
         record = read_record(many.store_dir / "warcs" / media["warc_file"], media["warc_offset"], media["warc_length"])
         assert (record.target_uri, record.record_id, record.header("X-Sangrah-Endpoint")) == (media["url"], media["warc_record_id"], "_media")
+
+
+def test_a_worker_writing_a_media_index_takes_no_page_until_it_is_done(tmp_path: Path) -> None:
+    """A media index is a pass over a whole WARC file, seconds long: a page queued behind it on
+    the same worker would hold up the extraction, which takes the pages' rows in order."""
+    arriving = tmp_path / "arriving.warc.gz"
+    os.mkfifo(arriving)  # the pass waits here until the test lets it end
+    with Workers(2, load_schedule()) as workers:
+        indexing = workers.write_media_index(arriving, tmp_path / "media.sqlite")
+        try:
+            pages = [workers.parse([], "harvest") for _ in range(6)]
+            for page in pages:
+                assert page.result(timeout=30).record_ids == []
+            assert not indexing.done()
+        finally:
+            with open(arriving, "wb"):
+                pass  # the pass goes on, and ends: a pipe is no WARC file it can read
+        assert isinstance(indexing.exception(timeout=30), io.UnsupportedOperation)
+
+
+def test_the_next_files_media_index_is_written_while_a_file_is_read(config: Config, sample_server: SampleServer) -> None:
+    config = _revisit_all(_tables(config, chunk_rows=150, workers=2))
+    register_samples(config, sample_server)
+    harvest(config)
+    sample_server.set_epoch(1)
+    harvest(config)
+    catalog = open_catalog(config)
+    store = open_store(config)
+    names = [w.name for w in catalog.iter_warcs(status="published")]
+    events: list[tuple[str, str]] = []
+
+    def local_path(key: str) -> Path | None:
+        events.append(("read ahead", key.rsplit("/", 1)[-1]))
+        return store.local_path(key)
+
+    def progress(name: str, _rows: int, report: Any) -> None:
+        if report.warc_files and ("finished", names[report.warc_files - 1]) not in events:
+            events.append(("finished", names[report.warc_files - 1]))
+
+    try:
+        with WarcFiles(store, catalog, config.cache_dir) as files:
+            report = extract_all(catalog, files.path, config.records_dir, load_schedule(config.retention_schedule), chunk_rows=150, workers=2, progress=progress, local_path=local_path)
+    finally:
+        catalog.close()
+    assert len(names) == 2 and report.warc_files == 2 and not report.problems
+    assert events == [("read ahead", names[1]), ("finished", names[0]), ("finished", names[1])]
+    # the second file's rows have their media pointers all the same
+    images = [m for r in _rows(config) if r["warc_file"] == names[1] for m in r["media"] if m["kind"] == "image"]
+    assert images and all(m["warc_file"] == names[1] and m["warc_offset"] is not None for m in images)
 
 
 def _extract_counting_garbage(config: Config) -> tuple[Any, list[str]]:

@@ -101,6 +101,11 @@ class WarcFiles:
         """Remove the downloaded copy, if any."""
         self._drop()
 
+    def local(self, key: str) -> Path | None:
+        """The WARC file published under ``key`` where it already is on this machine, without
+        fetching it (None on an object store)."""
+        return self.store.local_path(key)
+
     def path(self, key: str) -> Path:
         """A local path holding the WARC file published under ``key``."""
         self.keys.append(key)

@@ -50,7 +50,9 @@ def extract(config: Config, *, account_keys: Sequence[str] | None = None, progre
                 only = catalog.warcs_of_accounts(account_keys)
             with catalog.exclusive(TABLES_LOCK):
                 with WarcFiles(store, catalog, config.cache_dir) as files:
-                    report = extract_all(catalog, files.path, config.records_dir, schedule, chunk_rows=config.tables.chunk_rows, workers=config.tables.workers, progress=progress, only=only)
+                    report = extract_all(
+                        catalog, files.path, config.records_dir, schedule, chunk_rows=config.tables.chunk_rows, workers=config.tables.workers, progress=progress, only=only, local_path=files.local
+                    )
                 report.retagged = retag(catalog, config.records_dir, schedule)
             names = None if report.retagged.rows_changed else [key.rsplit("/", 1)[-1] for key in files.keys]
             report.locked = apply_locks(config, store, names) if names is None or names else None
@@ -114,7 +116,7 @@ def _rebuild(config: Config, catalog: Catalog, schedule: Any, progress: Any) -> 
         for table in (t.record_versions, t.parquet_files, t.extractions):
             conn.execute(table.delete())
     with WarcFiles(store, catalog, config.cache_dir) as files:
-        report = extract_all(catalog, files.path, root, schedule, chunk_rows=config.tables.chunk_rows, workers=config.tables.workers, progress=progress)
+        report = extract_all(catalog, files.path, root, schedule, chunk_rows=config.tables.chunk_rows, workers=config.tables.workers, progress=progress, local_path=files.local)
     report.locked = apply_locks(config, store)  # the schedule in force may keep some records longer
     if aside.exists():
         shutil.rmtree(aside)

@@ -12,7 +12,8 @@ latest version: this chunk's, else the catalog's, looked up a few thousand posts
 Unchanged, a post makes no row; new or changed, it makes a version row beside the old ones. A
 post's media may be stored after it, chunks later: a worker writes the file's media index
 (``archiver.tables.media``) to disk while the rest is read, and a chunk's media pointers are
-filled in from it when the chunk is written.
+filled in from it when the chunk is written; once it is there, the next file's is written
+while this one is read, so that the next file starts without waiting for its own.
 
 Rows are written in chunks. A chunk's Parquet files are written as ``NAME.parquet.part``, entered in
 the catalog (Parquet manifest, latest versions, how far the WARC file has been read) in one
@@ -48,7 +49,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import bindparam, delete, insert, select, update
 
 from archiver.capture.reader import FileProblem, PassedRecord, ReadRecord, scan_records
-from archiver.catalog import Catalog
+from archiver.catalog import Catalog, WarcRow
 from archiver.catalog import tables as t
 from archiver.errors import ExtractionError
 from archiver.model import content_hash, utc
@@ -141,6 +142,7 @@ def extract_all(
     workers: int = DEFAULT_WORKERS,
     progress: ProgressFn | None = None,
     only: Collection[str] | None = None,
+    local_path: Callable[[str], Path | None] | None = None,
 ) -> ExtractReport:
     """Extract every published WARC file not yet (wholly) extracted into the dataset at ``root``
     (of the files named in ``only``, when given).
@@ -148,7 +150,9 @@ def extract_all(
     Every row is tagged with ``schedule``; files whose tags come from another schedule are
     re-tagged (``retag``) so that the whole dataset agrees with the schedule in force. Pages are
     parsed by ``workers`` worker processes (none: in this one); ``progress`` is called after
-    every chunk and every file.
+    every chunk and every file. ``warc_path`` gives a file to read, fetching it if need be;
+    ``local_path``, when given, a file already on this machine without fetching it (None when
+    it is not): the next file's media index is then written while this one is read.
     """
     report = ExtractReport()
     root.mkdir(parents=True, exist_ok=True)
@@ -163,14 +167,56 @@ def extract_all(
     if not todo:
         return report
     with _fewer_collections(), Workers(workers, schedule) as pool, tempfile.TemporaryDirectory(prefix="sangrah-extract-") as scratch:
-        for warc in todo:
-            state = done.get(warc.name)
-            extraction = _Extraction(catalog, root, warc.name, warc.harvest_id, chunk_rows, report, schedule, pool, Path(scratch), progress)
-            extraction.run(warc_path(warc.store_key), state.offset_done if state else 0, state.rows if state else 0)
-            report.warc_files += 1
-            if progress:
-                progress(warc.name, report.rows, report)
+        indexes = _MediaIndexes(pool, Path(scratch))
+        try:
+            for position, warc in enumerate(todo):
+                state = done.get(warc.name)
+                following = todo[position + 1] if position + 1 < len(todo) else None
+
+                def read_ahead(following: WarcRow | None = following) -> None:
+                    # The pass over a whole file takes a worker a few seconds: the next file's is
+                    # done while this one is read, not while the extraction waits for it.
+                    if following is not None and local_path is not None and (path := local_path(following.store_key)) is not None:
+                        indexes.start(following.name, path)
+
+                path = warc_path(warc.store_key)
+                extraction = _Extraction(catalog, root, warc.name, warc.harvest_id, chunk_rows, report, schedule, pool, indexes.start(warc.name, path), read_ahead, progress)
+                try:
+                    extraction.run(path, state.offset_done if state else 0, state.rows if state else 0)
+                finally:
+                    indexes.remove(warc.name)
+                report.warc_files += 1
+                if progress:
+                    progress(warc.name, report.rows, report)
+        finally:
+            indexes.close()
     return report
+
+
+class _MediaIndexes:
+    """The media indexes of the WARC files being extracted, each written by a worker into the
+    scratch folder (``write_media_index``), at most once per file."""
+
+    def __init__(self, workers: Workers, scratch: Path) -> None:
+        self.workers = workers
+        self.scratch = scratch
+        self.started: dict[str, tuple[Path, Future[int]]] = {}
+
+    def start(self, warc_name: str, warc: Path) -> tuple[Path, Future[int]]:
+        """The file's index and the future of its writing, started now unless it already was."""
+        if warc_name not in self.started:
+            index = self.scratch / f"{warc_name}.media.sqlite"
+            self.started[warc_name] = (index, self.workers.write_media_index(warc, index))
+        return self.started[warc_name]
+
+    def remove(self, warc_name: str) -> None:
+        index, writing = self.started.pop(warc_name)
+        wait([writing])  # never remove a file a worker is writing
+        index.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        for name in list(self.started):
+            self.remove(name)
 
 
 @contextmanager
@@ -268,7 +314,8 @@ class _Extraction:
         report: ExtractReport,
         schedule: Schedule,
         workers: Workers,
-        scratch: Path,
+        media_index: tuple[Path, Future[int]],
+        read_ahead: Callable[[], None],
         progress: ProgressFn | None,
     ) -> None:
         self.schedule = schedule
@@ -279,7 +326,8 @@ class _Extraction:
         self.chunk_rows = chunk_rows
         self.report = report
         self.workers = workers
-        self.scratch = scratch
+        self.media_index = media_index  #: the file's media index, and the future of its writing
+        self.read_ahead = read_ahead  #: called once the media index is read
         self.progress = progress
         self.rows = ChunkRows()
         self.touched: dict[str, Latest] = {}  # records seen or changed in this chunk
@@ -289,13 +337,9 @@ class _Extraction:
         self.chunk_start = 0  #: offset of the first record of the chunk being gathered
         self.offset_done = 0  #: offset of the record after the last one taken in
         self.total_rows = 0
-        self.media_index: Future[int] | None = None
         self.media: MediaIndex | None = None
 
     def run(self, path: Path, start_offset: int, rows_before: int) -> None:
-        # from the whole file, while it is read: a page's media are stored after it, perhaps chunks later
-        index = self.scratch / f"{self.warc_name}.media.sqlite"
-        self.media_index = self.workers.write_media_index(path, index)
         try:
             # a thread writes the chunk's Parquet files while this one updates the catalog
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="write-parquet") as self.writers:
@@ -303,8 +347,6 @@ class _Extraction:
         finally:
             if self.media is not None:
                 self.media.close()
-            wait([self.media_index])
-            index.unlink(missing_ok=True)
 
     def _read(self, path: Path, start_offset: int, rows_before: int) -> None:
         self.total_rows = rows_before
@@ -564,9 +606,11 @@ class _Extraction:
 
     def _with_media_pointers(self, tables: list[pa.Table]) -> list[pa.Table]:
         if self.media is None:
-            assert self.media_index is not None, "the media index is started with the file"
-            self._result(self.media_index)
-            self.media = MediaIndex(self.warc_name, self.scratch / f"{self.warc_name}.media.sqlite")
+            # written from the whole file while it is read: a page's media are stored after it, perhaps chunks later
+            index, writing = self.media_index
+            self._result(writing)
+            self.media = MediaIndex(self.warc_name, index)
+            self.read_ahead()
         return with_media_pointers(tables, self.media)
 
     def _write_part(self, partition: Partition, table: pa.Table, name: str) -> dict[str, Any]:
@@ -576,7 +620,7 @@ class _Extraction:
         folder.mkdir(parents=True, exist_ok=True)
         final = folder / name
         temp = folder / f"{name}{_PART}"
-        write_parquet(table, temp, self.schedule.fingerprint)
+        digest = write_parquet(table, temp, self.schedule.fingerprint)
         return {
             "temp": temp,
             "final": final,
@@ -584,7 +628,7 @@ class _Extraction:
                 "path": final.relative_to(self.root).as_posix(),
                 "rows": table.num_rows,
                 "size_bytes": temp.stat().st_size,
-                "sha256": hashlib.sha256(temp.read_bytes()).hexdigest(),
+                "sha256": digest,
                 "warc_file": self.warc_name,
                 "schema_version": SCHEMA_VERSION,
                 "schedule_fingerprint": self.schedule.fingerprint,
@@ -594,12 +638,15 @@ class _Extraction:
 
 
 
-def write_parquet(table: pa.Table, path: Path, fingerprint: str) -> None:
-    """Write and fsync one file of the dataset, naming the retention schedule of its tags."""
+def write_parquet(table: pa.Table, path: Path, fingerprint: str) -> str:
+    """Write and fsync one file of the dataset, naming the retention schedule of its tags; the
+    file's SHA-256 (read back a block at a time: the file is never held whole in memory)."""
     metadata = {**(table.schema.metadata or {}), b"sangrah.retention_fingerprint": fingerprint.encode()}
     pq.write_table(table.replace_schema_metadata(metadata), path, row_group_size=ROW_GROUP_ROWS, compression="zstd")
     with open(path, "rb+") as handle:
         os.fsync(handle.fileno())
+        handle.seek(0)
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def deletion_row(

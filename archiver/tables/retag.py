@@ -9,7 +9,6 @@ entered in the manifest, then renamed over the old file. Its rows are then of th
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,8 +54,7 @@ def retag(catalog: Catalog, root: Path, schedule: Schedule) -> RetagReport:
             row["schema_version"] = SCHEMA_VERSION
             report.rows_changed += before != tuple(row[c] for c in _TAG_COLUMNS)
         temp = path.with_name(path.name + ".part")
-        write_parquet(pa.Table.from_pylist(rows, schema=RECORD_SCHEMA), temp, schedule.fingerprint)
-        digest = hashlib.sha256(temp.read_bytes()).hexdigest()
+        digest = write_parquet(pa.Table.from_pylist(rows, schema=RECORD_SCHEMA), temp, schedule.fingerprint)
         with catalog.engine.begin() as conn:
             conn.execute(
                 update(t.parquet_files)

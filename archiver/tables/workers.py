@@ -10,10 +10,12 @@ once, in this process, when it is submitted).
 A worker is a fresh interpreter (``python -m archiver.tables.parse_worker``), not a fork: it inherits
 no thread, open catalog connection or lock of the extracting process, and does not import the
 caller's main module. Tasks and results are pickled over its standard input and output. Idle
-workers take the next task, one queued ahead each, so a long task (a file's media index) does
-not hold the others back. A worker whose extracting process dies reads the end of its input
-and exits. A worker that dies makes its futures raise ``WorkerLost``; the extraction turns that
-into an error naming the file and offset, and nothing of the unfinished chunk is committed.
+workers take the next task, one queued ahead each; a long task (a file's media index) is taken
+by a worker with nothing queued, which takes nothing more until it is done, so no page waits
+behind it while the other workers could parse it. A worker whose extracting process dies reads
+the end of its input and exits. A worker that dies makes its futures raise ``WorkerLost``; the
+extraction turns that into an error naming the file and offset, and nothing of the unfinished
+chunk is committed.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ T = TypeVar("T")
 
 #: tasks sent to a worker beyond the one it is running, so that it never waits for the next
 _QUEUED_PER_WORKER = 1
+#: tasks a worker holds at once, running or queued
+_SLOTS_PER_WORKER = 1 + _QUEUED_PER_WORKER
 #: where the ``archiver`` package is, for workers started from a checkout that is not installed
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 
@@ -55,7 +59,7 @@ class Workers:
     def __init__(self, count: int, schedule: Schedule) -> None:
         self.count = count
         self.schedule = schedule
-        self.tasks: queue.SimpleQueue[tuple[bytes, Future[Any]] | None] = queue.SimpleQueue()
+        self.tasks: queue.SimpleQueue[tuple[bytes, Future[Any], int] | None] = queue.SimpleQueue()
         self.loss = _Loss()
         setup = pickle.dumps(schedule, protocol=pickle.HIGHEST_PROTOCOL)
         self.workers = [_Worker(self.tasks, setup, self.loss) for _ in range(count)]
@@ -84,17 +88,21 @@ class Workers:
         """The rows of these responses (``parse_responses``), on their way."""
         if not self.workers:
             return _done(parse_responses, responses, harvest_id, self.schedule)
-        return self._submit("parse", responses, harvest_id)
+        return self._submit("parse", 1, responses, harvest_id)
 
     def write_media_index(self, warc: Path, index: Path) -> Future[int]:
         """``write_media_index(warc, index)``, on its way."""
         if not self.workers:
             return _done(write_media_index, warc, index)
-        return self._submit("media", warc, index)
+        # a pass over a whole file: the worker that takes it takes nothing else until it is done,
+        # so that no page waits behind it while the other workers could parse it
+        return self._submit("media", _SLOTS_PER_WORKER, warc, index)
 
-    def _submit(self, kind: str, *args: Any) -> Future[Any]:
+    def _submit(self, kind: str, slots: int, *args: Any) -> Future[Any]:
+        """Queue a task for the first worker free to take it; it holds ``slots`` of the worker's
+        places (``_SLOTS_PER_WORKER``: all of them) until its result is read."""
         future: Future[Any] = Future()
-        self.tasks.put((pickle.dumps((kind, args), protocol=pickle.HIGHEST_PROTOCOL), future))
+        self.tasks.put((pickle.dumps((kind, args), protocol=pickle.HIGHEST_PROTOCOL), future, slots))
         return future
 
 
@@ -123,7 +131,7 @@ class _Loss:
 class _Worker:
     """One worker process, a thread feeding it tasks and a thread reading its results."""
 
-    def __init__(self, tasks: queue.SimpleQueue[tuple[bytes, Future[Any]] | None], setup: bytes, loss: _Loss) -> None:
+    def __init__(self, tasks: queue.SimpleQueue[tuple[bytes, Future[Any], int] | None], setup: bytes, loss: _Loss) -> None:
         self.tasks = tasks
         self.setup = setup
         self.loss = loss
@@ -134,8 +142,8 @@ class _Worker:
         assert self.process.stdin is not None and self.process.stdout is not None
         self.to_worker = _connection(self.process.stdin, writable=True)
         self.from_worker = _connection(self.process.stdout, writable=False)
-        self.taken: deque[Future[Any]] = deque()  # sent, result not yet read, in order
-        self.slots = threading.Semaphore(1 + _QUEUED_PER_WORKER)
+        self.taken: deque[tuple[Future[Any], int]] = deque()  # sent, result not yet read, in order; the slots each holds
+        self.slots = threading.Semaphore(_SLOTS_PER_WORKER)
         self.feeder = threading.Thread(target=self._feed, name="extract-feed", daemon=True)
         self.reader = threading.Thread(target=self._read, name="extract-read", daemon=True)
         self.feeder.start()
@@ -152,12 +160,15 @@ class _Worker:
             item = self.tasks.get()
             if item is None:
                 break
-            payload, future = item
+            payload, future, slots = item
+            for _ in range(slots - 1):  # a task holding more than one slot waits for the tasks queued before it
+                if not self.ended.is_set():
+                    self.slots.acquire()
             if self.loss.event.is_set():
                 future.set_exception(WorkerLost(self.loss.why))
-                self.slots.release()  # nothing was sent
+                self.slots.release(slots)  # nothing was sent
                 continue
-            self.taken.append(future)
+            self.taken.append((future, slots))
             try:
                 self.to_worker.send_bytes(payload)
             except OSError:
@@ -171,18 +182,18 @@ class _Worker:
                 message = self.from_worker.recv_bytes()
             except (EOFError, OSError):
                 break
-            future = self.taken.popleft()
+            future, slots = self.taken.popleft()
             ok, value = pickle.loads(message)
             if ok:
                 future.set_result(value)
             else:
                 future.set_exception(value)
-            self.slots.release()
+            self.slots.release(slots)
         self.process.wait()
         if self.taken or not self.closing:
             self.loss.set(self._ended())
         while self.taken:
-            self.taken.popleft().set_exception(WorkerLost(self.loss.why))
+            self.taken.popleft()[0].set_exception(WorkerLost(self.loss.why))
         self.ended.set()
         self.slots.release()  # the feeder may be waiting for a slot
 
