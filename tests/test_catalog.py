@@ -11,9 +11,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from archiver.catalog import Catalog
+from archiver.catalog import _MIGRATIONS, SCHEMA_HEAD, Catalog
 from archiver.errors import CatalogError
 
 
@@ -28,6 +29,25 @@ def catalog(catalog_url: str) -> Iterator[Catalog]:
 def test_migrate_twice_is_harmless(catalog: Catalog) -> None:
     catalog.migrate()
     assert catalog.list_accounts() == []
+
+
+def test_the_schema_head_is_the_newest_migration() -> None:
+    from alembic.script import ScriptDirectory
+
+    assert ScriptDirectory(str(_MIGRATIONS)).get_heads() == [SCHEMA_HEAD]
+
+
+def test_a_catalog_at_the_newest_migration_is_left_as_it_is(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    from alembic import command
+
+    upgrades: list[str] = []
+    monkeypatch.setattr(command, "upgrade", lambda _config, revision: upgrades.append(revision))
+    catalog.migrate()
+    assert upgrades == []
+    with catalog.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0006_holdsync'"))
+    catalog.migrate()  # one migration behind: they run
+    assert upgrades == ["head"]
 
 
 def test_account_registered_once_unless_replaced(catalog: Catalog) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, bindparam, delete, insert, select
@@ -27,6 +28,8 @@ __all__ = ["Latest", "read_latest", "write_latest"]
 _KEYS_PER_QUERY = 500
 _ROWS_PER_WRITE = 2_000
 _COLUMNS = tuple(c.name for c in t.record_versions.columns)
+#: each column's value of a ``Latest`` (the first column, the record id, is its key)
+_GETTERS = tuple(attrgetter(name) for name in _COLUMNS[1:])
 # Built once, the values bound at each execution. A statement built for each query holds its list
 # of record ids in reference cycles (SQLAlchemy's bound parameters), which only a full garbage
 # collection frees: hundreds of thousands of record ids piled up between two of those, and the
@@ -90,10 +93,8 @@ def _insert(dialect: Dialect) -> tuple[str, Callable[[list[tuple[str, Latest]]],
 
     def parameters(rows: list[tuple[str, Latest]]) -> list[Any]:
         # column by column: the conversions are then one ``map`` each
-        columns: list[list[Any]] = [
-            [key for key, _ in rows],
-            *([getattr(known, name) for _, known in rows] for name in _COLUMNS[1:]),
-        ]
+        known = [latest for _, latest in rows]
+        columns: list[list[Any]] = [[key for key, _ in rows], *(list(map(getter, known)) for getter in _GETTERS)]
         for i, process in processors:
             converted: dict[Any, Any] = {None: None}  # the rows of a page share their capture time
             columns[i] = [converted[v] if v in converted else converted.setdefault(v, process(v)) for v in columns[i]]
