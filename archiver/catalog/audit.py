@@ -32,7 +32,7 @@ from archiver.errors import CatalogError
 from archiver.model import canonical_json, utc
 
 __all__ = [
-    "GENESIS", "CHAIN_VERSION", "AuditEntry", "ChainHead", "AnchorCheck", "ChainReport", "append_entry", "entry_hash", "iter_entries", "verify_chain",
+    "GENESIS", "CHAIN_VERSION", "WHEN_TAMPERED", "AuditEntry", "ChainHead", "AnchorCheck", "ChainReport", "append_entry", "entry_hash", "iter_entries", "verify_chain",
 ]
 
 #: the prev_hash of the first entry
@@ -252,8 +252,8 @@ def _link_problem(entry: AuditEntry, prev: AuditEntry | None, prev_hash: str) ->
     return None
 
 
-#: what to do when a head written down is not where it was
-_KEEP = "Keep the catalog file as it is and tell the records officer (PRA s.7)."
+#: what to do when the chain is broken, or a head written down is not where it was
+WHEN_TAMPERED = "Keep the catalog file as it is and tell the records officer (PRA s.7)."
 
 
 def _check_anchor(anchor: ChainHead | None, at_place: AuditEntry | None, hash_at: int | None, last: AuditEntry | None, broken_id: int | None) -> AnchorCheck | None:
@@ -273,26 +273,26 @@ def _check_anchor(anchor: ChainHead | None, at_place: AuditEntry | None, hash_at
     if broken_id is not None:
         return AnchorCheck(anchor, None, (
             f"the head written down ({anchor}) is not among the entries before the break at entry {broken_id}, "
-            f"so it cannot be confirmed. {_KEEP}"
+            f"so it cannot be confirmed. {WHEN_TAMPERED}"
         ))
     ends = f"the log ends at {_name(last)}" if last is not None else "the log is empty"
     if anchor.id is None:
         return AnchorCheck(anchor, None, (
             f"no entry has the hash written down ({anchor.hash}), and {ends}: entries were cut off the end of the log, or the log "
             f"was rewritten, since the head was written down, or the hash was copied wrong. Give the head with its entry number "
-            f"(SEQ:HASH, as sangrah audit head prints it) to tell which; if it was copied right: {_KEEP}"
+            f"(SEQ:HASH, as sangrah audit head prints it) to tell which; if it was copied right: {WHEN_TAMPERED}"
         ))
     if at_place is None:
         first = last.id + 1 if last is not None else 1
         missing = f"entry {first} is" if first == anchor.id else f"entries {first} to {anchor.id} are"
         return AnchorCheck(anchor, None, (
             f"{ends}, but the head written down was entry {anchor.id}: {missing} missing, cut off the end of the log "
-            f"(or the whole log replaced by a shorter one). The chain shows no break for this by itself. {_KEEP}"
+            f"(or the whole log replaced by a shorter one). The chain shows no break for this by itself. {WHEN_TAMPERED}"
         ))
     return AnchorCheck(anchor, None, (
         f"{_name(at_place)} has the hash {at_place.entry_hash}, "
         f"not the {anchor.hash} written down: the log was rewritten up to that entry with its hashes computed again, or the hash "
-        f"was copied wrong. Compare it with the record; if it was copied right: {_KEEP}"
+        f"was copied wrong. Compare it with the record; if it was copied right: {WHEN_TAMPERED}"
     ))
 
 

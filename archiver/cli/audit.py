@@ -10,7 +10,7 @@ import click
 import orjson
 from rich.table import Table
 
-from archiver.catalog.audit import ChainHead, ChainReport, iter_entries, verify_chain
+from archiver.catalog.audit import WHEN_TAMPERED, ChainHead, ChainReport, iter_entries, verify_chain
 from archiver.cli._access import WHEN, When, session, user_option
 from archiver.cli._base import cli, data_dir_option, out_console
 from archiver.rti.deadlines import format_instant
@@ -75,7 +75,7 @@ def _echo_verified(report: ChainReport) -> None:
         click.echo(f"checked {report.entries:,} audit entries: the chain is intact; head entry {report.head_id}, {report.head_hash}")
     else:
         click.echo(f"BROKEN at entry {report.broken_id}: {report.problem}")
-        click.echo(f"the chain holds up to entry {report.head_id or 0}; entries from {report.broken_id} on cannot be trusted. Keep the catalog file as it is and tell the records officer (PRA s.7).")
+        click.echo(f"the chain holds up to entry {report.head_id or 0}; entries from {report.broken_id} on cannot be trusted. {WHEN_TAMPERED}")
     if report.anchor is None:
         return
     if not report.anchor.found:
